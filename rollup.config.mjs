@@ -1,0 +1,49 @@
+// Every built file is declared here, once (the web-vitals model: a bigger build wraps the small one).
+//
+//   sdk/dist/pp.js       core script tag (IIFE, minified) — size budget 2,560 B gzip, checked by npm test
+//   sdk/dist/index.mjs   npm ESM build, types in sdk/dist/index.d.ts
+//   sdk/dist/vitals.js   lazy web-vitals add-on, loaded by the tag from its own origin
+//   demo-site/dist/*     the dashboard's browser code
+import typescript from '@rollup/plugin-typescript';
+import terser from '@rollup/plugin-terser';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { writeFileSync, mkdirSync } from 'node:fs';
+
+const sdkTs = (extra = {}) =>
+  typescript({ tsconfig: 'sdk/tsconfig.json', compilerOptions: { noEmit: false, declaration: false, ...extra } });
+
+// size: terser with two passes and unsafe arrows; property mangling only for `_`-prefixed internals.
+const minify = () =>
+  terser({
+    ecma: 2019,
+    compress: { passes: 3, unsafe_arrows: true, pure_getters: true },
+    mangle: { properties: { regex: /^_/ } },
+    format: { comments: false },
+  });
+
+/** Writes sdk/dist/index.d.ts pointing at the declarations tsc emitted into sdk/dist/types. */
+const typesEntry = () => ({
+  name: 'types-entry',
+  writeBundle() {
+    mkdirSync('sdk/dist', { recursive: true });
+    writeFileSync('sdk/dist/index.d.ts', "export * from './types/index.js';\n");
+  },
+});
+
+export default [
+  {
+    input: 'sdk/src/tag.ts',
+    output: { file: 'sdk/dist/pp.js', format: 'iife', strict: false },
+    plugins: [sdkTs(), minify()],
+  },
+  {
+    input: 'sdk/src/index.ts',
+    output: { file: 'sdk/dist/index.mjs', format: 'es' },
+    plugins: [sdkTs({ declaration: true, declarationDir: 'sdk/dist/types', outDir: 'sdk/dist' }), typesEntry()],
+  },
+  {
+    input: 'sdk/src/vitals.ts',
+    output: { file: 'sdk/dist/vitals.js', format: 'iife' },
+    plugins: [nodeResolve(), sdkTs(), minify()],
+  },
+];

@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm test`: everything that runs on a machine with only Node.js. PostgreSQL suites are
+// `*.pg.test.ts` (vitest.pg.config.ts) and real-browser suites live in test/e2e (vitest.e2e.config.ts).
+const skip = ['**/node_modules/**', '**/dist/**', '**/*.pg.test.ts', 'test/e2e/**'];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'collector',
+          environment: 'node',
+          include: ['collector/**/*.test.ts', 'demo-site/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'],
+          exclude: skip,
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'sdk',
+          environment: 'happy-dom',
+          include: ['sdk/**/*.test.ts'],
+          exclude: skip,
+        },
+      },
+    ],
+  },
+});
