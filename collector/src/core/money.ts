@@ -1,0 +1,87 @@
+/**
+ * Money: integer micros (1,000,000 micros = 1 unit of an ISO-4217 currency), never floats.
+ *
+ * Rules (SPEC §3.4):
+ * | input                         | result                                   |
+ * |-------------------------------|------------------------------------------|
+ * | "49.90", "49.9", "0.000001"   | exact micros (49_900_000n, …, 1n)        |
+ * | more than 6 decimal places    | refused: it cannot be held exactly       |
+ * | a JS number                   | finite and ≤ 2^53 only, then as its decimal string |
+ * | "1e3", " 1", "1,5", "-0"…     | refused: one plain decimal notation only |
+ * | above MAX_MONEY_MICROS        | refused                                  |
+ */
+
+/** Integer money amount in micros. bigint so sums can pass 2^53 without drifting. */
+export type Micros = bigint;
+
+/** 1,000,000 micros = 1 currency unit. */
+export const MICROS_PER_UNIT = 1_000_000n;
+
+/** The largest amount we take in one field: 10^12 units, far below int64's 9.2 × 10^18 micros. */
+export const MAX_MONEY_MICROS = 1_000_000_000_000n * MICROS_PER_UNIT;
+
+const DECIMAL = /^(-?)(0|[1-9]\d{0,12})(?:\.(\d{1,6}))?$/;
+const INTEGER = /^(-?)(0|[1-9]\d{0,18})$/;
+const CURRENCY = /^[A-Z]{3}$/;
+
+/** Result of a money parse: the amount, or why it was refused. */
+export type MoneyParse = { ok: true; micros: Micros } | { ok: false; reason: string };
+
+/** Parses a decimal amount in currency units ("49.90") or a safe JS number into exact micros. */
+export function parseDecimalMicros(input: string | number, allowNegative = false): MoneyParse {
+  let text: string;
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input)) return { ok: false, reason: 'amount must be finite' };
+    if (Math.abs(input) > Number.MAX_SAFE_INTEGER) return { ok: false, reason: 'amount above 2^53' };
+    // String() gives the shortest decimal that round-trips, so 49.9 becomes "49.9", not 49.8999….
+    text = String(input);
+  } else {
+    text = input;
+  }
+  const m = DECIMAL.exec(text);
+  if (!m) return { ok: false, reason: 'amount must be a plain decimal with at most 6 decimal places' };
+  const [, sign, whole, frac = ''] = m;
+  const micros = BigInt(whole!) * MICROS_PER_UNIT + BigInt(frac.padEnd(6, '0'));
+  return finish(sign === '-' ? -micros : micros, allowNegative);
+}
+
+/** Parses an integer string of micros ("49900000") exactly. */
+export function parseMicrosString(input: string, allowNegative = false): MoneyParse {
+  const m = INTEGER.exec(input);
+  if (!m) return { ok: false, reason: 'micros must be an integer string' };
+  return finish(BigInt(input), allowNegative);
+}
+
+function finish(micros: Micros, allowNegative: boolean): MoneyParse {
+  if (micros < 0n && !allowNegative) return { ok: false, reason: 'amount must not be negative' };
+  if (micros > MAX_MONEY_MICROS || micros < -MAX_MONEY_MICROS) return { ok: false, reason: 'amount too large' };
+  if (micros === 0n) return { ok: true, micros: 0n }; // "-0" is zero
+  return { ok: true, micros };
+}
+
+/** Formats micros as a decimal string in units, trimming trailing zeros to at least 2 places. */
+export function formatMicros(micros: Micros): string {
+  const neg = micros < 0n;
+  const abs = neg ? -micros : micros;
+  const whole = abs / MICROS_PER_UNIT;
+  let frac = (abs % MICROS_PER_UNIT).toString().padStart(6, '0').replace(/0+$/, '');
+  if (frac.length < 2) frac = frac.padEnd(2, '0');
+  return `${neg ? '-' : ''}${whole}.${frac}`;
+}
+
+/** True for a syntactically valid ISO-4217 alphabetic code ("EUR"). */
+export function isCurrencyCode(code: string): boolean {
+  return CURRENCY.test(code);
+}
+
+/** `amount × bps / 10,000`, rounded down (toward zero for positive amounts). */
+export function applyBps(amount: Micros, bps: number): Micros {
+  return (amount * BigInt(bps)) / 10_000n;
+}
+
+/** Sum of micros. */
+export function sumMicros(values: Iterable<Micros>): Micros {
+  let total = 0n;
+  for (const v of values) total += v;
+  return total;
+}
