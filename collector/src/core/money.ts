@@ -42,20 +42,22 @@ export function parseDecimalMicros(input: string | number, allowNegative = false
   if (!m) return { ok: false, reason: 'amount must be a plain decimal with at most 6 decimal places' };
   const [, sign, whole, frac = ''] = m;
   const micros = BigInt(whole!) * MICROS_PER_UNIT + BigInt(frac.padEnd(6, '0'));
+  // "-0" and "-0.00" are a second spelling of zero; bigint has no -0, so refuse it here or it slips
+  // past the negative check as 0 (rules row 4).
+  if (sign === '-' && micros === 0n) return { ok: false, reason: 'amount must be a plain decimal with at most 6 decimal places' };
   return finish(sign === '-' ? -micros : micros, allowNegative);
 }
 
 /** Parses an integer string of micros ("49900000") exactly. */
 export function parseMicrosString(input: string, allowNegative = false): MoneyParse {
   const m = INTEGER.exec(input);
-  if (!m) return { ok: false, reason: 'micros must be an integer string' };
+  if (!m || (m[1] === '-' && m[2] === '0')) return { ok: false, reason: 'micros must be an integer string' };
   return finish(BigInt(input), allowNegative);
 }
 
 function finish(micros: Micros, allowNegative: boolean): MoneyParse {
   if (micros < 0n && !allowNegative) return { ok: false, reason: 'amount must not be negative' };
   if (micros > MAX_MONEY_MICROS || micros < -MAX_MONEY_MICROS) return { ok: false, reason: 'amount too large' };
-  if (micros === 0n) return { ok: true, micros: 0n }; // "-0" is zero
   return { ok: true, micros };
 }
 
