@@ -23,13 +23,19 @@ const WEIGHT_SCALE = 1_000_000_000;
 /** Splits `total` by non-negative `weights` so the shares are integers that sum to `total` exactly. */
 export function splitByLargestRemainder(total: bigint, weights: readonly number[]): bigint[] {
   if (weights.length === 0) return [];
-  const ints = weights.map((w) => {
+  for (const w of weights) {
     if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError('weights must be finite and non-negative');
-    return BigInt(Math.round(w * WEIGHT_SCALE));
-  });
+  }
+  // A negative total (a refunded value) splits like its magnitude: remainders only ever add units,
+  // so splitting a negative amount directly would leave the shares short of the total.
+  if (total < 0n) return splitByLargestRemainder(-total, weights).map((s) => -s);
+  // Scale against the largest weight so that only the ratios matter: tiny weights (1e-12) keep
+  // their proportions instead of rounding to 0, and huge ones (1e300) do not overflow to Infinity.
+  const max = Math.max(...weights);
+  const ints = weights.map((w) => (max > 0 ? BigInt(Math.round((w / max) * WEIGHT_SCALE)) : 0n));
   let sum = ints.reduce((a, b) => a + b, 0n);
   if (sum === 0n) {
-    // All weights vanished (e.g. very old touches): fall back to equal shares.
+    // Every weight is zero: fall back to equal shares.
     ints.fill(1n);
     sum = BigInt(ints.length);
   }
