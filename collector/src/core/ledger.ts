@@ -35,6 +35,8 @@ export interface EntryMeta {
   campaignId: string;
   advertiserId: string;
   publisherId: string;
+  /** The slot the action came from, for publisher reports (null for actions without one). */
+  slotId?: string | null;
   termsVersion: number;
   currency: string;
   at: number;

@@ -1,0 +1,176 @@
+/**
+ * The schema, as numbered migrations run at start (`migrate(db)`), written once for both dialects:
+ * `{{id}}` becomes an auto-increment key and `{{no_update:table}}` a trigger that refuses UPDATE
+ * and DELETE (the ledger is append-only at the database level too, SPEC §3.4).
+ *
+ * Money columns are BIGINT micros; timestamps BIGINT epoch ms; JSON documents TEXT.
+ */
+import type { Db } from './db';
+
+const V1 = `
+CREATE TABLE advertisers (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, currency TEXT NOT NULL,
+  s2s_secret_1 TEXT NOT NULL, s2s_secret_2 TEXT,
+  api_key_hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+);
+CREATE TABLE publishers (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, rev_share_bps INTEGER NOT NULL,
+  api_key_hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+);
+CREATE TABLE sites (
+  id TEXT PRIMARY KEY, owner_type TEXT NOT NULL CHECK (owner_type IN ('advertiser', 'publisher')),
+  owner_id TEXT NOT NULL, name TEXT NOT NULL, origins TEXT NOT NULL,
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+);
+CREATE INDEX sites_owner ON sites (owner_type, owner_id);
+CREATE TABLE slots (
+  id TEXT PRIMARY KEY, site_id TEXT NOT NULL REFERENCES sites (id), publisher_id TEXT NOT NULL,
+  name TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, status TEXT NOT NULL,
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+);
+CREATE INDEX slots_publisher ON slots (publisher_id);
+CREATE TABLE campaigns (
+  id TEXT PRIMARY KEY, advertiser_id TEXT NOT NULL REFERENCES advertisers (id), name TEXT NOT NULL,
+  status TEXT NOT NULL, terms_version INTEGER NOT NULL, landing_url TEXT NOT NULL,
+  allowed_hosts TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+);
+CREATE INDEX campaigns_advertiser ON campaigns (advertiser_id);
+CREATE TABLE campaign_terms (
+  campaign_id TEXT NOT NULL REFERENCES campaigns (id), version INTEGER NOT NULL, terms TEXT NOT NULL,
+  created_at BIGINT NOT NULL, PRIMARY KEY (campaign_id, version)
+);
+CREATE TABLE conversion_actions (
+  advertiser_id TEXT NOT NULL REFERENCES advertisers (id), action_key TEXT NOT NULL, name TEXT NOT NULL,
+  counting TEXT NOT NULL, model TEXT NOT NULL, click_window_days INTEGER, view_window_days INTEGER,
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (advertiser_id, action_key)
+);
+CREATE TABLE creatives (
+  id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL REFERENCES campaigns (id), width INTEGER NOT NULL,
+  height INTEGER NOT NULL, image_url TEXT NOT NULL, alt TEXT NOT NULL, landing_url TEXT NOT NULL,
+  status TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+);
+CREATE INDEX creatives_campaign ON creatives (campaign_id);
+
+CREATE TABLE event_keys (
+  site_id TEXT NOT NULL, type TEXT NOT NULL, event_id TEXT NOT NULL, payload_hash TEXT NOT NULL,
+  result TEXT NOT NULL, received_at BIGINT NOT NULL, PRIMARY KEY (site_id, type, event_id)
+);
+CREATE TABLE page_views (
+  id {{id}}, site_id TEXT NOT NULL, event_id TEXT NOT NULL, page_view_id TEXT, url TEXT, referrer TEXT,
+  click_ids TEXT, other_click_ids TEXT, cookieless INTEGER NOT NULL, invalid_reason TEXT,
+  at BIGINT NOT NULL, received_at BIGINT NOT NULL
+);
+CREATE INDEX page_views_site ON page_views (site_id, received_at);
+CREATE TABLE vitals (
+  id {{id}}, site_id TEXT NOT NULL, page_view_id TEXT, name TEXT NOT NULL, value DOUBLE PRECISION NOT NULL,
+  at BIGINT NOT NULL, received_at BIGINT NOT NULL
+);
+CREATE TABLE impressions (
+  id TEXT PRIMARY KEY, decision_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('served', 'viewable')),
+  event_id TEXT NOT NULL, site_id TEXT NOT NULL, slot_id TEXT NOT NULL, publisher_id TEXT NOT NULL,
+  campaign_id TEXT NOT NULL, creative_id TEXT NOT NULL, advertiser_id TEXT NOT NULL,
+  terms_version INTEGER NOT NULL, page_view_id TEXT, source_key TEXT NOT NULL, at BIGINT NOT NULL,
+  received_at BIGINT NOT NULL, invalid_reason TEXT, billing TEXT NOT NULL, cost_micros BIGINT NOT NULL,
+  UNIQUE (decision_id, kind)
+);
+CREATE INDEX impressions_view_through ON impressions (advertiser_id, source_key, kind, at);
+CREATE INDEX impressions_campaign ON impressions (campaign_id, at);
+CREATE INDEX impressions_publisher ON impressions (publisher_id, at);
+CREATE INDEX impressions_page_slot ON impressions (page_view_id, slot_id);
+CREATE TABLE clicks (
+  click_id TEXT PRIMARY KEY, decision_id TEXT NOT NULL, via TEXT NOT NULL, event_id TEXT NOT NULL,
+  site_id TEXT NOT NULL, slot_id TEXT NOT NULL, publisher_id TEXT NOT NULL, campaign_id TEXT NOT NULL,
+  creative_id TEXT NOT NULL, advertiser_id TEXT NOT NULL, terms_version INTEGER NOT NULL,
+  page_view_id TEXT, source_key TEXT NOT NULL, at BIGINT NOT NULL, received_at BIGINT NOT NULL,
+  invalid_reason TEXT, duplicate_of TEXT, billing TEXT NOT NULL, cost_micros BIGINT NOT NULL
+);
+CREATE INDEX clicks_campaign_source ON clicks (campaign_id, source_key, at);
+CREATE INDEX clicks_source ON clicks (source_key, at);
+CREATE INDEX clicks_campaign ON clicks (campaign_id, at);
+CREATE INDEX clicks_publisher ON clicks (publisher_id, at);
+CREATE INDEX clicks_decision ON clicks (decision_id);
+CREATE TABLE conversions (
+  id TEXT PRIMARY KEY, advertiser_id TEXT NOT NULL, site_id TEXT, action_key TEXT NOT NULL,
+  order_id TEXT, event_id TEXT NOT NULL, origin TEXT NOT NULL, click_ids TEXT, other_click_ids TEXT,
+  source_key TEXT, value_micros BIGINT NOT NULL, currency TEXT, at BIGINT NOT NULL,
+  received_at BIGINT NOT NULL, status TEXT NOT NULL, status_reason TEXT, campaign_id TEXT,
+  publisher_id TEXT, creative_id TEXT, slot_id TEXT, touch_id TEXT, touch_kind TEXT,
+  terms_version INTEGER, cost_micros BIGINT NOT NULL, decision TEXT NOT NULL, payload_hash TEXT NOT NULL,
+  restatements INTEGER NOT NULL, updated_at BIGINT NOT NULL,
+  UNIQUE (advertiser_id, action_key, order_id)
+);
+CREATE INDEX conversions_advertiser ON conversions (advertiser_id, received_at);
+CREATE INDEX conversions_campaign ON conversions (campaign_id, at);
+CREATE INDEX conversions_touch ON conversions (touch_id, action_key, status);
+CREATE INDEX conversions_event ON conversions (advertiser_id, event_id);
+
+CREATE TABLE ledger_groups (
+  id {{id}}, idem_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, ref_type TEXT NOT NULL, ref_id TEXT NOT NULL,
+  campaign_id TEXT NOT NULL, advertiser_id TEXT NOT NULL, publisher_id TEXT NOT NULL, slot_id TEXT,
+  terms_version INTEGER NOT NULL, currency TEXT NOT NULL, reason TEXT, at BIGINT NOT NULL,
+  posted_at BIGINT NOT NULL
+);
+CREATE INDEX ledger_groups_ref ON ledger_groups (ref_type, ref_id);
+CREATE INDEX ledger_groups_campaign ON ledger_groups (campaign_id, at);
+CREATE INDEX ledger_groups_advertiser ON ledger_groups (advertiser_id, at);
+CREATE INDEX ledger_groups_publisher ON ledger_groups (publisher_id, at);
+CREATE TABLE ledger_legs (
+  group_id BIGINT NOT NULL REFERENCES ledger_groups (id), account TEXT NOT NULL,
+  side TEXT NOT NULL CHECK (side IN ('debit', 'credit')), micros BIGINT NOT NULL CHECK (micros > 0)
+);
+CREATE INDEX ledger_legs_group ON ledger_legs (group_id);
+CREATE INDEX ledger_legs_account ON ledger_legs (account);
+{{no_update:ledger_groups}}
+{{no_update:ledger_legs}}
+
+CREATE TABLE spend (
+  campaign_id TEXT NOT NULL, scope TEXT NOT NULL, publisher_id TEXT NOT NULL, micros BIGINT NOT NULL,
+  PRIMARY KEY (campaign_id, scope, publisher_id)
+);
+CREATE TABLE cpm_totals (
+  campaign_id TEXT NOT NULL, terms_version INTEGER NOT NULL, billable_count BIGINT NOT NULL,
+  charged_micros BIGINT NOT NULL, PRIMARY KEY (campaign_id, terms_version)
+);
+CREATE TABLE rejected_events (
+  id {{id}}, received_at BIGINT NOT NULL, site_id TEXT, endpoint TEXT NOT NULL, event_type TEXT,
+  event_id TEXT, reason TEXT NOT NULL, detail TEXT, payload TEXT
+);
+CREATE INDEX rejected_events_site ON rejected_events (site_id, received_at);
+CREATE INDEX rejected_events_time ON rejected_events (received_at);
+`;
+
+/** Numbered migrations; append, never edit a released one. */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [{ version: 1, name: 'initial schema', sql: V1 }];
+
+/** Renders a migration's portable SQL for a dialect. */
+export function renderSql(sql: string, dialect: Db['dialect']): string {
+  return sql
+    .replace(/\{\{id\}\}/g, dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY')
+    .replace(/\{\{no_update:(\w+)\}\}/g, (_, table: string) =>
+      dialect === 'sqlite'
+        ? `CREATE TRIGGER ${table}_append_only_u BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;
+           CREATE TRIGGER ${table}_append_only_d BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;`
+        : `CREATE OR REPLACE FUNCTION ${table}_append_only() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION '${table} is append-only'; END $$;
+           CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table}
+             FOR EACH ROW EXECUTE FUNCTION ${table}_append_only();`,
+    );
+}
+
+/** Applies the migrations not yet applied, each in its own transaction. */
+export async function migrate(db: Db, now: number): Promise<number[]> {
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    const done = await db.transaction(async (tx) => {
+      if (tx.dialect === 'postgres') await tx.exec('LOCK TABLE schema_migrations IN EXCLUSIVE MODE'); // two processes starting at once
+      const row = await tx.get('SELECT version FROM schema_migrations WHERE version = ?', [m.version]);
+      if (row) return false;
+      await tx.exec(renderSql(m.sql, tx.dialect));
+      await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, now]);
+      return true;
+    });
+    if (done) applied.push(m.version);
+  }
+  return applied;
+}

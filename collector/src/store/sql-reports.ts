@@ -1,0 +1,307 @@
+/** The read half of the SQL store: dashboards, reports, CSV exports, "verify my tag". */
+import { DAY_MS } from '../core/terms';
+import { utcDay } from '../core/day';
+import { big, num, type Db, type SqlValue } from './db';
+import { GROUP_SELECT, toConversion, toGroups } from './sql-write-tx';
+import type { FeedItem, PerformanceRow, RejectedEvent, Reports } from './store';
+
+type Row = Record<string, unknown>;
+const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** Builds the Reports over a Db (reads see committed data only). */
+export function createSqlReports(db: Db): Reports {
+  const dayExpr = (col: string) => `(${col} / ${DAY_MS})`;
+
+  const reports: Reports = {
+    async performance(filter, range, groupBy, perDay) {
+      const keyCol = { campaign: 'campaign_id', slot: 'slot_id', publisher: 'publisher_id', creative: 'creative_id' }[groupBy];
+      const where = (alias = '') => {
+        const p = alias ? `${alias}.` : '';
+        const clauses = [`${p}at >= ?`, `${p}at < ?`];
+        const params: SqlValue[] = [range.from, range.to];
+        if (filter.advertiserId) (clauses.push(`${p}advertiser_id = ?`), params.push(filter.advertiserId));
+        if (filter.publisherId) (clauses.push(`${p}publisher_id = ?`), params.push(filter.publisherId));
+        if (filter.campaignId) (clauses.push(`${p}campaign_id = ?`), params.push(filter.campaignId));
+        return { sql: clauses.join(' AND '), params };
+      };
+      const dayCol = perDay ? `, ${dayExpr('at')} AS d` : '';
+      const dayGroup = perDay ? `, ${dayExpr('at')}` : '';
+      const rows = new Map<string, PerformanceRow>();
+      const row = (key: string, d: unknown): PerformanceRow => {
+        const day = perDay ? utcDay(num(d) * DAY_MS) : undefined;
+        const id = `${key}|${day ?? ''}`;
+        let r = rows.get(id);
+        if (!r) {
+          r = { key, ...(day ? { day } : {}), served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n };
+          rows.set(id, r);
+        }
+        return r;
+      };
+
+      const imp = where();
+      for (const r of await db.all<Row>(
+        `SELECT ${keyCol} AS k${dayCol},
+           SUM(CASE WHEN kind = 'served' AND invalid_reason IS NULL THEN 1 ELSE 0 END) AS served,
+           SUM(CASE WHEN kind = 'viewable' AND invalid_reason IS NULL THEN 1 ELSE 0 END) AS viewable,
+           SUM(CASE WHEN invalid_reason IS NOT NULL THEN 1 ELSE 0 END) AS invalid
+         FROM impressions WHERE ${imp.sql} GROUP BY ${keyCol}${dayGroup}`,
+        imp.params,
+      )) {
+        const x = row(String(r.k), r.d);
+        x.served += num(r.served);
+        x.viewable += num(r.viewable);
+        x.invalidImpressions += num(r.invalid);
+      }
+      const clk = where();
+      for (const r of await db.all<Row>(
+        `SELECT ${keyCol} AS k${dayCol},
+           SUM(CASE WHEN invalid_reason IS NULL AND duplicate_of IS NULL THEN 1 ELSE 0 END) AS clicks,
+           SUM(CASE WHEN invalid_reason IS NOT NULL OR duplicate_of IS NOT NULL THEN 1 ELSE 0 END) AS invalid
+         FROM clicks WHERE ${clk.sql} GROUP BY ${keyCol}${dayGroup}`,
+        clk.params,
+      )) {
+        const x = row(String(r.k), r.d);
+        x.clicks += num(r.clicks);
+        x.invalidClicks += num(r.invalid);
+      }
+      const cv = where();
+      for (const r of await db.all<Row>(
+        `SELECT ${keyCol} AS k${dayCol}, COUNT(*) AS n, SUM(value_micros) AS value
+         FROM conversions WHERE ${cv.sql} AND campaign_id IS NOT NULL AND status IN ('approved', 'restated')
+         GROUP BY ${keyCol}${dayGroup}`,
+        cv.params,
+      )) {
+        const x = row(String(r.k), r.d);
+        x.conversions += num(r.n);
+        x.valueMicros += big(r.value);
+      }
+      const lg = where('g');
+      for (const r of await db.all<Row>(
+        `SELECT g.${keyCol} AS k${perDay ? `, ${dayExpr('g.at')} AS d` : ''},
+           SUM(CASE WHEN l.account LIKE 'advertiser:%' THEN (CASE WHEN l.side = 'debit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS cost,
+           SUM(CASE WHEN l.account LIKE 'publisher:%' THEN (CASE WHEN l.side = 'credit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS earning
+         FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id WHERE ${lg.sql}
+         GROUP BY g.${keyCol}${perDay ? `, ${dayExpr('g.at')}` : ''}`,
+        lg.params,
+      )) {
+        const x = row(String(r.k), r.d);
+        x.costMicros += big(r.cost);
+        x.earningMicros += big(r.earning);
+      }
+      return [...rows.values()].sort((a, b) => (a.day ?? '').localeCompare(b.day ?? '') || a.key.localeCompare(b.key));
+    },
+
+    async conversions(filter, range, limit) {
+      const rows = await db.all<Row>(
+        `SELECT * FROM conversions WHERE received_at >= ? AND received_at < ?
+           AND (CAST(? AS TEXT) IS NULL OR advertiser_id = ?) AND (CAST(? AS TEXT) IS NULL OR campaign_id = ?)
+           AND (CAST(? AS TEXT) IS NULL OR status = ?)
+         ORDER BY received_at DESC, id LIMIT ?`,
+        [range.from, range.to, filter.advertiserId ?? null, filter.advertiserId ?? null, filter.campaignId ?? null, filter.campaignId ?? null,
+          filter.status ?? null, filter.status ?? null, limit],
+      );
+      return rows.map(toConversion);
+    },
+    async conversion(id) {
+      const r = await db.get<Row>('SELECT * FROM conversions WHERE id = ?', [id]);
+      return r ? toConversion(r) : null;
+    },
+
+    async ledger(filter, range, limit) {
+      // Limit groups first, then fetch their legs, so a group is never cut in half.
+      const ids = await db.all<Row>(
+        `SELECT id FROM ledger_groups WHERE at >= ? AND at < ?
+           AND (CAST(? AS TEXT) IS NULL OR advertiser_id = ?) AND (CAST(? AS TEXT) IS NULL OR publisher_id = ?)
+           AND (CAST(? AS TEXT) IS NULL OR campaign_id = ?)
+         ORDER BY id DESC LIMIT ?`,
+        [range.from, range.to, filter.advertiserId ?? null, filter.advertiserId ?? null, filter.publisherId ?? null, filter.publisherId ?? null,
+          filter.campaignId ?? null, filter.campaignId ?? null, limit],
+      );
+      if (ids.length === 0) return [];
+      const min = ids.reduce((m, r) => Math.min(m, num(r.id)), Infinity);
+      const max = ids.reduce((m, r) => Math.max(m, num(r.id)), -Infinity);
+      const want = new Set(ids.map((r) => num(r.id)));
+      const rows = await db.all<Row>(`${GROUP_SELECT} WHERE g.id >= ? AND g.id <= ? ORDER BY g.id DESC`, [min, max]);
+      return toGroups(rows).filter((g) => want.has(g.id));
+    },
+    async ledgerTotals() {
+      const r = await db.get<Row>(
+        `SELECT SUM(CASE WHEN side = 'debit' THEN micros ELSE 0 END) AS d, SUM(CASE WHEN side = 'credit' THEN micros ELSE 0 END) AS c,
+           COUNT(DISTINCT group_id) AS g FROM ledger_legs`,
+      );
+      return { debits: big(r?.d), credits: big(r?.c), groups: num(r?.g) };
+    },
+    async balances(accounts) {
+      const rows = await db.all<Row>(
+        `SELECT account, SUM(CASE WHEN side = 'debit' THEN micros ELSE -micros END) AS net FROM ledger_legs GROUP BY account ORDER BY account`,
+      );
+      const out = new Map<string, bigint>();
+      for (const r of rows) if (!accounts || accounts.includes(String(r.account))) out.set(String(r.account), big(r.net));
+      return out;
+    },
+
+    async rejected(filter, range, limit) {
+      const rows = await db.all<Row>(
+        `SELECT * FROM rejected_events WHERE received_at >= ? AND received_at < ? AND (CAST(? AS TEXT) IS NULL OR site_id = ?)
+         ORDER BY id DESC LIMIT ?`,
+        [range.from, range.to, filter.siteId ?? null, filter.siteId ?? null, limit],
+      );
+      return rows.map(
+        (r): RejectedEvent => ({
+          receivedAt: num(r.received_at),
+          siteId: s(r.site_id),
+          endpoint: String(r.endpoint),
+          eventType: s(r.event_type),
+          eventId: s(r.event_id),
+          reason: String(r.reason),
+          detail: s(r.detail),
+          payload: s(r.payload),
+        }),
+      );
+    },
+    async rejectedCounts(filter, range) {
+      const rows = await db.all<Row>(
+        `SELECT reason, COUNT(*) AS n FROM rejected_events WHERE received_at >= ? AND received_at < ? AND (CAST(? AS TEXT) IS NULL OR site_id = ?)
+         GROUP BY reason ORDER BY COUNT(*) DESC, reason`,
+        [range.from, range.to, filter.siteId ?? null, filter.siteId ?? null],
+      );
+      return rows.map((r) => ({ reason: String(r.reason), count: num(r.n) }));
+    },
+
+    async feed(filter, limit, after = 0) {
+      const items: FeedItem[] = [];
+      const own = (alias: string) => {
+        const c: string[] = [];
+        const p: SqlValue[] = [];
+        if (filter.advertiserId) (c.push(`${alias}advertiser_id = ?`), p.push(filter.advertiserId));
+        if (filter.publisherId) (c.push(`${alias}publisher_id = ?`), p.push(filter.publisherId));
+        if (filter.siteId) (c.push(`${alias}site_id = ?`), p.push(filter.siteId));
+        return { sql: c.length ? ` AND ${c.join(' AND ')}` : '', params: p };
+      };
+      const imp = own('');
+      for (const r of await db.all<Row>(
+        `SELECT kind, received_at, site_id, campaign_id, slot_id, invalid_reason, billing, cost_micros FROM impressions
+         WHERE received_at > ?${imp.sql} ORDER BY received_at DESC LIMIT ?`,
+        [after, ...imp.params, limit],
+      )) {
+        items.push({
+          type: String(r.kind) as 'served' | 'viewable',
+          at: num(r.received_at),
+          siteId: s(r.site_id),
+          summary: `${r.kind} impression · ${r.campaign_id} in ${r.slot_id}${big(r.cost_micros) > 0n ? ` · charged ${big(r.cost_micros)} µ` : ''}`,
+          invalidReason: s(r.invalid_reason),
+        });
+      }
+      const clk = own('');
+      for (const r of await db.all<Row>(
+        `SELECT received_at, site_id, campaign_id, slot_id, invalid_reason, duplicate_of, billing, cost_micros, via FROM clicks
+         WHERE received_at > ?${clk.sql} ORDER BY received_at DESC LIMIT ?`,
+        [after, ...clk.params, limit],
+      )) {
+        items.push({
+          type: 'click',
+          at: num(r.received_at),
+          siteId: s(r.site_id),
+          summary: `click (${r.via}) · ${r.campaign_id} from ${r.slot_id} · ${r.billing}${big(r.cost_micros) > 0n ? ` ${big(r.cost_micros)} µ` : ''}`,
+          invalidReason: s(r.invalid_reason) ?? (r.duplicate_of ? 'duplicate_click' : null),
+        });
+      }
+      if (!filter.publisherId) {
+        const cv = own('');
+        for (const r of await db.all<Row>(
+          `SELECT received_at, site_id, action_key, status, status_reason, campaign_id, value_micros, currency, cost_micros FROM conversions
+           WHERE received_at > ?${cv.sql} ORDER BY received_at DESC LIMIT ?`,
+          [after, ...cv.params, limit],
+        )) {
+          items.push({
+            type: 'conversion',
+            at: num(r.received_at),
+            siteId: s(r.site_id),
+            summary: `${r.action_key} · ${r.status}${r.campaign_id ? ` → ${r.campaign_id}` : ''}${big(r.cost_micros) > 0n ? ` · charged ${big(r.cost_micros)} µ` : ''}`,
+            invalidReason: String(r.status) === 'rejected' ? s(r.status_reason) : null,
+          });
+        }
+      }
+      if (filter.siteId || (!filter.advertiserId && !filter.publisherId)) {
+        const site = filter.siteId ? ' AND site_id = ?' : '';
+        const p = filter.siteId ? [filter.siteId] : [];
+        for (const r of await db.all<Row>(
+          `SELECT received_at, site_id, url, invalid_reason FROM page_views WHERE received_at > ?${site} ORDER BY received_at DESC LIMIT ?`,
+          [after, ...p, limit],
+        )) {
+          items.push({ type: 'pageview', at: num(r.received_at), siteId: s(r.site_id), summary: `page view ${r.url ?? ''}`, invalidReason: s(r.invalid_reason) });
+        }
+        for (const r of await db.all<Row>(
+          `SELECT received_at, site_id, reason, event_type FROM rejected_events WHERE received_at > ?${site} ORDER BY id DESC LIMIT ?`,
+          [after, ...p, limit],
+        )) {
+          items.push({ type: 'rejected', at: num(r.received_at), siteId: s(r.site_id), summary: `rejected ${r.event_type ?? 'request'}`, invalidReason: String(r.reason) });
+        }
+      }
+      return items.sort((a, b) => b.at - a.at).slice(0, limit);
+    },
+
+    async siteActivity(siteId, range) {
+      const q = (table: string, type: string, extra = '') =>
+        db.get<Row>(`SELECT COUNT(*) AS n, MAX(received_at) AS last FROM ${table} WHERE site_id = ? AND received_at >= ? AND received_at < ?${extra}`, [
+          siteId,
+          range.from,
+          range.to,
+        ]).then((r) => ({ type, count: num(r?.n), lastAt: r?.last === null || r?.last === undefined ? null : num(r.last) }));
+      return Promise.all([
+        q('page_views', 'pageview'),
+        q('impressions', 'served', " AND kind = 'served'"),
+        q('impressions', 'viewable', " AND kind = 'viewable'"),
+        q('clicks', 'click'),
+        q('conversions', 'conversion'),
+        q('rejected_events', 'rejected'),
+      ]);
+    },
+
+    async campaignStats(since) {
+      const out = new Map<string, { impressions: number; clicks: number; conversions: number; valueMicros: bigint }>();
+      const get = (k: string) => {
+        let v = out.get(k);
+        if (!v) out.set(k, (v = { impressions: 0, clicks: 0, conversions: 0, valueMicros: 0n }));
+        return v;
+      };
+      for (const r of await db.all<Row>(
+        "SELECT campaign_id, COUNT(*) AS n FROM impressions WHERE kind = 'served' AND invalid_reason IS NULL AND at >= ? GROUP BY campaign_id",
+        [since],
+      ))
+        get(String(r.campaign_id)).impressions = num(r.n);
+      for (const r of await db.all<Row>(
+        'SELECT campaign_id, COUNT(*) AS n FROM clicks WHERE invalid_reason IS NULL AND duplicate_of IS NULL AND at >= ? GROUP BY campaign_id',
+        [since],
+      ))
+        get(String(r.campaign_id)).clicks = num(r.n);
+      for (const r of await db.all<Row>(
+        "SELECT campaign_id, COUNT(*) AS n, SUM(value_micros) AS v FROM conversions WHERE campaign_id IS NOT NULL AND status IN ('approved', 'restated') AND at >= ? GROUP BY campaign_id",
+        [since],
+      )) {
+        const x = get(String(r.campaign_id));
+        x.conversions = num(r.n);
+        x.valueMicros = big(r.v);
+      }
+      return out;
+    },
+    async campaignSpend(day) {
+      const out = new Map<string, { totalMicros: bigint; dayMicros: bigint }>();
+      for (const r of await db.all<Row>("SELECT campaign_id, scope, micros FROM spend WHERE publisher_id = '' AND scope IN ('total', ?)", [day])) {
+        const k = String(r.campaign_id);
+        const v = out.get(k) ?? { totalMicros: 0n, dayMicros: 0n };
+        if (String(r.scope) === 'total') v.totalMicros = big(r.micros);
+        else v.dayMicros = big(r.micros);
+        out.set(k, v);
+      }
+      return out;
+    },
+    async counts() {
+      const tables = ['page_views', 'impressions', 'clicks', 'conversions', 'ledger_groups', 'ledger_legs', 'rejected_events', 'event_keys', 'vitals'];
+      const out: Record<string, number> = {};
+      for (const t of tables) out[t] = num((await db.get<Row>(`SELECT COUNT(*) AS n FROM ${t}`))?.n);
+      return out;
+    },
+  };
+  return reports;
+}

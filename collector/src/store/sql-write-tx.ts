@@ -1,0 +1,397 @@
+/** The write-transaction half of the SQL store: what the ingest pipeline does inside one commit. */
+import type { EntryGroup } from '../core/ledger';
+import { big, num, type Db } from './db';
+import { toJson, termsFromJson } from './json';
+import { CAMPAIGN_SELECT, toAction, toCampaign, toCreative, toSite } from './sql-catalog';
+import type { ClickRecord, ConversionRecord, ImpressionRecord, PostedGroup, TouchRecord, WriteTx } from './store';
+
+type Row = Record<string, unknown>;
+const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
+const json = <T>(v: unknown, fallback: T): T => (v === null || v === undefined || v === '' ? fallback : (JSON.parse(String(v)) as T));
+
+export const toImpression = (r: Row): ImpressionRecord => ({
+  decisionId: String(r.decision_id),
+  kind: String(r.kind) as ImpressionRecord['kind'],
+  eventId: String(r.event_id),
+  siteId: String(r.site_id),
+  slotId: String(r.slot_id),
+  publisherId: String(r.publisher_id),
+  campaignId: String(r.campaign_id),
+  creativeId: String(r.creative_id),
+  advertiserId: String(r.advertiser_id),
+  termsVersion: num(r.terms_version),
+  pageViewId: s(r.page_view_id),
+  sourceKey: String(r.source_key),
+  at: num(r.at),
+  receivedAt: num(r.received_at),
+  invalidReason: s(r.invalid_reason),
+  billing: String(r.billing) as ImpressionRecord['billing'],
+  costMicros: big(r.cost_micros),
+});
+
+export const toClick = (r: Row): ClickRecord => ({
+  clickId: String(r.click_id),
+  decisionId: String(r.decision_id),
+  via: String(r.via) as ClickRecord['via'],
+  eventId: String(r.event_id),
+  siteId: String(r.site_id),
+  slotId: String(r.slot_id),
+  publisherId: String(r.publisher_id),
+  campaignId: String(r.campaign_id),
+  creativeId: String(r.creative_id),
+  advertiserId: String(r.advertiser_id),
+  termsVersion: num(r.terms_version),
+  pageViewId: s(r.page_view_id),
+  sourceKey: String(r.source_key),
+  at: num(r.at),
+  receivedAt: num(r.received_at),
+  invalidReason: s(r.invalid_reason),
+  duplicateOf: s(r.duplicate_of),
+  billing: String(r.billing) as ClickRecord['billing'],
+  costMicros: big(r.cost_micros),
+});
+
+export const toConversion = (r: Row): ConversionRecord => ({
+  id: String(r.id),
+  advertiserId: String(r.advertiser_id),
+  siteId: s(r.site_id),
+  actionKey: String(r.action_key),
+  orderId: s(r.order_id),
+  eventId: String(r.event_id),
+  origin: String(r.origin) as ConversionRecord['origin'],
+  clickIds: json<string[]>(r.click_ids, []),
+  otherClickIds: json<Record<string, string>>(r.other_click_ids, {}),
+  sourceKey: s(r.source_key),
+  valueMicros: big(r.value_micros),
+  currency: s(r.currency),
+  at: num(r.at),
+  receivedAt: num(r.received_at),
+  status: String(r.status) as ConversionRecord['status'],
+  statusReason: s(r.status_reason),
+  campaignId: s(r.campaign_id),
+  publisherId: s(r.publisher_id),
+  creativeId: s(r.creative_id),
+  slotId: s(r.slot_id),
+  touchId: s(r.touch_id),
+  touchKind: s(r.touch_kind) as ConversionRecord['touchKind'],
+  termsVersion: r.terms_version === null || r.terms_version === undefined ? null : num(r.terms_version),
+  costMicros: big(r.cost_micros),
+  decision: json<unknown>(r.decision, null),
+  payloadHash: String(r.payload_hash),
+  restatements: num(r.restatements),
+  updatedAt: num(r.updated_at),
+});
+
+const CONVERSION_COLS = [
+  'id', 'advertiser_id', 'site_id', 'action_key', 'order_id', 'event_id', 'origin', 'click_ids', 'other_click_ids',
+  'source_key', 'value_micros', 'currency', 'at', 'received_at', 'status', 'status_reason', 'campaign_id',
+  'publisher_id', 'creative_id', 'slot_id', 'touch_id', 'touch_kind', 'terms_version', 'cost_micros', 'decision',
+  'payload_hash', 'restatements', 'updated_at',
+] as const;
+
+const conversionValues = (c: ConversionRecord) => [
+  c.id, c.advertiserId, c.siteId, c.actionKey, c.orderId, c.eventId, c.origin, JSON.stringify(c.clickIds),
+  JSON.stringify(c.otherClickIds), c.sourceKey, c.valueMicros, c.currency, c.at, c.receivedAt, c.status, c.statusReason,
+  c.campaignId, c.publisherId, c.creativeId, c.slotId, c.touchId, c.touchKind, c.termsVersion, c.costMicros,
+  toJson(c.decision), c.payloadHash, c.restatements, c.updatedAt,
+];
+
+/** Groups with their legs, from rows of ledger_groups joined with ledger_legs (ordered by group). */
+export function toGroups(rows: Row[]): PostedGroup[] {
+  const out: PostedGroup[] = [];
+  let cur: PostedGroup | null = null;
+  for (const r of rows) {
+    const id = num(r.id);
+    if (!cur || cur.id !== id) {
+      cur = {
+        id,
+        key: String(r.idem_key),
+        kind: String(r.kind) as PostedGroup['kind'],
+        postedAt: num(r.posted_at),
+        meta: {
+          refType: String(r.ref_type) as PostedGroup['meta']['refType'],
+          refId: String(r.ref_id),
+          campaignId: String(r.campaign_id),
+          advertiserId: String(r.advertiser_id),
+          publisherId: String(r.publisher_id),
+          slotId: s(r.slot_id),
+          termsVersion: num(r.terms_version),
+          currency: String(r.currency),
+          at: num(r.at),
+          reason: s(r.reason),
+        },
+        legs: [],
+      };
+      out.push(cur);
+    }
+    cur.legs.push({ account: String(r.account) as PostedGroup['legs'][number]['account'], side: String(r.side) as 'debit' | 'credit', micros: big(r.micros) });
+  }
+  return out;
+}
+
+export const GROUP_SELECT = `SELECT g.*, l.account, l.side, l.micros FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id`;
+
+let savepointSeq = 0;
+
+/** Wraps a transaction handle as the pipeline's WriteTx. */
+export function createSqlWriteTx(tx: Db): WriteTx {
+  const pg = tx.dialect === 'postgres';
+  const lock = pg ? ' FOR UPDATE' : ''; // SQLite has one writer; PostgreSQL locks the budget rows
+  const spendRow = async (campaignId: string, scope: string, publisherId: string) => {
+    // Create the row first so there is something to lock: two processes then queue on it.
+    await tx.run('INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING', [
+      campaignId,
+      scope,
+      publisherId,
+    ]);
+    const r = await tx.get<Row>(`SELECT micros FROM spend WHERE campaign_id = ? AND scope = ? AND publisher_id = ?${lock}`, [campaignId, scope, publisherId]);
+    return big(r?.micros);
+  };
+  const addSpendRow = (campaignId: string, scope: string, publisherId: string, delta: bigint) =>
+    tx.run(
+      `INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, ?, ?, ?)
+       ON CONFLICT (campaign_id, scope, publisher_id) DO UPDATE SET micros = spend.micros + excluded.micros`,
+      [campaignId, scope, publisherId, delta],
+    );
+
+  const w: WriteTx = {
+    async savepoint(fn) {
+      const name = `sp${++savepointSeq}`;
+      await tx.exec(`SAVEPOINT ${name}`);
+      try {
+        const out = await fn();
+        await tx.exec(`RELEASE SAVEPOINT ${name}`);
+        return out;
+      } catch (err) {
+        await tx.exec(`ROLLBACK TO SAVEPOINT ${name}`);
+        await tx.exec(`RELEASE SAVEPOINT ${name}`);
+        throw err;
+      }
+    },
+
+    async eventKey(siteId, type, eventId) {
+      const r = await tx.get<Row>('SELECT payload_hash, result FROM event_keys WHERE site_id = ? AND type = ? AND event_id = ?', [siteId, type, eventId]);
+      return r ? { payloadHash: String(r.payload_hash), result: String(r.result) } : null;
+    },
+    async putEventKey(siteId, type, eventId, payloadHash, result, at) {
+      const r = await tx.run(
+        'INSERT INTO event_keys (site_id, type, event_id, payload_hash, result, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        [siteId, type, eventId, payloadHash, result, at],
+      );
+      return r.changes > 0;
+    },
+
+    async insertPageView(p) {
+      await tx.run(
+        `INSERT INTO page_views (site_id, event_id, page_view_id, url, referrer, click_ids, other_click_ids, cookieless, invalid_reason, at, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [p.siteId, p.eventId, p.pageViewId, p.url, p.referrer, JSON.stringify(p.clickIds), JSON.stringify(p.otherClickIds), p.cookieless ? 1 : 0, p.invalidReason, p.at, p.receivedAt],
+      );
+    },
+    async insertVital(v) {
+      await tx.run('INSERT INTO vitals (site_id, page_view_id, name, value, at, received_at) VALUES (?, ?, ?, ?, ?, ?)', [
+        v.siteId,
+        v.pageViewId,
+        v.name,
+        v.value,
+        v.at,
+        v.receivedAt,
+      ]);
+    },
+
+    async insertImpression(i) {
+      const r = await tx.run(
+        `INSERT INTO impressions (id, decision_id, kind, event_id, site_id, slot_id, publisher_id, campaign_id, creative_id, advertiser_id,
+           terms_version, page_view_id, source_key, at, received_at, invalid_reason, billing, cost_micros)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        [
+          `${i.decisionId}:${i.kind}`, i.decisionId, i.kind, i.eventId, i.siteId, i.slotId, i.publisherId, i.campaignId, i.creativeId,
+          i.advertiserId, i.termsVersion, i.pageViewId, i.sourceKey, i.at, i.receivedAt, i.invalidReason, i.billing, i.costMicros,
+        ],
+      );
+      return r.changes > 0;
+    },
+    async impression(decisionId, kind) {
+      const r = await tx.get<Row>('SELECT * FROM impressions WHERE id = ?', [`${decisionId}:${kind}`]);
+      return r ? toImpression(r) : null;
+    },
+    async countServedInPageSlot(pageViewId, slotId, decisionId) {
+      const r = await tx.get<Row>(
+        "SELECT COUNT(*) AS n FROM impressions WHERE page_view_id = ? AND slot_id = ? AND kind = 'served' AND decision_id <> ?",
+        [pageViewId, slotId, decisionId],
+      );
+      return num(r?.n);
+    },
+
+    async insertClick(c) {
+      await tx.run(
+        `INSERT INTO clicks (click_id, decision_id, via, event_id, site_id, slot_id, publisher_id, campaign_id, creative_id, advertiser_id,
+           terms_version, page_view_id, source_key, at, received_at, invalid_reason, duplicate_of, billing, cost_micros)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          c.clickId, c.decisionId, c.via, c.eventId, c.siteId, c.slotId, c.publisherId, c.campaignId, c.creativeId, c.advertiserId,
+          c.termsVersion, c.pageViewId, c.sourceKey, c.at, c.receivedAt, c.invalidReason, c.duplicateOf, c.billing, c.costMicros,
+        ],
+      );
+    },
+    async click(clickId) {
+      const r = await tx.get<Row>('SELECT * FROM clicks WHERE click_id = ?', [clickId]);
+      return r ? toClick(r) : null;
+    },
+    async recentClick(campaignId, decisionId, sourceKey, since) {
+      const r = await tx.get<Row>(
+        `SELECT * FROM clicks WHERE campaign_id = ? AND (decision_id = ? OR source_key = ?) AND at >= ?
+           AND invalid_reason IS NULL AND duplicate_of IS NULL ORDER BY at DESC LIMIT 1`,
+        [campaignId, decisionId, sourceKey, since],
+      );
+      return r ? toClick(r) : null;
+    },
+    async countClicksFromSource(sourceKey, since) {
+      const r = await tx.get<Row>('SELECT COUNT(*) AS n FROM clicks WHERE source_key = ? AND at >= ?', [sourceKey, since]);
+      return num(r?.n);
+    },
+
+    async conversion(id) {
+      const r = await tx.get<Row>(`SELECT * FROM conversions WHERE id = ?${lock}`, [id]);
+      return r ? toConversion(r) : null;
+    },
+    async conversionByOrder(advertiserId, actionKey, orderId) {
+      const r = await tx.get<Row>(`SELECT * FROM conversions WHERE advertiser_id = ? AND action_key = ? AND order_id = ?${lock}`, [
+        advertiserId,
+        actionKey,
+        orderId,
+      ]);
+      return r ? toConversion(r) : null;
+    },
+    async conversionByEvent(advertiserId, eventId) {
+      const r = await tx.get<Row>(`SELECT * FROM conversions WHERE advertiser_id = ? AND event_id = ? ORDER BY received_at LIMIT 1${lock}`, [
+        advertiserId,
+        eventId,
+      ]);
+      return r ? toConversion(r) : null;
+    },
+    async insertConversion(c) {
+      await tx.run(`INSERT INTO conversions (${CONVERSION_COLS.join(', ')}) VALUES (${CONVERSION_COLS.map(() => '?').join(', ')})`, conversionValues(c));
+    },
+    async updateConversion(c) {
+      const cols = CONVERSION_COLS.filter((k) => k !== 'id');
+      const values = conversionValues(c).slice(1);
+      await tx.run(`UPDATE conversions SET ${cols.map((k) => `${k} = ?`).join(', ')} WHERE id = ?`, [...values, c.id]);
+    },
+    async touchesFor(advertiserId, clickIds, sourceKey, since) {
+      const out: TouchRecord[] = [];
+      for (const id of clickIds) {
+        const r = await tx.get<Row>('SELECT * FROM clicks WHERE click_id = ?', [id]);
+        if (!r) continue;
+        const c = toClick(r);
+        out.push({
+          id: c.clickId, kind: 'click', at: c.at, advertiserId: c.advertiserId, campaignId: c.campaignId, publisherId: c.publisherId,
+          creativeId: c.creativeId, slotId: c.slotId, termsVersion: c.termsVersion,
+          // A duplicate click is not a touch of its own: it repeats the first one.
+          invalidReason: c.invalidReason ?? (c.duplicateOf ? `duplicate_click:${c.duplicateOf}` : null),
+        });
+      }
+      if (sourceKey) {
+        const rows = await tx.all<Row>(
+          "SELECT * FROM impressions WHERE advertiser_id = ? AND source_key = ? AND kind = 'viewable' AND at >= ? ORDER BY at DESC LIMIT 50",
+          [advertiserId, sourceKey, since],
+        );
+        for (const r of rows) {
+          const i = toImpression(r);
+          out.push({
+            id: `${i.decisionId}:viewable`, kind: 'view', at: i.at, advertiserId: i.advertiserId, campaignId: i.campaignId,
+            publisherId: i.publisherId, creativeId: i.creativeId, slotId: i.slotId, termsVersion: i.termsVersion, invalidReason: i.invalidReason,
+          });
+        }
+      }
+      return out;
+    },
+    async countedConversions(touchIds, actionKey, exceptId) {
+      const out = new Map<string, string>();
+      for (const t of touchIds) {
+        const r = await tx.get<Row>(
+          "SELECT id FROM conversions WHERE touch_id = ? AND action_key = ? AND id <> ? AND status IN ('approved', 'restated', 'pending') ORDER BY received_at LIMIT 1",
+          [t, actionKey, exceptId],
+        );
+        if (r) out.set(t, String(r.id));
+      }
+      return out;
+    },
+
+    async spend(campaignId, publisherId, day) {
+      return {
+        totalMicros: await spendRow(campaignId, 'total', ''),
+        dayMicros: await spendRow(campaignId, day, ''),
+        publisherDayMicros: await spendRow(campaignId, day, publisherId),
+      };
+    },
+    async addSpend(campaignId, publisherId, day, delta) {
+      await addSpendRow(campaignId, 'total', '', delta);
+      await addSpendRow(campaignId, day, '', delta);
+      await addSpendRow(campaignId, day, publisherId, delta);
+    },
+    async cpmTotals(campaignId, version) {
+      const r = await tx.get<Row>(`SELECT billable_count, charged_micros FROM cpm_totals WHERE campaign_id = ? AND terms_version = ?${lock}`, [
+        campaignId,
+        version,
+      ]);
+      return { billableCount: big(r?.billable_count), chargedMicros: big(r?.charged_micros) };
+    },
+    async setCpmTotals(campaignId, version, t) {
+      await tx.run(
+        `INSERT INTO cpm_totals (campaign_id, terms_version, billable_count, charged_micros) VALUES (?, ?, ?, ?)
+         ON CONFLICT (campaign_id, terms_version) DO UPDATE SET billable_count = excluded.billable_count, charged_micros = excluded.charged_micros`,
+        [campaignId, version, t.billableCount, t.chargedMicros],
+      );
+    },
+
+    async postGroup(g: EntryGroup, postedAt) {
+      const m = g.meta;
+      const r = await tx.get<Row>(
+        `INSERT INTO ledger_groups (idem_key, kind, ref_type, ref_id, campaign_id, advertiser_id, publisher_id, slot_id, terms_version, currency, reason, at, posted_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING RETURNING id`,
+        [g.key, g.kind, m.refType, m.refId, m.campaignId, m.advertiserId, m.publisherId, m.slotId ?? null, m.termsVersion, m.currency, m.reason, m.at, postedAt],
+      );
+      if (!r) return false;
+      for (const leg of g.legs) {
+        await tx.run('INSERT INTO ledger_legs (group_id, account, side, micros) VALUES (?, ?, ?, ?)', [r.id as number | bigint, leg.account, leg.side, leg.micros]);
+      }
+      return true;
+    },
+    async groupsFor(refType, refId) {
+      return toGroups(await tx.all<Row>(`${GROUP_SELECT} WHERE g.ref_type = ? AND g.ref_id = ? ORDER BY g.id`, [refType, refId]));
+    },
+
+    async insertRejected(r) {
+      await tx.run(
+        'INSERT INTO rejected_events (received_at, site_id, endpoint, event_type, event_id, reason, detail, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [r.receivedAt, r.siteId, r.endpoint, r.eventType, r.eventId, r.reason, r.detail, r.payload],
+      );
+    },
+
+    async site(id) {
+      const r = await tx.get<Row>('SELECT * FROM sites WHERE id = ?', [id]);
+      return r ? toSite(r) : null;
+    },
+    async campaign(id) {
+      const r = await tx.get<Row>(`${CAMPAIGN_SELECT} WHERE c.id = ?`, [id]);
+      return r ? toCampaign(r) : null;
+    },
+    async terms(campaignId, version) {
+      const r = await tx.get<Row>(
+        'SELECT t.terms, c.advertiser_id FROM campaign_terms t JOIN campaigns c ON c.id = t.campaign_id WHERE t.campaign_id = ? AND t.version = ?',
+        [campaignId, version],
+      );
+      return r ? termsFromJson(String(r.terms), { campaignId, advertiserId: String(r.advertiser_id), version }) : null;
+    },
+    async conversionAction(advertiserId, key) {
+      const r = await tx.get<Row>('SELECT * FROM conversion_actions WHERE advertiser_id = ? AND action_key = ?', [advertiserId, key]);
+      return r ? toAction(r) : null;
+    },
+    async creative(id) {
+      const r = await tx.get<Row>('SELECT * FROM creatives WHERE id = ?', [id]);
+      return r ? toCreative(r) : null;
+    },
+  };
+  return w;
+}

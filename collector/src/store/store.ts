@@ -1,0 +1,408 @@
+/**
+ * The Store: perfpixel's one domain storage interface. Adapters: SQLite (embedded default) and
+ * PostgreSQL (`DATABASE_URL=postgres://…`), both the same SQL implementation over a small driver
+ * (see sql-store.ts), both held to one contract suite (store.case.test.ts).
+ *
+ * ```ts
+ * const store = await openStore('sqlite:./data/perfpixel.db', { clock: Date.now });
+ * await store.write(async (tx) => { await tx.insertClick(row); });   // one transaction
+ * const campaigns = await store.catalog.listCampaigns({ advertiserId: 'adv_shop' });
+ * ```
+ */
+import type { CampaignTerms, ConversionAction } from '../core/terms';
+import type { EntryGroup, Leg } from '../core/ledger';
+import type { Spend } from '../core/caps';
+import type { CpmTotals } from '../core/billing';
+import type { ConversionStatus } from '../core/conversion-status';
+
+// ---------------------------------------------------------------- catalog
+
+export interface Advertiser {
+  id: string;
+  name: string;
+  currency: string;
+  /** One or two live S2S signing secrets (two during a rotation). */
+  s2sSecrets: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Publisher {
+  id: string;
+  name: string;
+  revShareBps: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Site {
+  id: string;
+  ownerType: 'advertiser' | 'publisher';
+  ownerId: string;
+  name: string;
+  /** Origins allowed to send beacons for this site (CORS allow-list); empty = any. */
+  origins: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Slot {
+  id: string;
+  siteId: string;
+  publisherId: string;
+  name: string;
+  width: number;
+  height: number;
+  status: 'active' | 'paused';
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type CampaignStatus = 'active' | 'paused' | 'archived';
+
+export interface Campaign {
+  id: string;
+  advertiserId: string;
+  name: string;
+  status: CampaignStatus;
+  /** The registered landing URL: the click redirect's default destination. */
+  landingUrl: string;
+  /** Hosts creatives may land on (the landing URL's host is always allowed). */
+  allowedHosts: string[];
+  /** The current terms (their `version` is the campaign's terms version). */
+  terms: CampaignTerms;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Creative {
+  id: string;
+  campaignId: string;
+  width: number;
+  height: number;
+  imageUrl: string;
+  alt: string;
+  landingUrl: string;
+  status: 'active' | 'paused';
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ConversionActionRecord extends ConversionAction {
+  advertiserId: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Who an API key belongs to. */
+export type Principal = { kind: 'advertiser'; id: string } | { kind: 'publisher'; id: string };
+
+/** Catalog reads and writes (admin API, ad decisions, the pipeline's lookups). */
+export interface Catalog {
+  createAdvertiser(a: Omit<Advertiser, 'createdAt' | 'updatedAt'>, apiKeyHash: string): Promise<Advertiser>;
+  updateAdvertiser(id: string, patch: Partial<Pick<Advertiser, 'name' | 's2sSecrets'>>): Promise<Advertiser | null>;
+  getAdvertiser(id: string): Promise<Advertiser | null>;
+  listAdvertisers(): Promise<Advertiser[]>;
+
+  createPublisher(p: Omit<Publisher, 'createdAt' | 'updatedAt'>, apiKeyHash: string): Promise<Publisher>;
+  updatePublisher(id: string, patch: Partial<Pick<Publisher, 'name' | 'revShareBps'>>): Promise<Publisher | null>;
+  getPublisher(id: string): Promise<Publisher | null>;
+  listPublishers(): Promise<Publisher[]>;
+
+  /** Finds who holds an API key, by the key's SHA-256 hash. */
+  principalByKeyHash(hash: string): Promise<Principal | null>;
+  /** Replaces a principal's API key hash (key rotation). */
+  setKeyHash(principal: Principal, hash: string): Promise<void>;
+
+  createSite(s: Omit<Site, 'createdAt' | 'updatedAt'>): Promise<Site>;
+  updateSite(id: string, patch: Partial<Pick<Site, 'name' | 'origins'>>): Promise<Site | null>;
+  getSite(id: string): Promise<Site | null>;
+  listSites(owner?: { ownerType: Site['ownerType']; ownerId: string }): Promise<Site[]>;
+
+  createSlot(s: Omit<Slot, 'createdAt' | 'updatedAt'>): Promise<Slot>;
+  updateSlot(id: string, patch: Partial<Pick<Slot, 'name' | 'width' | 'height' | 'status'>>): Promise<Slot | null>;
+  getSlot(id: string): Promise<Slot | null>;
+  listSlots(filter?: { publisherId?: string; siteId?: string }): Promise<Slot[]>;
+
+  /** Creates a campaign with terms version 1. */
+  createCampaign(c: Omit<Campaign, 'createdAt' | 'updatedAt'>): Promise<Campaign>;
+  /** Updates a campaign; new `terms` become a new version (past versions are kept unchanged). */
+  updateCampaign(
+    id: string,
+    patch: Partial<Pick<Campaign, 'name' | 'status' | 'landingUrl' | 'allowedHosts'>> & { terms?: Omit<CampaignTerms, 'version'> },
+  ): Promise<Campaign | null>;
+  getCampaign(id: string): Promise<Campaign | null>;
+  listCampaigns(filter?: { advertiserId?: string; status?: CampaignStatus }): Promise<Campaign[]>;
+  /** One past or current terms version. */
+  getTerms(campaignId: string, version: number): Promise<CampaignTerms | null>;
+  listTermsVersions(campaignId: string): Promise<(CampaignTerms & { createdAt: number })[]>;
+
+  createCreative(c: Omit<Creative, 'createdAt' | 'updatedAt'>): Promise<Creative>;
+  updateCreative(id: string, patch: Partial<Pick<Creative, 'imageUrl' | 'alt' | 'landingUrl' | 'status' | 'width' | 'height'>>): Promise<Creative | null>;
+  getCreative(id: string): Promise<Creative | null>;
+  listCreatives(filter?: { campaignId?: string; advertiserId?: string }): Promise<Creative[]>;
+
+  putConversionAction(a: Omit<ConversionActionRecord, 'createdAt' | 'updatedAt'>): Promise<ConversionActionRecord>;
+  getConversionAction(advertiserId: string, key: string): Promise<ConversionActionRecord | null>;
+  listConversionActions(advertiserId: string): Promise<ConversionActionRecord[]>;
+
+  /** True when nothing has been created yet (first start: seed the demo). */
+  isEmpty(): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- events
+
+export type Billing = 'charged' | 'no_charge' | 'not_billable' | 'over_cap' | 'held';
+
+export interface ImpressionRecord {
+  decisionId: string;
+  kind: 'served' | 'viewable';
+  eventId: string;
+  siteId: string;
+  slotId: string;
+  publisherId: string;
+  campaignId: string;
+  creativeId: string;
+  advertiserId: string;
+  termsVersion: number;
+  pageViewId: string | null;
+  sourceKey: string;
+  at: number;
+  receivedAt: number;
+  invalidReason: string | null;
+  billing: Billing;
+  costMicros: bigint;
+}
+
+export interface ClickRecord {
+  clickId: string;
+  decisionId: string;
+  via: 'redirect' | 'beacon';
+  eventId: string;
+  siteId: string;
+  slotId: string;
+  publisherId: string;
+  campaignId: string;
+  creativeId: string;
+  advertiserId: string;
+  termsVersion: number;
+  pageViewId: string | null;
+  sourceKey: string;
+  at: number;
+  receivedAt: number;
+  invalidReason: string | null;
+  duplicateOf: string | null;
+  billing: Billing;
+  costMicros: bigint;
+}
+
+export interface ConversionRecord {
+  id: string;
+  advertiserId: string;
+  siteId: string | null;
+  actionKey: string;
+  orderId: string | null;
+  eventId: string;
+  origin: 'beacon' | 's2s' | 'both';
+  clickIds: string[];
+  otherClickIds: Record<string, string>;
+  sourceKey: string | null;
+  valueMicros: bigint;
+  currency: string | null;
+  at: number;
+  receivedAt: number;
+  status: ConversionStatus;
+  statusReason: string | null;
+  campaignId: string | null;
+  publisherId: string | null;
+  creativeId: string | null;
+  slotId: string | null;
+  touchId: string | null;
+  touchKind: 'click' | 'view' | null;
+  termsVersion: number | null;
+  costMicros: bigint;
+  /** The explain record (JSON-safe: money as strings). */
+  decision: unknown;
+  payloadHash: string;
+  restatements: number;
+  updatedAt: number;
+}
+
+export interface PageViewRecord {
+  siteId: string;
+  eventId: string;
+  pageViewId: string | null;
+  url: string | null;
+  referrer: string | null;
+  clickIds: string[];
+  otherClickIds: Record<string, string>;
+  cookieless: boolean;
+  invalidReason: string | null;
+  at: number;
+  receivedAt: number;
+}
+
+export interface RejectedEvent {
+  receivedAt: number;
+  siteId: string | null;
+  endpoint: string;
+  eventType: string | null;
+  eventId: string | null;
+  reason: string;
+  detail: string | null;
+  /** The refused payload, truncated. */
+  payload: string | null;
+}
+
+/** A touch as the attribution query finds it (clicks by click ID, views by source). */
+export interface TouchRecord {
+  id: string;
+  kind: 'click' | 'view';
+  at: number;
+  advertiserId: string;
+  campaignId: string;
+  publisherId: string;
+  creativeId: string;
+  slotId: string;
+  termsVersion: number;
+  invalidReason: string | null;
+}
+
+/** A posted entry group with its row ID. */
+export interface PostedGroup extends EntryGroup {
+  id: number;
+  postedAt: number;
+}
+
+/** Operations inside one write transaction (the group-commit unit). */
+export interface WriteTx {
+  /** Runs `fn` so that, if it throws, only its own writes are undone. */
+  savepoint<T>(fn: () => Promise<T>): Promise<T>;
+
+  eventKey(siteId: string, type: string, eventId: string): Promise<{ payloadHash: string; result: string } | null>;
+  /** Records an event key; false when it already exists (another process won the race). */
+  putEventKey(siteId: string, type: string, eventId: string, payloadHash: string, result: string, at: number): Promise<boolean>;
+
+  insertPageView(p: PageViewRecord): Promise<void>;
+  insertVital(v: { siteId: string; pageViewId: string | null; name: string; value: number; at: number; receivedAt: number }): Promise<void>;
+
+  /** False when this decision already has an impression of this kind. */
+  insertImpression(i: ImpressionRecord): Promise<boolean>;
+  impression(decisionId: string, kind: 'served' | 'viewable'): Promise<ImpressionRecord | null>;
+  /** Served impressions in one page view's slot other than `decisionId` (ad stacking). */
+  countServedInPageSlot(pageViewId: string, slotId: string, decisionId: string): Promise<number>;
+
+  insertClick(c: ClickRecord): Promise<void>;
+  click(clickId: string): Promise<ClickRecord | null>;
+  /** The latest valid click on this decision or by this source on this campaign since `since`. */
+  recentClick(campaignId: string, decisionId: string, sourceKey: string, since: number): Promise<ClickRecord | null>;
+  countClicksFromSource(sourceKey: string, since: number): Promise<number>;
+
+  conversion(id: string): Promise<ConversionRecord | null>;
+  conversionByOrder(advertiserId: string, actionKey: string, orderId: string): Promise<ConversionRecord | null>;
+  conversionByEvent(advertiserId: string, eventId: string): Promise<ConversionRecord | null>;
+  insertConversion(c: ConversionRecord): Promise<void>;
+  updateConversion(c: ConversionRecord): Promise<void>;
+  /** Clicks with these IDs, plus viewable impressions of the advertiser from `sourceKey` since `since`. */
+  touchesFor(advertiserId: string, clickIds: readonly string[], sourceKey: string | null, since: number): Promise<TouchRecord[]>;
+  /** For counting `one`: touch ID → the conversion of this action already counted on it. */
+  countedConversions(touchIds: readonly string[], actionKey: string, exceptId: string): Promise<Map<string, string>>;
+
+  /** Spend so far; on PostgreSQL the rows are locked until the transaction ends. */
+  spend(campaignId: string, publisherId: string, day: string): Promise<Spend>;
+  addSpend(campaignId: string, publisherId: string, day: string, deltaMicros: bigint): Promise<void>;
+  cpmTotals(campaignId: string, termsVersion: number): Promise<CpmTotals>;
+  setCpmTotals(campaignId: string, termsVersion: number, totals: CpmTotals): Promise<void>;
+
+  /** Appends an entry group; false (and nothing written) when its key was posted before. */
+  postGroup(group: EntryGroup, postedAt: number): Promise<boolean>;
+  /** Every group posted for one action, oldest first. */
+  groupsFor(refType: EntryGroup['meta']['refType'], refId: string): Promise<PostedGroup[]>;
+
+  insertRejected(r: RejectedEvent): Promise<void>;
+
+  /** Catalog lookups inside the transaction. */
+  site(id: string): Promise<Site | null>;
+  campaign(id: string): Promise<Campaign | null>;
+  terms(campaignId: string, version: number): Promise<CampaignTerms | null>;
+  conversionAction(advertiserId: string, key: string): Promise<ConversionActionRecord | null>;
+  creative(id: string): Promise<Creative | null>;
+}
+
+// ---------------------------------------------------------------- reports
+
+export interface ReportRange {
+  from: number;
+  to: number;
+}
+
+/** One row of the advertiser campaign table (or of the publisher slot table). */
+export interface PerformanceRow {
+  key: string;
+  day?: string;
+  served: number;
+  viewable: number;
+  clicks: number;
+  invalidImpressions: number;
+  invalidClicks: number;
+  conversions: number;
+  valueMicros: bigint;
+  costMicros: bigint;
+  earningMicros: bigint;
+}
+
+export interface LedgerLine extends PostedGroup {}
+
+export interface FeedItem {
+  type: 'pageview' | 'served' | 'viewable' | 'click' | 'conversion' | 'rejected';
+  at: number;
+  siteId: string | null;
+  summary: string;
+  invalidReason: string | null;
+}
+
+/** Read-only queries for dashboards, reports and CSV exports. */
+export interface Reports {
+  /** Performance grouped by campaign (advertiser view), or by slot (publisher view), optionally per day. */
+  performance(
+    filter: { advertiserId?: string; publisherId?: string; campaignId?: string },
+    range: ReportRange,
+    groupBy: 'campaign' | 'slot' | 'publisher' | 'creative',
+    perDay: boolean,
+  ): Promise<PerformanceRow[]>;
+  conversions(filter: { advertiserId?: string; campaignId?: string; status?: ConversionStatus }, range: ReportRange, limit: number): Promise<ConversionRecord[]>;
+  conversion(id: string): Promise<ConversionRecord | null>;
+  ledger(filter: { advertiserId?: string; publisherId?: string; campaignId?: string }, range: ReportRange, limit: number): Promise<LedgerLine[]>;
+  /** Σ debits and Σ credits over the whole ledger (they must be equal). */
+  ledgerTotals(): Promise<{ debits: bigint; credits: bigint; groups: number }>;
+  /** Balance per account (debits − credits). */
+  balances(accounts?: string[]): Promise<Map<string, bigint>>;
+  rejected(filter: { siteId?: string }, range: ReportRange, limit: number): Promise<RejectedEvent[]>;
+  rejectedCounts(filter: { siteId?: string }, range: ReportRange): Promise<{ reason: string; count: number }[]>;
+  feed(filter: { advertiserId?: string; publisherId?: string; siteId?: string }, limit: number, after?: number): Promise<FeedItem[]>;
+  /** Beacons from a site in a range, by type, with the last one seen ("verify my tag"). */
+  siteActivity(siteId: string, range: ReportRange): Promise<{ type: string; count: number; lastAt: number | null }[]>;
+  /** Observed counts per campaign for CTR/CVR estimates of the ad decision. */
+  campaignStats(since: number): Promise<Map<string, { impressions: number; clicks: number; conversions: number; valueMicros: bigint }>>;
+  /** Spend per campaign today and in total (for serving eligibility and pacing). */
+  campaignSpend(day: string): Promise<Map<string, { totalMicros: bigint; dayMicros: bigint }>>;
+  /** Counts of every event table (tests, crash harness, metrics). */
+  counts(): Promise<Record<string, number>>;
+}
+
+/** The store: catalog, write transactions, reports. */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly catalog: Catalog;
+  readonly reports: Reports;
+  /** Creates or upgrades the schema. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers (readiness). */
+  ping(): Promise<void>;
+  /** Runs `fn` in one write transaction; all its writes commit together or not at all. */
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type { Leg };
