@@ -1,21 +1,177 @@
 /**
- * Builds the collector's Hono app from what it is given; opens no port and reads no environment.
+ * Builds the collector's Hono app from what it is given; opens no port and reads no environment
+ * (only server.ts does). Tests hand it a store, a fixed clock and fixed randomness and talk to it
+ * with `app.request()`.
  *
  * ```ts
- * const app = createApp({ clock: () => Date.now() });
- * const res = await app.request('/healthz');
+ * const store = await openStore(':memory:', { clock });
+ * const { app, drain } = createCollector({ store, clock, secret: 'x'.repeat(32), operatorKey: 'op_…' });
+ * const res = await app.request('/e', { method: 'POST', body: JSON.stringify(batch) });
  * ```
  */
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import pino, { type Logger } from 'pino';
+import { createGroupCommitter } from './ingest/group-commit';
+import type { IngestItem, ItemResult } from './ingest/items';
+import { createIvtClassifier, toBlockList } from './ingest/ivt';
+import { createKeys } from './ingest/keys';
+import { DEFAULT_IVT_LIMITS, processItem, RaceLost, type IvtLimits, type PipelineDeps } from './ingest/pipeline';
+import type { Store, WriteTx } from './store/store';
+import { createAdDecider, type AdDecider } from './serving/ad-decider';
+import { createCatalogCache } from './http/catalog-cache';
+import type { Collector } from './http/context';
+import { createMetrics, type Metrics } from './http/metrics';
+import { createRateLimiter } from './http/rate-limit';
+import { ingestRoutes } from './http/ingest-routes';
+import { servingRoutes } from './http/serving-routes';
+import { s2sRoutes } from './http/s2s-routes';
+import { opsRoutes } from './http/ops-routes';
+import { adminRoutes } from './http/admin-routes';
+import { reportRoutes } from './http/report-routes';
 
 /** What the app is built from. */
 export interface AppOptions {
+  store: Store;
   clock: () => number;
+  /** Signing secret (≥ 32 characters): ad tokens, click IDs, source hashes. */
+  secret: string;
+  operatorKey: string;
+  publicUrl?: string;
+  datacenterCidrs?: string[];
+  trustedProxies?: string[];
+  limits?: Partial<IvtLimits>;
+  /** Per-source beacon rate: events per second and burst. */
+  rate?: { rate: number; burst: number };
+  maxQueue?: number;
+  logger?: Logger;
+  metrics?: Metrics;
+  random?: (bytes: number) => Uint8Array;
+  rng?: () => number;
+  newId?: (prefix: string) => string;
+  /** The TCP peer; defaults to the Node adapter's socket (127.0.0.1 under app.request()). */
+  peer?: Collector['peer'];
 }
 
-/** Creates the collector app. */
-export function createApp(_options: AppOptions): Hono {
+/** The app plus what the server entry needs to shut down cleanly. */
+export interface CollectorApp {
+  app: Hono;
+  collector: Collector;
+  decider: AdDecider;
+  /** Resolves when every queued event has been committed. */
+  drain(): Promise<void>;
+}
+
+/** Builds the collector. */
+export function createCollector(o: AppOptions): CollectorApp {
+  const keys = createKeys(o.secret);
+  const logger = o.logger ?? pino({ level: 'silent' });
+  const metrics = o.metrics ?? createMetrics();
+  const random = o.random ?? ((n: number) => randomBytes(n));
+  const pipeline: PipelineDeps = {
+    keys,
+    random,
+    newId: o.newId ?? ((prefix) => `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 20)}`),
+    limits: { ...DEFAULT_IVT_LIMITS, ...o.limits },
+  };
+
+  const runOne = async (tx: WriteTx, item: IngestItem): Promise<ItemResult> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await tx.savepoint(() => processItem(tx, item, pipeline));
+      } catch (err) {
+        if (err instanceof RaceLost && attempt < 2) continue; // another process stored the key: re-run and see it
+        // A bug or bad row must not fail the whole group: keep the event as rejected, with the error.
+        logger.error({ err, kind: item.kind }, 'event processing failed');
+        const i = item.kind === 'beacon' ? item.event.i : item.kind === 's2s' ? item.body.event_id : item.kind === 'redirect_click' ? item.clickId : '';
+        await tx.savepoint(() =>
+          tx.insertRejected({
+            receivedAt: o.clock(),
+            siteId: item.kind === 'beacon' ? item.siteId : null,
+            endpoint: item.kind === 'rejected' ? item.rejected.endpoint : item.kind === 'beacon' ? item.ctx.endpoint : item.kind,
+            eventType: item.kind === 'beacon' ? item.event.t : null,
+            eventId: i,
+            reason: 'internal_error',
+            detail: String((err as Error)?.message ?? err).slice(0, 500),
+            payload: JSON.stringify(item, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).slice(0, 2048),
+          }),
+        );
+        return { i, status: 'rejected', reason: 'internal_error' };
+      }
+    }
+  };
+
+  const committer = createGroupCommitter<IngestItem, ItemResult>({
+    maxQueue: o.maxQueue ?? 5000,
+    commit: (items) =>
+      o.store.write(async (tx) => {
+        const out: ItemResult[] = [];
+        for (const item of items) out.push(await runOne(tx, item));
+        return out;
+      }).then((out) => {
+        // Counted after the commit: money that rolled back was never billed.
+        for (const r of out) if (r.status === 'accepted' && r.billedMicros) metrics.billed.inc({ currency: r.currency ?? '' }, Number(r.billedMicros));
+        return out;
+      }),
+    onCommit: (size, ms) => {
+      metrics.commitSize.observe(size);
+      metrics.commitSeconds.observe(ms / 1000);
+    },
+  });
+
+  const col: Collector = {
+    store: o.store,
+    clock: o.clock,
+    keys,
+    committer,
+    metrics,
+    logger,
+    ivt: createIvtClassifier(o.datacenterCidrs ?? []),
+    trustedProxies: o.trustedProxies?.length ? toBlockList(o.trustedProxies) : null,
+    rateLimiter: createRateLimiter(o.rate ?? { rate: 50, burst: 200 }),
+    cache: createCatalogCache(o.store, o.clock),
+    pipeline,
+    publicUrl: (o.publicUrl ?? 'http://localhost:8787').replace(/\/$/, ''),
+    operatorKey: o.operatorKey,
+    docs: [],
+    peer:
+      o.peer ??
+      ((c) => (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '127.0.0.1'),
+    random,
+  };
+  const decider = createAdDecider({ store: o.store, clock: o.clock, rng: o.rng ?? Math.random });
+
   const app = new Hono();
-  app.get('/healthz', (c) => c.json({ ok: true }));
-  return app;
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const status = c.res.status;
+    const hot = c.req.path === '/e' || c.req.path === '/p.gif' || c.req.path === '/ad' || c.req.path.startsWith('/c/');
+    const level = status >= 500 ? 'error' : hot && status < 400 ? 'debug' : 'info';
+    if (logger.isLevelEnabled(level)) {
+      const ip = col.peer(c);
+      logger[level]({ reqId: c.get('requestId'), method: c.req.method, path: c.req.path.slice(0, 80), status, ms: Math.round(performance.now() - started), ip: keys.ipTag(ip) });
+    }
+  });
+  app.onError((err, c) => {
+    logger.error({ err, reqId: c.get('requestId') }, 'unhandled error');
+    return c.json({ error: 'internal_error', reason: 'something went wrong; it has been logged' }, 500);
+  });
+  app.notFound((c) => c.json({ error: 'not_found', reason: `no route for ${c.req.method} ${c.req.path.slice(0, 200)}` }, 404));
+
+  opsRoutes(app, col);
+  ingestRoutes(app, col);
+  servingRoutes(app, col, decider);
+  s2sRoutes(app, col);
+  adminRoutes(app, col, () => decider.invalidate());
+  reportRoutes(app, col);
+
+  return { app, collector: col, decider, drain: () => committer.drain() };
+}
+
+/** Builds just the Hono app. */
+export function createApp(o: AppOptions): Hono {
+  return createCollector(o).app;
 }

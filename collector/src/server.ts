@@ -2,16 +2,45 @@
  * Server entry: the only place that reads the environment and opens a port.
  *
  * ```sh
- * npm start                     # SQLite under ./data, http://localhost:8787
+ * tsx collector/src/server.ts   # the collector alone
+ * npm start                     # collector + demo site (demo-site/server/start.ts calls startServer)
  * DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm start
  * ```
+ *
+ * Start: validate config → open the store and migrate → seed the demo on an empty store → listen.
+ * Stop (SIGINT/SIGTERM): stop accepting connections → drain the group commit (every acknowledged
+ * event is already committed; this flushes the ones still queued) → close the store.
  */
 import { serve } from '@hono/node-server';
-import { createApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import pino from 'pino';
+import { createCollector } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { openStore } from './store/open-store';
+import { createMetrics } from './http/metrics';
+import type { Hono } from 'hono';
+import type { Store } from './store/store';
+import type { Collector } from './http/context';
 
-function main(): void {
-  let config;
+/** What an extension (the demo site) is handed before the server listens. */
+export interface ServerContext {
+  app: Hono;
+  store: Store;
+  collector: Collector;
+  config: Config;
+  clock: () => number;
+}
+
+/** Options of startServer. */
+export interface StartOptions {
+  /** Mounts more routes (the demo site, seeding) before the server listens. */
+  extend?: (ctx: ServerContext) => Promise<void>;
+  /** Lines printed once listening (URLs). */
+  banner?: (config: Config) => string[];
+}
+
+/** Reads the environment, opens the store, builds the app and listens. */
+export async function startServer(options: StartOptions = {}): Promise<void> {
+  let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (err) {
@@ -21,13 +50,49 @@ function main(): void {
     }
     throw err;
   }
-  const app = createApp({ clock: () => Date.now() });
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => {
-    console.log(`perfpixel collector listening on ${config.publicUrl}`);
+  const logger = pino({ level: config.logLevel });
+  const clock = () => Date.now();
+  const store = await openStore(config.databaseUrl, { clock, sqliteSynchronous: config.sqliteSynchronous });
+  logger.info({ store: store.kind, synchronous: store.kind === 'sqlite' ? config.sqliteSynchronous : undefined }, 'store open and migrated');
+
+  const { app, drain, collector } = createCollector({
+    store,
+    clock,
+    secret: config.secret,
+    operatorKey: config.operatorKey,
+    publicUrl: config.publicUrl,
+    datacenterCidrs: config.datacenterCidrs,
+    trustedProxies: config.trustedProxies,
+    maxQueue: config.maxQueue,
+    logger,
+    metrics: createMetrics({ defaults: true }),
   });
-  const stop = () => server.close(() => process.exit(0));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  await options.extend?.({ app, store, collector, config, clock });
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => {
+    const u = config.publicUrl;
+    const lines = options.banner?.(config) ?? [`  API docs         ${u}/docs`, `  health           ${u}/healthz`];
+    console.log(['', `perfpixel is running on ${u} (${store.kind}${store.kind === 'sqlite' ? `, synchronous=${config.sqliteSynchronous}` : ''})`, ...lines, ''].join('\n'));
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: draining queued events');
+    server.close();
+    await drain();
+    await store.close();
+    logger.info('stopped cleanly');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  startServer().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -39,6 +39,11 @@ export interface CampaignTerms {
   /** CPA: share of the conversion value, in basis points (100 = 1 %). */
   cpaBps: number;
   payout: PublisherPayout;
+  /**
+   * True when the campaign set no payout of its own: the publisher's revenue share applies, and
+   * the store resolves `payout` from the publisher when terms are read for a billable action.
+   */
+  payoutFromPublisher?: boolean;
   totalBudgetMicros: Micros | null;
   dailyBudgetMicros: Micros | null;
   /** Optional hard cap per publisher × campaign × day. */

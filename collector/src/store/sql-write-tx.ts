@@ -238,6 +238,9 @@ export function createSqlWriteTx(tx: Db): WriteTx {
       const r = await tx.get<Row>('SELECT * FROM clicks WHERE click_id = ?', [clickId]);
       return r ? toClick(r) : null;
     },
+    async markClickInvalid(clickId, reason) {
+      await tx.run('UPDATE clicks SET invalid_reason = ? WHERE click_id = ?', [reason, clickId]);
+    },
     async recentClick(campaignId, decisionId, sourceKey, since) {
       const r = await tx.get<Row>(
         `SELECT * FROM clicks WHERE campaign_id = ? AND (decision_id = ? OR source_key = ?) AND at >= ?
@@ -331,6 +334,11 @@ export function createSqlWriteTx(tx: Db): WriteTx {
       await addSpendRow(campaignId, day, publisherId, delta);
     },
     async cpmTotals(campaignId, version) {
+      // As with spend: make the row exist, then lock it, so concurrent processes count in turn.
+      await tx.run('INSERT INTO cpm_totals (campaign_id, terms_version, billable_count, charged_micros) VALUES (?, ?, 0, 0) ON CONFLICT DO NOTHING', [
+        campaignId,
+        version,
+      ]);
       const r = await tx.get<Row>(`SELECT billable_count, charged_micros FROM cpm_totals WHERE campaign_id = ? AND terms_version = ?${lock}`, [
         campaignId,
         version,
@@ -377,12 +385,18 @@ export function createSqlWriteTx(tx: Db): WriteTx {
       const r = await tx.get<Row>(`${CAMPAIGN_SELECT} WHERE c.id = ?`, [id]);
       return r ? toCampaign(r) : null;
     },
-    async terms(campaignId, version) {
+    async terms(campaignId, version, publisherId) {
       const r = await tx.get<Row>(
         'SELECT t.terms, c.advertiser_id FROM campaign_terms t JOIN campaigns c ON c.id = t.campaign_id WHERE t.campaign_id = ? AND t.version = ?',
         [campaignId, version],
       );
-      return r ? termsFromJson(String(r.terms), { campaignId, advertiserId: String(r.advertiser_id), version }) : null;
+      if (!r) return null;
+      const terms = termsFromJson(String(r.terms), { campaignId, advertiserId: String(r.advertiser_id), version });
+      if (terms.payoutFromPublisher && publisherId) {
+        const p = await tx.get<Row>('SELECT rev_share_bps FROM publishers WHERE id = ?', [publisherId]);
+        if (p) terms.payout = { kind: 'share', bps: num(p.rev_share_bps) };
+      }
+      return terms;
     },
     async conversionAction(advertiserId, key) {
       const r = await tx.get<Row>('SELECT * FROM conversion_actions WHERE advertiser_id = ? AND action_key = ?', [advertiserId, key]);

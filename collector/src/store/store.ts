@@ -295,6 +295,8 @@ export interface WriteTx {
 
   insertClick(c: ClickRecord): Promise<void>;
   click(clickId: string): Promise<ClickRecord | null>;
+  /** Flags a click found invalid later, so it can no longer win attribution. */
+  markClickInvalid(clickId: string, reason: string): Promise<void>;
   /** The latest valid click on this decision or by this source on this campaign since `since`. */
   recentClick(campaignId: string, decisionId: string, sourceKey: string, since: number): Promise<ClickRecord | null>;
   countClicksFromSource(sourceKey: string, since: number): Promise<number>;
@@ -325,7 +327,8 @@ export interface WriteTx {
   /** Catalog lookups inside the transaction. */
   site(id: string): Promise<Site | null>;
   campaign(id: string): Promise<Campaign | null>;
-  terms(campaignId: string, version: number): Promise<CampaignTerms | null>;
+  /** Terms of a version; with `publisherId`, a publisher-default payout is resolved to that publisher's share. */
+  terms(campaignId: string, version: number, publisherId?: string): Promise<CampaignTerms | null>;
   conversionAction(advertiserId: string, key: string): Promise<ConversionActionRecord | null>;
   creative(id: string): Promise<Creative | null>;
 }

@@ -1,0 +1,184 @@
+/**
+ * Reports for the dashboards: performance tables and time series, conversions with their explain
+ * record, the ledger, balances, the live feed, rejected events, "verify my tag", CSV exports.
+ * Advertisers see their own numbers, publishers theirs, the operator everything.
+ */
+import type { Context, Hono } from 'hono';
+import { formatMicros } from '../core/money';
+import { DAY_MS } from '../core/terms';
+import { describeIssues } from '../ingest/beacon-schema';
+import { reportQuery } from './admin-schemas';
+import { authenticate, type Auth } from './auth';
+import { fail, type Collector } from './context';
+import { conversionJson, groupJson, performanceJson } from './json';
+
+/** Registers the report routes. */
+export function reportRoutes(app: Hono, col: Collector): void {
+  const docs = (path: string, summary: string, auth: ('operator' | 'advertiser' | 'publisher')[] = ['operator', 'advertiser', 'publisher']) =>
+    col.docs.push({ method: 'get', path, summary, tag: 'Reports', auth, query: reportQuery, responses: { 200: 'ok', 400: 'invalid query', 401: 'unauthenticated', 403: 'forbidden' } });
+
+  /** Parses the query and scopes it to the caller. */
+  const scoped = async (c: Context) => {
+    const auth = await authenticate(col, c);
+    if (!auth) return { res: fail(c, 401, 'unauthenticated', 'send Authorization: Bearer <API key>') } as const;
+    const q = reportQuery.safeParse(c.req.query());
+    if (!q.success) return { res: fail(c, 400, 'invalid_query', describeIssues(q.error)) } as const;
+    const now = col.clock();
+    const to = q.data.to ? Number(q.data.to) : now + 1;
+    const from = q.data.from ? Number(q.data.from) : to - 30 * DAY_MS;
+    const filter = {
+      advertiserId: auth.kind === 'advertiser' ? auth.id : q.data.advertiserId,
+      publisherId: auth.kind === 'publisher' ? auth.id : q.data.publisherId,
+      campaignId: q.data.campaignId,
+    };
+    const limit = Math.min(Number(q.data.limit ?? 200), 5000);
+    return { auth, q: q.data, range: { from, to }, filter, limit } as const;
+  };
+
+  docs('/v1/me', 'Who the API key belongs to (dashboard sign-in).');
+  app.get('/v1/me', async (c) => {
+    const auth = await authenticate(col, c);
+    if (!auth) return fail(c, 401, 'unauthenticated', 'unknown API key');
+    if (auth.kind === 'advertiser') return c.json({ kind: 'advertiser', id: auth.id, advertiser: await col.store.catalog.getAdvertiser(auth.id).then((a) => a && { id: a.id, name: a.name, currency: a.currency }) });
+    if (auth.kind === 'publisher') return c.json({ kind: 'publisher', id: auth.id, publisher: await col.store.catalog.getPublisher(auth.id) });
+    return c.json({ kind: 'operator' });
+  });
+
+  docs('/v1/reports/performance', 'Served, viewable, clicks, invalid, conversions, value, cost and earnings, grouped by campaign, slot, publisher or creative, optionally per UTC day.');
+  app.get('/v1/reports/performance', async (c) => {
+    const s = await scoped(c);
+    if ('res' in s) return s.res;
+    const groupBy = s.q.groupBy ?? (s.auth.kind === 'publisher' ? 'slot' : 'campaign');
+    const rows = await col.store.reports.performance(s.filter, s.range, groupBy, s.q.perDay === '1');
+    return c.json({ from: s.range.from, to: s.range.to, groupBy, rows: rows.map(performanceJson) });
+  });
+
+  docs('/v1/conversions', 'Conversions, newest first, each with its explain record.', ['operator', 'advertiser']);
+  app.get('/v1/conversions', async (c) => {
+    const s = await scoped(c);
+    if ('res' in s) return s.res;
+    if (s.auth.kind === 'publisher') return fail(c, 403, 'forbidden', 'publishers see earnings, not conversions');
+    const list = await col.store.reports.conversions({ ...s.filter, status: s.q.status }, s.range, s.limit);
+    return c.json({ conversions: list.map(conversionJson) });
+  });
+  docs('/v1/conversions/:id', 'One conversion: every candidate touch, why it won or lost, and the money split.', ['operator', 'advertiser']);
+  app.get('/v1/conversions/:id', async (c) => {
+    const auth = await authenticate(col, c);
+    if (!auth) return fail(c, 401, 'unauthenticated', 'send Authorization: Bearer <API key>');
+    const conv = await col.store.reports.conversion(c.req.param('id'));
+    if (!conv || (auth.kind === 'advertiser' && conv.advertiserId !== auth.id)) return fail(c, 404, 'not_found', 'no such conversion');
+    if (auth.kind === 'publisher') return fail(c, 403, 'forbidden', 'publishers see earnings, not conversions');
+    const ledger = await col.store.write((tx) => tx.groupsFor('conversion', conv.id));
+    return c.json({ conversion: conversionJson(conv), ledger: ledger.map(groupJson) });
+  });
+
+  docs('/v1/ledger', 'Ledger entry groups with their legs, newest first.');
+  app.get('/v1/ledger', async (c) => {
+    const s = await scoped(c);
+    if ('res' in s) return s.res;
+    const groups = await col.store.reports.ledger(s.filter, s.range, s.limit);
+    return c.json({ groups: groups.map(groupJson) });
+  });
+  docs('/v1/ledger/totals', 'Σ debits and Σ credits over the whole ledger (always equal) and balances per account.', ['operator']);
+  app.get('/v1/ledger/totals', async (c) => {
+    const auth = await authenticate(col, c);
+    if (!auth) return fail(c, 401, 'unauthenticated', 'operator key required');
+    if (auth.kind !== 'operator') return fail(c, 403, 'forbidden', 'operator only');
+    const t = await col.store.reports.ledgerTotals();
+    const balances = await col.store.reports.balances();
+    return c.json({
+      debitsMicros: String(t.debits),
+      creditsMicros: String(t.credits),
+      balanced: t.debits === t.credits,
+      groups: t.groups,
+      balances: Object.fromEntries([...balances].map(([k, v]) => [k, String(v)])),
+    });
+  });
+
+  docs('/v1/feed', 'Live events feed (newest first); poll with after=<epoch ms>.');
+  app.get('/v1/feed', async (c) => {
+    const s = await scoped(c);
+    if ('res' in s) return s.res;
+    const items = await col.store.reports.feed({ ...s.filter, siteId: s.q.siteId }, Math.min(s.limit, 200), s.q.after ? Number(s.q.after) : 0);
+    return c.json({ items, now: col.clock() });
+  });
+
+  const ownsSite = async (auth: Auth, siteId: string) => {
+    if (auth.kind === 'operator') return true;
+    const site = await col.store.catalog.getSite(siteId);
+    return !!site && site.ownerType === auth.kind && site.ownerId === auth.id;
+  };
+  docs('/v1/sites/:id/activity', '"Verify my tag": beacons from a site by type, the last one seen, and why any were rejected.');
+  app.get('/v1/sites/:id/activity', async (c) => {
+    const s = await scoped(c);
+    if ('res' in s) return s.res;
+    const siteId = c.req.param('id');
+    const site = await col.store.catalog.getSite(siteId);
+    if (!site) return fail(c, 404, 'not_found', `no site ${siteId}`);
+    if (!(await ownsSite(s.auth, siteId))) return fail(c, 403, 'forbidden', 'not your site');
+    const range = s.q.from ? s.range : { from: col.clock() - DAY_MS, to: col.clock() + 1 };
+    const [activity, reasons, recent] = await Promise.all([
+      col.store.reports.siteActivity(siteId, range),
+      col.store.reports.rejectedCounts({ siteId }, range),
+      col.store.reports.rejected({ siteId }, range, 20),
+    ]);
+    return c.json({ site, from: range.from, to: range.to, activity, rejectedReasons: reasons, recentRejected: recent });
+  });
+
+  docs('/v1/rejected', 'Rejected events with their reasons (operator: all; others: their sites).');
+  app.get('/v1/rejected', async (c) => {
+    const s = await scoped(c);
+    if ('res' in s) return s.res;
+    if (s.auth.kind !== 'operator' && (!s.q.siteId || !(await ownsSite(s.auth, s.q.siteId)))) return fail(c, 403, 'forbidden', 'give one of your siteId');
+    const [events, reasons] = await Promise.all([
+      col.store.reports.rejected({ siteId: s.q.siteId }, s.range, s.limit),
+      col.store.reports.rejectedCounts({ siteId: s.q.siteId }, s.range),
+    ]);
+    return c.json({ events, reasons });
+  });
+
+  docs('/v1/conversions.csv', 'Conversions as CSV.', ['operator', 'advertiser']);
+  app.get('/v1/conversions.csv', async (c) => {
+    const s = await scoped(c);
+    if ('res' in s) return s.res;
+    if (s.auth.kind === 'publisher') return fail(c, 403, 'forbidden', 'publishers see earnings, not conversions');
+    const list = await col.store.reports.conversions({ ...s.filter, status: s.q.status }, s.range, 5000);
+    const rows = [
+      ['id', 'received_at', 'advertiser', 'action', 'order_id', 'status', 'status_reason', 'value', 'currency', 'campaign', 'publisher', 'slot', 'touch', 'touch_kind', 'terms_version', 'cost'],
+      ...list.map((v) => [
+        v.id, new Date(v.receivedAt).toISOString(), v.advertiserId, v.actionKey, v.orderId, v.status, v.statusReason, formatMicros(v.valueMicros), v.currency,
+        v.campaignId, v.publisherId, v.slotId, v.touchId, v.touchKind, v.termsVersion, formatMicros(v.costMicros),
+      ]),
+    ];
+    return csv(c, 'conversions.csv', rows);
+  });
+  docs('/v1/ledger.csv', 'Ledger legs as CSV (one row per leg).');
+  app.get('/v1/ledger.csv', async (c) => {
+    const s = await scoped(c);
+    if ('res' in s) return s.res;
+    const groups = await col.store.reports.ledger(s.filter, s.range, 5000);
+    const rows = [
+      ['group', 'key', 'kind', 'at', 'ref_type', 'ref_id', 'campaign', 'publisher', 'slot', 'terms_version', 'currency', 'account', 'debit', 'credit', 'reason'],
+      ...groups.flatMap((g) =>
+        g.legs.map((l) => [
+          g.id, g.key, g.kind, new Date(g.meta.at).toISOString(), g.meta.refType, g.meta.refId, g.meta.campaignId, g.meta.publisherId, g.meta.slotId ?? '',
+          g.meta.termsVersion, g.meta.currency, l.account, l.side === 'debit' ? formatMicros(l.micros) : '', l.side === 'credit' ? formatMicros(l.micros) : '', g.meta.reason,
+        ]),
+      ),
+    ];
+    return csv(c, 'ledger.csv', rows);
+  });
+}
+
+/** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with ' (CSV injection). */
+function csv(c: Context, name: string, rows: unknown[][]) {
+  const cell = (v: unknown) => {
+    let s = v === null || v === undefined ? '' : String(v);
+    if (/^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return c.body(rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n', 200, {
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${name}"`,
+  });
+}

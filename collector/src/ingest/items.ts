@@ -1,0 +1,53 @@
+/** What enters a group commit, and what each item answers. */
+import type { AdToken } from './keys';
+import type { BeaconEvent, S2sConversion } from './beacon-schema';
+import type { RejectedEvent } from '../store/store';
+
+/** Facts about the HTTP request an item came in. */
+export interface RequestContext {
+  receivedAt: number;
+  /** Salted hash of IP + user agent. */
+  sourceKey: string;
+  /** Request-level invalid-traffic reason (isbot, empty UA, data center, prefetch), or null. */
+  ivt: string | null;
+  endpoint: string;
+}
+
+/** One unit of work for the pipeline. */
+export type IngestItem =
+  | {
+      kind: 'beacon';
+      siteId: string;
+      event: BeaconEvent;
+      /** Event time corrected for the client's clock: receivedAt − (n − ts), clamped. */
+      at: number;
+      /** Hash of the event as sent, for exact-replay detection. */
+      payloadHash: string;
+      ctx: RequestContext;
+    }
+  | {
+      kind: 'redirect_click';
+      token: AdToken;
+      /** Why the click cannot be billed before looking at the store (expired token…), or null. */
+      invalidReason: string | null;
+      clickId: string;
+      eventId: string;
+      ctx: RequestContext;
+    }
+  | { kind: 's2s'; advertiserId: string; body: S2sConversion; payloadHash: string; ctx: RequestContext }
+  | { kind: 'rejected'; rejected: RejectedEvent };
+
+/** What happened to one item. */
+export interface ItemResult {
+  /** The event ID (or click ID) the result is about. */
+  i: string;
+  status: 'accepted' | 'duplicate' | 'conflict' | 'rejected';
+  reason?: string;
+  conversionId?: string;
+  clickId?: string;
+  /** For conversions: where it stands after processing. */
+  conversionStatus?: string;
+  /** Micros charged to the advertiser by this item (metrics), and in which currency. */
+  billedMicros?: string;
+  currency?: string;
+}

@@ -1,0 +1,101 @@
+/**
+ * Signing keys and the two signed identifiers the collector issues: ad decision tokens and click IDs.
+ *
+ * ```ts
+ * const keys = createKeys(config.secret);
+ * const tk = keys.signToken({ d: 'dec_1', … });   // → "eyJk….Q2x"
+ * const clickId = keys.mintClickId('adv_shop', randomBytes(12));
+ * keys.verifyClickId(clickId, 'adv_shop');        // true; false for any other advertiser
+ * ```
+ *
+ * Click IDs (SPEC §3.2) are 12 random bytes + the first 8 bytes of HMAC-SHA256(clickKey,
+ * advertiserId ‖ random), base64url (27 characters). A forged, altered, cross-tenant or never-issued
+ * ID fails verification without trusting anything the browser says. Every key is derived from the
+ * one SECRET with HMAC, so one secret serves every purpose without reuse.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** The fields an ad decision token carries (short keys: it travels in every ad URL). */
+export interface AdToken {
+  /** decision ID */ d: string;
+  /** site ID */ si: string;
+  /** slot ID */ s: string;
+  /** publisher ID */ p: string;
+  /** advertiser ID */ a: string;
+  /** campaign ID */ c: string;
+  /** creative ID */ cr: string;
+  /** terms version the decision used */ v: number;
+  /** page-view ID */ pv: string | null;
+  /** issued at, epoch ms */ t: number;
+}
+
+/** The collector's keys and what it signs with them. */
+export interface Keys {
+  signToken(t: AdToken): string;
+  /** The token's fields, or why it is refused. */
+  verifyToken(token: string): { ok: true; token: AdToken } | { ok: false; reason: 'malformed_token' | 'bad_signature' };
+  mintClickId(advertiserId: string, random: Uint8Array): string;
+  verifyClickId(clickId: string, advertiserId: string): boolean;
+  /** A salted hash of a source (IP + user agent): joins touches without storing raw IPs. */
+  sourceKey(ip: string, userAgent: string): string;
+  /** A salted, truncated hash of an IP for logs. */
+  ipTag(ip: string): string;
+}
+
+const TOKEN_MAX = 1024;
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+/** Derives every key from one secret (≥ 32 characters). */
+export function createKeys(secret: string): Keys {
+  if (secret.length < 32) throw new Error('SECRET must be at least 32 characters');
+  const derive = (purpose: string) => createHmac('sha256', secret).update(`perfpixel:${purpose}`).digest();
+  const tokenKey = derive('ad-token:v1');
+  const clickKey = derive('click-id:v1');
+  const sourceSalt = derive('source:v1');
+  const logSalt = derive('log-ip:v1');
+  const mac = (key: Buffer, data: string | Buffer, bytes: number) => createHmac('sha256', key).update(data).digest().subarray(0, bytes);
+
+  return {
+    signToken(t) {
+      const body = Buffer.from(JSON.stringify(t)).toString('base64url');
+      return `${body}.${mac(tokenKey, body, 16).toString('base64url')}`;
+    },
+    verifyToken(token) {
+      if (token.length > TOKEN_MAX) return { ok: false, reason: 'malformed_token' };
+      const dot = token.indexOf('.');
+      if (dot < 1 || token.indexOf('.', dot + 1) !== -1) return { ok: false, reason: 'malformed_token' };
+      const body = token.slice(0, dot);
+      const sig = token.slice(dot + 1);
+      if (!B64URL.test(body) || !B64URL.test(sig)) return { ok: false, reason: 'malformed_token' };
+      const given = Buffer.from(sig, 'base64url');
+      const want = mac(tokenKey, body, 16);
+      if (given.length !== want.length || !timingSafeEqual(given, want)) return { ok: false, reason: 'bad_signature' };
+      try {
+        const t = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as AdToken;
+        if (typeof t.d !== 'string' || typeof t.c !== 'string' || typeof t.t !== 'number') return { ok: false, reason: 'malformed_token' };
+        return { ok: true, token: t };
+      } catch {
+        return { ok: false, reason: 'malformed_token' };
+      }
+    },
+    mintClickId(advertiserId, random) {
+      const r = Buffer.from(random);
+      if (r.length !== 12) throw new RangeError('click IDs take 12 random bytes');
+      return Buffer.concat([r, mac(clickKey, Buffer.concat([Buffer.from(`${advertiserId}\u0000`), r]), 8)]).toString('base64url');
+    },
+    verifyClickId(clickId, advertiserId) {
+      if (clickId.length !== 27 || !B64URL.test(clickId)) return false;
+      const raw = Buffer.from(clickId, 'base64url');
+      if (raw.length !== 20) return false;
+      const r = raw.subarray(0, 12);
+      const want = mac(clickKey, Buffer.concat([Buffer.from(`${advertiserId}\u0000`), r]), 8);
+      return timingSafeEqual(raw.subarray(12), want);
+    },
+    sourceKey(ip, userAgent) {
+      return mac(sourceSalt, `${ip}\u0000${userAgent}`, 12).toString('base64url');
+    },
+    ipTag(ip) {
+      return mac(logSalt, ip, 6).toString('base64url');
+    },
+  };
+}
