@@ -33,6 +33,7 @@ const env = z.object({
     .string()
     .regex(/^(postgres(ql)?:\/\/|sqlite:|file:|:memory:)/, 'must start with postgres://, sqlite: or file:')
     .optional(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lowercase PostgreSQL schema name').optional(),
   SECRET: z.string().min(32, 'must be at least 32 characters (use `openssl rand -hex 32`)').optional(),
   OPERATOR_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
@@ -51,6 +52,8 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   databaseUrl: string;
+  /** PostgreSQL schema to use (tests and side-by-side deployments); default the search_path. */
+  databaseSchema: string | undefined;
   secret: string;
   operatorKey: string;
   sqliteSynchronous: 'FULL' | 'NORMAL';
@@ -82,6 +85,7 @@ export function loadConfig(vars: Record<string, string | undefined>): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     dataDir,
     databaseUrl: e.DATABASE_URL ?? `sqlite:${join(dataDir, 'perfpixel.db')}`,
+    databaseSchema: e.DATABASE_SCHEMA,
     secret: e.SECRET ?? devSecret(join(dataDir, 'secret'), 32),
     operatorKey: e.OPERATOR_KEY ?? devSecret(join(dataDir, 'operator-key'), 18, 'ppo_'),
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,

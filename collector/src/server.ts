@@ -52,7 +52,7 @@ export async function startServer(options: StartOptions = {}): Promise<void> {
   }
   const logger = pino({ level: config.logLevel });
   const clock = () => Date.now();
-  const store = await openStore(config.databaseUrl, { clock, sqliteSynchronous: config.sqliteSynchronous });
+  const store = await openStore(config.databaseUrl, { clock, sqliteSynchronous: config.sqliteSynchronous, pgSchema: config.databaseSchema });
   logger.info({ store: store.kind, synchronous: store.kind === 'sqlite' ? config.sqliteSynchronous : undefined }, 'store open and migrated');
 
   const { app, drain, collector } = createCollector({
