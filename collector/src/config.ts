@@ -39,7 +39,7 @@ const env = z.object({
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   TRUSTED_PROXIES: cidrList,
   DATACENTER_CIDRS: cidrList,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SEED: z.enum(['auto', 'never']).default('auto'),
   MAX_QUEUE: z.coerce.number().int().min(1).default(5000),
 });
@@ -91,7 +91,8 @@ export function loadConfig(vars: Record<string, string | undefined>): Config {
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     trustedProxies: e.TRUSTED_PROXIES,
     datacenterCidrs: e.DATACENTER_CIDRS,
-    logLevel: e.LOG_LEVEL,
+    // Request logs in production; a quiet terminal for the demo unless asked.
+    logLevel: e.LOG_LEVEL ?? (production ? 'info' : 'warn'),
     seed: e.SEED,
     maxQueue: e.MAX_QUEUE,
   };

@@ -1,0 +1,123 @@
+/**
+ * The demo site's server side, mounted on the collector's app by `npm start`:
+ *
+ * | path                     | what                                                            |
+ * |--------------------------|-----------------------------------------------------------------|
+ * | /                        | the demo's front page: the three users and where to start        |
+ * | /news/, /news/trail.html | publisher article pages with ad slots (one tag, `<ins>` slots)  |
+ * | /shop/…                  | the advertiser shop (meant to be opened on 127.0.0.1: another site) |
+ * | /shop/api/orders         | the shop's own server: takes an order, confirms it server-to-server (signed) |
+ * | /dashboard/, /verify/    | dashboard and "verify my tag" (static pages over the report API) |
+ * | /pp.js, /vitals.js       | the SDK builds, served like a CDN would                          |
+ * | /demo-assets/:id.svg     | creative images                                                  |
+ * | /demo/keys.json          | the seeded API keys, development only (one-click demo sign-in)   |
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Context, Hono } from 'hono';
+import { signS2s } from '../../collector/src/http/s2s-routes';
+import type { Config } from '../../collector/src/config';
+import type { DemoKeys } from './seed';
+import { creativeSvg } from './creative-svg';
+import { PRODUCTS } from './products';
+
+/** What the demo mount needs. */
+export interface DemoOptions {
+  config: Pick<Config, 'env' | 'publicUrl'>;
+  /** The seeded keys (null when the store was seeded elsewhere and the keys file is gone). */
+  keys: () => DemoKeys | null;
+  clock: () => number;
+  /** Repository root (for sdk/dist and demo-site/*). */
+  root: string;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.map': 'application/json',
+};
+
+/** Mounts the demo routes on the app. */
+export function mountDemoSite(app: Hono, o: DemoOptions): void {
+  const publicDir = resolve(o.root, 'demo-site/public');
+  const file = (c: Context, path: string, cache: string) => {
+    if (!existsSync(path) || !statSync(path).isFile()) return c.text('not found', 404);
+    return c.body(readFileSync(path), 200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': cache });
+  };
+
+  // The SDK, served from the collector's origin like a CDN: any site may load it.
+  for (const name of ['pp.js', 'vitals.js', 'pp.idb.js']) {
+    app.get(`/${name}`, (c) => {
+      const res = file(c, resolve(o.root, 'sdk/dist', name), 'public, max-age=300');
+      res.headers.set('Access-Control-Allow-Origin', '*');
+      return res;
+    });
+  }
+  app.get('/dashboard/app.js', (c) => file(c, resolve(o.root, 'demo-site/dist/dashboard.js'), 'no-cache'));
+  app.get('/dashboard/app.css', (c) => file(c, resolve(o.root, 'demo-site/dist/dashboard.css'), 'no-cache'));
+  app.get('/demo-assets/:name', (c) => {
+    const m = /^([a-z0-9-]{1,60})\.svg$/.exec(c.req.param('name'));
+    const svg = m ? creativeSvg(m[1]!) : null;
+    return svg ? c.body(svg, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=3600' }) : c.text('not found', 404);
+  });
+  app.get('/demo/keys.json', (c) => {
+    // Demo sign-in only makes sense on a developer's machine; a production collector never shows keys.
+    const keys = o.keys();
+    if (o.config.env === 'production' || !keys) return c.json({ error: 'not_found', reason: 'demo keys are not available' }, 404);
+    return c.json(keys, 200, { 'Cache-Control': 'no-store' });
+  });
+  app.get('/demo/products.json', (c) => c.json(PRODUCTS));
+
+  // The shop's own server. A real shop would store the order; ours prices it from the catalog
+  // (never from the browser) and confirms the purchase to the collector server-to-server.
+  app.post('/shop/api/orders', async (c) => {
+    let body: { items?: { id?: unknown; qty?: unknown }[] };
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'malformed_json', reason: 'send {"items":[{"id":"…","qty":1}]}' }, 400);
+    }
+    const lines = (Array.isArray(body.items) ? body.items : []).flatMap((i) => {
+      const p = PRODUCTS.find((x) => x.id === i.id);
+      const qty = typeof i.qty === 'number' && Number.isInteger(i.qty) && i.qty > 0 && i.qty < 100 ? i.qty : 0;
+      return p && qty ? [{ ...p, qty }] : [];
+    });
+    if (lines.length === 0) return c.json({ error: 'empty_order', reason: 'the basket is empty' }, 422);
+    const cents = lines.reduce((s, l) => s + l.priceCents * l.qty, 0);
+    const total = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+    const orderId = `NW-${o.clock().toString(36).toUpperCase()}-${randomUUID().slice(0, 4).toUpperCase()}`;
+    const confirmed = await confirmServerToServer(app, o, { orderId, total });
+    return c.json({ orderId, total, currency: 'EUR', confirmed });
+  });
+
+  app.get('/', (c) => file(c, join(publicDir, 'index.html'), 'no-cache'));
+  app.get('/*', async (c, next) => {
+    // Static pages; `..` can never leave demo-site/public.
+    let p = decodeURIComponent(c.req.path);
+    if (p.endsWith('/')) p += 'index.html';
+    const full = normalize(join(publicDir, p));
+    if (!full.startsWith(publicDir + '/') || !existsSync(full) || !statSync(full).isFile()) return next();
+    return file(c, full, 'no-cache');
+  });
+}
+
+/** Posts the order to the collector as a signed S2S conversion (in-process, as the shop's server would over HTTPS). */
+async function confirmServerToServer(app: Hono, o: DemoOptions, order: { orderId: string; total: string }): Promise<boolean> {
+  const northwind = o.keys()?.advertisers.find((a) => a.id === 'northwind');
+  if (!northwind) return false;
+  const raw = JSON.stringify({ event_id: `srv-${order.orderId}`, action: 'purchase', order_id: order.orderId, value: order.total, currency: 'EUR', site_id: 'shop-site' });
+  const ts = Math.floor(o.clock() / 1000);
+  const res = await app.request('/v1/conversions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-PP-Advertiser': northwind.id, 'X-PP-Timestamp': String(ts), 'X-PP-Signature': signS2s(northwind.s2sSecret, ts, raw) },
+    body: raw,
+  });
+  return res.status < 300;
+}
