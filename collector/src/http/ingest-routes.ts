@@ -26,8 +26,9 @@ import { fail, payloadHash, requestContext, type Collector } from './context';
 export const MAX_BEACON_BYTES = 64 * 1024;
 const MAX_SKEW_MS = 7 * 86_400_000;
 
-// The 43-byte transparent GIF every pixel answers.
-const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+// The 43-byte transparent GIF every pixel answers. (The often-copied 42-byte variant ends its LZW
+// data before the end-of-information code: a truncated image that strict decoders refuse.)
+const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 
 /** Registers the ingest routes. */
 export function ingestRoutes(app: Hono, col: Collector): void {
