@@ -119,11 +119,14 @@ export function ingestRoutes(app: Hono, col: Collector): void {
     // Query values are strings: the numeric keys are converted, exactly as the JSON form carries them.
     for (const k of ['ts', 'mv'] as const) if (typeof event[k] === 'string' && /^\d+(\.\d+)?$/.test(event[k] as string)) event[k] = Number(event[k]);
     event.t ??= 'cv';
+    // Without `ts` the time is the receipt time, which a reload changes: it is then no part of the
+    // event's identity, or reloading the thank-you page would be a conflict instead of a replay.
+    const unhashed = event.ts === undefined ? ['ts'] : [];
     event.ts ??= ctx.receivedAt;
     // A <noscript> pixel has no event ID: derive one from the order so a reload is an exact replay.
     event.i ??= typeof event.o === 'string' ? `px-${createHash('sha256').update(`${s}|${String(event.a ?? '')}|${event.o}`).digest('base64url').slice(0, 32)}` : randomUUID();
     const sent = typeof n === 'string' && /^\d{1,16}$/.test(n) ? Number(n) : null;
-    const res = await ingest(c, col, ctx, s, sent, [event], c.req.header('origin'), {});
+    const res = await ingest(c, col, ctx, s, sent, [event], c.req.header('origin'), {}, unhashed);
     return gif(c, res.status >= 400 ? (res.status as 400) : 200, res.headers.get('retry-after'));
   });
 }
@@ -162,6 +165,7 @@ async function ingest(
   events: unknown[],
   origin: string | undefined,
   headers: Record<string, string>,
+  unhashed: readonly string[] = [],
 ) {
   const items: IngestItem[] = [];
   const site = await col.cache.site(siteId);
@@ -201,7 +205,8 @@ async function ingest(
     // Correct the client clock: the event happened (n − ts) before the batch was sent.
     const age = sentAt !== null ? Math.max(0, sentAt - e.ts) : 0;
     const at = Math.max(ctx.receivedAt - MAX_SKEW_MS, ctx.receivedAt - Math.min(age, MAX_SKEW_MS));
-    items.push({ kind: 'beacon', siteId, event: e, at, payloadHash: payloadHash(e as Record<string, unknown>), ctx });
+    const hashed = Object.fromEntries(Object.entries(e).filter(([k]) => !unhashed.includes(k)));
+    items.push({ kind: 'beacon', siteId, event: e, at, payloadHash: payloadHash(hashed), ctx });
   }
 
   let results: ItemResult[];
