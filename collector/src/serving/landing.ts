@@ -35,6 +35,14 @@ export function landsOn(url: string, hosts: Set<string>): boolean {
 /** The landing URL with the click ID appended, keeping its query and hash. */
 export function withClickId(url: string, param: string, clickId: string): string {
   const u = new URL(url);
-  u.searchParams.set(param, clickId);
+  // Append to the raw query rather than going through URLSearchParams, which would re-serialize
+  // the advertiser's parameters as a form (`%20` → `+`, `flag` → `flag=`, `;` → `%3B`) and so
+  // change what their server reads. Only an earlier value of our own parameter is dropped.
+  const kept = u.search
+    .slice(1)
+    .split('&')
+    .filter((pair) => pair !== '' && pair.split('=')[0] !== param);
+  kept.push(`${param}=${encodeURIComponent(clickId)}`);
+  u.search = kept.join('&');
   return u.toString();
 }
