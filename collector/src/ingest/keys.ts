@@ -69,7 +69,9 @@ export function createKeys(secret: string): Keys {
       if (!B64URL.test(body) || !B64URL.test(sig)) return { ok: false, reason: 'malformed_token' };
       const given = Buffer.from(sig, 'base64url');
       const want = mac(tokenKey, body, 16);
-      if (given.length !== want.length || !timingSafeEqual(given, want)) return { ok: false, reason: 'bad_signature' };
+      // Base64 decoding ignores the spare low bits of the last character, so several spellings
+      // decode to the same bytes: only the canonical one is the token we issued.
+      if (given.length !== want.length || given.toString('base64url') !== sig || !timingSafeEqual(given, want)) return { ok: false, reason: 'bad_signature' };
       try {
         const t = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as AdToken;
         if (typeof t.d !== 'string' || typeof t.c !== 'string' || typeof t.t !== 'number') return { ok: false, reason: 'malformed_token' };
@@ -86,7 +88,8 @@ export function createKeys(secret: string): Keys {
     verifyClickId(clickId, advertiserId) {
       if (clickId.length !== 27 || !B64URL.test(clickId)) return false;
       const raw = Buffer.from(clickId, 'base64url');
-      if (raw.length !== 20) return false;
+      // 27 characters carry 162 bits for 160: refuse the three other spellings of the same bytes.
+      if (raw.length !== 20 || raw.toString('base64url') !== clickId) return false;
       const r = raw.subarray(0, 12);
       const want = mac(clickKey, Buffer.concat([Buffer.from(`${advertiserId}\u0000`), r]), 8);
       return timingSafeEqual(raw.subarray(12), want);
