@@ -98,8 +98,12 @@ export function servingRoutes(app: Hono, col: Collector, decider: AdDecider): vo
       return c.text('This ad is no longer available.', 404, { 'Cache-Control': 'no-store' });
     }
     // The creative's landing URL was checked against the allowed hosts when it was saved; check
-    // again here so a later edit of the allow-list can never turn into an open redirect.
-    const destination = landsOn(creative.landingUrl, allowedHosts(campaign)) ? creative.landingUrl : campaign.landingUrl;
+    // again here so a later edit of the allow-list can never turn into an open redirect. The
+    // campaign's own URL is checked too: a stored row the API never validated (an import, an
+    // older rule) must not send anyone to `javascript:` or crash the redirect.
+    const hosts = allowedHosts(campaign);
+    const destination = landsOn(creative.landingUrl, hosts) ? creative.landingUrl : landsOn(campaign.landingUrl, hosts) ? campaign.landingUrl : null;
+    if (!destination) return c.text('This ad is no longer available.', 404, { 'Cache-Control': 'no-store' });
     const ctx = requestContext(col, c, '/c');
     const clickId = col.keys.mintClickId(t.a, col.random(12));
     const expired = ctx.receivedAt - t.t > col.pipeline.limits.tokenMaxAgeMs ? 'expired_token' : null;
