@@ -76,12 +76,21 @@ export function createSqlReports(db: Db): Reports {
         x.valueMicros += big(r.value);
       }
       const lg = where('g');
+      // Entry groups record no creative: a group's creative is that of the click, impression or
+      // conversion it bills (its ref), so the creative view joins them.
+      const byCreative = groupBy === 'creative';
+      const lgKey = byCreative ? 'COALESCE(ck.creative_id, im.creative_id, cv.creative_id)' : `g.${keyCol}`;
+      const lgRefs = byCreative
+        ? ` LEFT JOIN clicks ck ON g.ref_type = 'click' AND ck.click_id = g.ref_id
+            LEFT JOIN impressions im ON g.ref_type = 'impression' AND im.id = g.ref_id
+            LEFT JOIN conversions cv ON g.ref_type = 'conversion' AND cv.id = g.ref_id`
+        : '';
       for (const r of await db.all<Row>(
-        `SELECT g.${keyCol} AS k${perDay ? `, ${dayExpr('g.at')} AS d` : ''},
+        `SELECT ${lgKey} AS k${perDay ? `, ${dayExpr('g.at')} AS d` : ''},
            SUM(CASE WHEN l.account LIKE 'advertiser:%' THEN (CASE WHEN l.side = 'debit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS cost,
            SUM(CASE WHEN l.account LIKE 'publisher:%' THEN (CASE WHEN l.side = 'credit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS earning
-         FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id WHERE ${lg.sql}
-         GROUP BY g.${keyCol}${perDay ? `, ${dayExpr('g.at')}` : ''}`,
+         FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id${lgRefs} WHERE ${lg.sql}
+         GROUP BY ${lgKey}${perDay ? `, ${dayExpr('g.at')}` : ''}`,
         lg.params,
       )) {
         const x = row(String(r.k), r.d);
