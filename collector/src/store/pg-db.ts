@@ -49,7 +49,16 @@ export function openPgDb(url: string, options: PgOptions = {}): Db {
   let schemaReady: Promise<void> | null = null;
   const ensureSchema = async () => {
     if (!schema) return;
-    schemaReady ??= pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).then(() => undefined);
+    schemaReady ??= pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).then(
+      () => undefined,
+      (err: { code?: string }) => {
+        // IF NOT EXISTS is not atomic: another process creating the schema at the same moment makes
+        // ours fail with a unique violation (23505) or duplicate_schema (42P06). It exists: go on.
+        if (err.code === '23505' || err.code === '42P06') return;
+        schemaReady = null; // anything else (database down): try again on the next query
+        throw err;
+      },
+    );
     await schemaReady;
   };
 

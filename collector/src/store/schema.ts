@@ -157,9 +157,21 @@ export function renderSql(sql: string, dialect: Db['dialect']): string {
     );
 }
 
+const MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)';
+
 /** Applies the migrations not yet applied, each in its own transaction. */
 export async function migrate(db: Db, now: number): Promise<number[]> {
-  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+  if (db.dialect === 'postgres') {
+    // Several processes may start at once on a fresh database, and CREATE TABLE IF NOT EXISTS is not
+    // safe against a concurrent create (it fails on pg_type's unique index): create the table under
+    // a transaction-scoped advisory lock per schema, so the others wait and then find it.
+    await db.transaction(async (tx) => {
+      await tx.get("SELECT pg_advisory_xact_lock(hashtext('perfpixel:migrate:' || current_schema()))");
+      await tx.exec(MIGRATIONS_TABLE);
+    });
+  } else {
+    await db.exec(MIGRATIONS_TABLE);
+  }
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
     const done = await db.transaction(async (tx) => {
