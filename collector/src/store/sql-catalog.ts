@@ -216,7 +216,10 @@ export function createSqlCatalog(db: Db, clock: Clock): Catalog {
     async updateCampaign(id, patch) {
       const now = clock();
       const found = await db.transaction(async (tx) => {
-        const row = await tx.get<Row>('SELECT terms_version FROM campaigns WHERE id = ?', [id]);
+        // Lock the campaign row on PostgreSQL so concurrent terms updates take versions in turn
+        // instead of both inserting the same next version (SQLite transactions already run one at a time).
+        const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+        const row = await tx.get<Row>(`SELECT terms_version FROM campaigns WHERE id = ?${lock}`, [id]);
         if (!row) return false;
         let version = num(row.terms_version);
         if (patch.terms) {
