@@ -174,7 +174,8 @@ export function reportRoutes(app: Hono, col: Collector): void {
 function csv(c: Context, name: string, rows: unknown[][]) {
   const cell = (v: unknown) => {
     let s = v === null || v === undefined ? '' : String(v);
-    if (/^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s)) s = `'${s}`;
+    // Only a cell that is wholly a number may start with "-": `-1+cmd|' /C calc'!A0` is a formula.
+    if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return c.body(rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n', 200, {
