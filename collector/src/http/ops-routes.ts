@@ -10,6 +10,7 @@ export function opsRoutes(app: Hono, col: Collector): void {
     { method: 'get', path: '/readyz', tag: 'Operations', summary: 'Readiness: the store answers.', auth: [], responses: { 200: 'ready', 503: 'store unreachable' } },
     { method: 'get', path: '/metrics', tag: 'Operations', summary: 'Prometheus metrics.', auth: [], responses: { 200: 'text exposition format' } },
     { method: 'get', path: '/openapi.json', tag: 'Operations', summary: 'This document.', auth: [], responses: { 200: 'OpenAPI 3.0' } },
+    { method: 'get', path: '/docs', tag: 'Operations', summary: 'This document as a readable page.', auth: [], responses: { 200: 'HTML' } },
   );
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', async (c) => {
