@@ -3,6 +3,8 @@
 //   sdk/dist/pp.js       core script tag (IIFE, minified) — size budget 2,560 B gzip, checked by npm test
 //   sdk/dist/index.mjs   npm ESM build, types in sdk/dist/index.d.ts
 //   sdk/dist/vitals.js   lazy web-vitals add-on, loaded by the tag from its own origin
+//   sdk/dist/ads.js      lazy ad-slot renderer, loaded by the tag when a page has <ins data-pp-slot>
+//   sdk/dist/pp.idb.js   the tag with an IndexedDB outbox (idb-keyval) instead of localStorage
 //   demo-site/dist/*     the dashboard's browser code
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
@@ -38,12 +40,23 @@ export default [
   },
   {
     input: 'sdk/src/index.ts',
+    external: ['web-vitals', 'idb-keyval'],
     output: { file: 'sdk/dist/index.mjs', format: 'es' },
     plugins: [sdkTs({ declaration: true, declarationDir: 'sdk/dist/types', outDir: 'sdk/dist' }), typesEntry()],
   },
   {
     input: 'sdk/src/vitals.ts',
     output: { file: 'sdk/dist/vitals.js', format: 'iife' },
+    plugins: [nodeResolve(), sdkTs(), minify()],
+  },
+  {
+    input: 'sdk/src/ads.ts',
+    output: { file: 'sdk/dist/ads.js', format: 'iife', strict: false },
+    plugins: [sdkTs(), minify()],
+  },
+  {
+    input: 'sdk/src/tag-idb.ts',
+    output: { file: 'sdk/dist/pp.idb.js', format: 'iife', strict: false },
     plugins: [nodeResolve(), sdkTs(), minify()],
   },
 ];

@@ -1,2 +1,13 @@
-/** Placeholder script-tag entry; replaced by the SDK issue. */
-(window as unknown as { pp?: unknown }).pp = (window as unknown as { pp?: unknown }).pp || {};
+/**
+ * The script tag, built to `sdk/dist/pp.js`:
+ *
+ *     <script>window.pp=window.pp||function(){(pp.q=pp.q||[]).push(arguments)}</script>
+ *     <script async src="https://collector.example/pp.js" data-site="SITE_ID"></script>
+ *
+ * It reads its options from its own `data-*` attributes, replays the calls queued by the stub, then
+ * keeps `window.pp(command, …args)` working: `pp('conversion', {…})`, `pp('consent', {…})`,
+ * `pp('click', token)`, `pp('pageview')`.
+ */
+import { startTag } from './start-tag';
+
+startTag();

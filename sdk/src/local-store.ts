@@ -1,0 +1,23 @@
+import { attempt, local } from './attempt';
+import type { Entry, OutboxStore } from './outbox';
+
+/** Prefix of the outbox's localStorage keys: one key per event, so tabs never overwrite each other's events. */
+export const OUTBOX_KEY_PREFIX = '_ppo.';
+
+/**
+ * The core's outbox store: localStorage, one key per event.
+ *
+ *     createOutbox(log, createLocalStore(window));
+ *
+ * Failures (storage blocked, quota) are swallowed: the outbox keeps the event in memory regardless.
+ */
+export const createLocalStore = (w: Window = window): OutboxStore => ({
+  load: () =>
+    attempt(() =>
+      Object.keys(w.localStorage)
+        .filter((k) => !k.indexOf(OUTBOX_KEY_PREFIX))
+        .map((k): Entry => JSON.parse(w.localStorage.getItem(k)!)),
+    ) || [],
+  put: (x) => local(w, 'setItem', OUTBOX_KEY_PREFIX + x.e.i, JSON.stringify(x)),
+  del: (id) => local(w, 'removeItem', OUTBOX_KEY_PREFIX + id),
+});

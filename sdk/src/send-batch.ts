@@ -1,0 +1,29 @@
+import type { WireBatch } from './wire';
+
+/** The collector's answer to a batch: HTTP status (0: no answer) and its `Retry-After` header. */
+export type SendResult = [status: number, retryAfter?: string | null];
+
+/**
+ * Sends one batch as `text/plain` JSON, which needs no CORS preflight: `fetch` with `keepalive` while
+ * the page lives (its answer decides the events' fate), `navigator.sendBeacon` when the page is being
+ * hidden or unloaded, and one `GET /p.gif` image per event as the last resort (beacon refused: too
+ * large, or queue full). Beacons and images get no readable answer, so their events stay in the
+ * outbox until a later `fetch` is answered.
+ */
+export function sendBatch(
+  endpoint: string,
+  batch: WireBatch,
+  hidden: unknown,
+  w: Window & typeof globalThis,
+): Promise<SendResult> | void {
+  const body = JSON.stringify(batch);
+  if (!hidden)
+    return w.fetch(endpoint + '/e', { method: 'POST', body, keepalive: true }).then(
+      (r): SendResult => [r.status, r.headers.get('retry-after')],
+      (): SendResult => [0],
+    );
+  if (!w.navigator.sendBeacon(endpoint + '/e', body))
+    for (const e of batch.e)
+      new w.Image().src =
+        endpoint + '/p.gif?' + new URLSearchParams({ s: batch.s, n: batch.n, ...e } as unknown as Record<string, string>);
+}

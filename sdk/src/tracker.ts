@@ -1,0 +1,297 @@
+import { captureClickIds, readClickIds, storeClickIds, type ClickId } from './click-ids';
+import { createEventId } from './event-id';
+import type { fillSlots } from './fill-slots';
+import { createLocalStore } from './local-store';
+import {
+  IN_FLIGHT_MS,
+  OUTBOX_MAX_CHARS,
+  OUTBOX_MAX_EVENTS,
+  isFinal,
+  memoryStore,
+  retryDelay,
+  type Entry,
+  type OutboxStore,
+} from './outbox';
+import { sendBatch } from './send-batch';
+import type { EventType, WireEvent } from './wire';
+
+/**
+ * Options of `init`. The tag's `data-*` attributes have the same names (`data-click-param` is
+ * `clickParam`), so the tag hands its `dataset` over as is; flags are on when present and not "false".
+ */
+export interface TrackerOptions {
+  /** Site ID. */
+  site: string;
+  /** Collector origin (the tag defaults it to its own origin). */
+  endpoint: string;
+  /** Log every beacon and each reason an event was not sent; `?pp_debug=1` in the page URL does the same. */
+  debug?: boolean | string;
+  /** `required`: store nothing and send no identifiers until `consent({ … 'granted' })`. Default `granted`. */
+  consent?: 'required' | 'granted' | string;
+  /** Never store anything and send only un-identified counts (`cl: "1"`). */
+  cookieless?: boolean | string;
+  /** Our click-ID URL parameter. Default `ppclid`. */
+  clickParam?: string;
+  /** How long click IDs are kept, in days. Default 90. */
+  clickDays?: number | string;
+  /** Keep the first click ID while it is held instead of the last. */
+  firstClick?: boolean | string;
+  /** Count pushState/replaceState/popstate navigations as page views. Default on. */
+  spa?: boolean | string;
+  /** URL of `ads.js`, loaded when a page view finds an ad slot (the tag sets it from its own `src`). */
+  ads?: string;
+}
+
+/** What tests (and unusual pages) inject: the window (DOM, transport, storage), the clock, the persistent outbox store. */
+export interface TrackerDeps {
+  window?: Window & typeof globalThis;
+  now?: () => number;
+  store?: OutboxStore;
+}
+
+/** A conversion; `value` is sent as an exact decimal string (a number goes through `String()`, never float math). */
+export interface ConversionInput {
+  action?: string;
+  value?: string | number;
+  currency?: string;
+  orderId?: string;
+}
+
+/** Consent states, named as in Google Consent Mode v2. */
+export interface ConsentState {
+  ad_storage?: 'granted' | 'denied';
+  analytics_storage?: 'granted' | 'denied';
+}
+
+/** The tracker's commands; `window.pp(name, …args)` calls them by these names. */
+export interface Tracker {
+  conversion(input?: ConversionInput): void;
+  /** A click on an ad the page rendered itself (ads rendered by the tag go through the click redirect). */
+  click(token: string): void;
+  pageview(): void;
+  consent(state: ConsentState): void;
+  /** A web vital, linked to the page load's page view (sent by the vitals add-on). */
+  vital(name: string, value: number): void;
+  /** Hands over the ad-slot filler (sent by `ads.js`, or by `trackAds()` in the npm build) and fills the page's slots. */
+  ads(fill: typeof fillSlots): void;
+}
+
+interface TrackInput extends ConversionInput {
+  _token?: string;
+  _page?: string;
+  _name?: string;
+  _metric?: number;
+}
+
+const on = (x: unknown) => x != null && '' + x != 'false';
+
+/** Origin and path only: queries and fragments may carry personal data. */
+const strip = (href: string) => {
+  // size: no try; both callers pass a valid URL or '' (no referrer)
+  if (href) {
+    const u = new URL(href);
+    return u.origin + u.pathname;
+  }
+};
+
+/**
+ * Creates a tracker: consent, click-ID capture, the outbox and its flushing, SPA page views, ad slots and
+ * `data-pp-conversion` elements. Nothing is counted until the first `pageview()` or another command.
+ *
+ *     const t = createTracker({ site: 'site_shop', endpoint: 'https://collector.example' });
+ *     t.pageview();
+ *     t.conversion({ action: 'purchase', value: '49.90', currency: 'EUR', orderId: 'A-1001' });
+ */
+export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracker {
+  const w = deps.window || window;
+  const now = deps.now || Date.now;
+  const { document: d, location: l } = w;
+  const debug = on(o.debug) || /pp_debug=1/.test(l.search);
+  const log = (...a: unknown[]) => debug && console.log('[pp]', ...a);
+  const param = o.clickParam || 'ppclid';
+  const days = +o.clickDays! || 90;
+  // Global Privacy Control is a legally binding opt-out of sale/sharing (CCPA regulations §7025), so
+  // it turns the tag cookieless for good, whatever consent says later.
+  const off = (w.navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl || on(o.cookieless);
+  // size: "required" sets both states to false, which counts as denied
+  const initial = o.consent != 'required' && 'granted';
+  const cs: Record<keyof ConsentState, unknown> = { ad_storage: initial, analytics_storage: initial };
+  const persistent = deps.store || createLocalStore(w);
+  const firstPage = createEventId();
+  let pv = firstPage;
+  let url: string | undefined;
+  let ref = strip(d.referrer);
+  let held: ClickId[] = [];
+  let ad: boolean;
+  let fill: typeof fillSlots | undefined;
+  let adsUrl = o.ads;
+
+  // The outbox: every event is written to `store` before its first send and leaves only on a final
+  // answer (isFinal); the rest is retried after retryDelay. `store` is memory until analytics_storage.
+  let list: Entry[] = [];
+  let store = memoryStore;
+  const drop = (batch: Entry[]) => {
+    list = list.filter((x) => !batch.includes(x));
+    batch.map((x) => store.del(x.e.i));
+  };
+  const flush = (hidden?: unknown, all?: unknown) => {
+    for (let b: Entry[]; (b = list.filter((x) => all || x.w <= now()).slice(0, 50)).length; ) {
+      b.map((x) => (x.w = now() + IN_FLIGHT_MS));
+      const batch = { s: o.site, n: now(), e: b.map((x) => x.e) };
+      log('send', batch);
+      sendBatch(o.endpoint, batch, hidden, w)?.then(([status, retryAfter]) => {
+        if (isFinal(status)) {
+          if (status > 299) log(status, batch);
+          drop(b);
+        } else {
+          const delay = retryDelay(b[0]!.n + 1, retryAfter);
+          b.map((x) => {
+            x.n++;
+            x.w = now() + delay;
+            store.put(x);
+          });
+          setTimeout(flush, delay);
+        }
+      });
+    }
+  };
+
+  // Click IDs: read from the URL always, but stored (cookie + localStorage) and sent only with ad_storage.
+  // Storage is read again on each page view: another tab may have captured a newer click.
+  const capture = (merge?: unknown) => {
+    held = captureClickIds(
+      ad ? [...(merge ? held : []), ...readClickIds(w)] : held,
+      l.search,
+      now(),
+      param,
+      days,
+      on(o.firstClick),
+    );
+    if (ad) storeClickIds(held, days, w);
+  };
+
+  const apply = (explicit?: unknown) => {
+    ad = !off && cs.ad_storage == 'granted';
+    // A grant also keeps the IDs seen before it (e.g. on the landing page, before a SPA navigation).
+    capture(explicit);
+    // A withdrawal removes what was stored; the default state does not, or a consent platform that
+    // replays a visitor's earlier "granted" after the tag loads would find the click IDs gone.
+    if (!ad && explicit) storeClickIds(undefined, days, w);
+    const next = !off && cs.analytics_storage == 'granted' ? persistent : memoryStore;
+    if (next != store) list.map((x) => (store.del(x.e.i), next.put(x)));
+    store = next;
+    // Flushed on load: what earlier pages left in the store goes out now.
+    Promise.resolve()
+      .then(() => next.load())
+      .then((xs) => {
+        xs.map((x) => list.some((y) => y.e.i == x.e.i) || list.push(x));
+        flush();
+      }, log);
+  };
+
+  // The one function that writes the wire's one-letter keys (ARCHITECTURE.md, "Wire format").
+  const track = (t: EventType, x: TrackInput = {}) => {
+    const e: WireEvent = {
+      t,
+      i: createEventId(),
+      ts: now(),
+      p: x._page || pv,
+      tk: x._token,
+      a: x.action,
+      v: x.value?.toString(),
+      c: x.currency,
+      o: x.orderId,
+      mn: x._name,
+      mv: x._metric,
+    };
+    let i;
+    if (t == 'pv') e.r = ref;
+    if (t == 'pv' || t == 'cv') {
+      e.u = strip(l.href);
+      if (ad) {
+        const k = [];
+        for (const [name, value] of held) name == param ? k.push(value) : (e[name] = value);
+        if (k[0]) e.k = k.join();
+      }
+    }
+    if (!ad) e.cl = '1';
+    // size: the JSON round trip drops undefined keys, for the GET fallback's query string
+    const entry = { e: JSON.parse(JSON.stringify(e)), n: 0, w: 0 };
+    list.push(entry);
+    store.put(entry);
+    while (
+      (list.length > OUTBOX_MAX_EVENTS || JSON.stringify(list).length > OUTBOX_MAX_CHARS) &&
+      // size: 'cv' and 'clk' are the only types starting with "c"; money is never dropped
+      (i = list.findIndex((x) => x.e.t[0] != 'c')) >= 0
+    ) {
+      log('cap', list[i]);
+      drop([list[i]!]);
+    }
+    // A microtask: events of one task share a request, and a conversion leaves before any unload.
+    Promise.resolve().then(flush);
+  };
+
+  const pageview = () => {
+    if (url) (ref = url), (pv = createEventId());
+    url = strip(l.href);
+    capture();
+    track('pv');
+    ads();
+  };
+
+  // Ad slots: filled by ads.js, which is loaded once, on the first page view that has a slot.
+  const ads = () => {
+    if (fill) fill(o.endpoint, pv, (t, tk, p) => track(t, { _token: tk, _page: p }), w);
+    else if (adsUrl && d.querySelector('[data-pp-slot]'))
+      d.head.append(Object.assign(d.createElement('script'), { src: adsUrl })), (adsUrl = '');
+  };
+
+  const conversion = (x?: ConversionInput) => track('cv', x);
+
+  // No-code conversions: <button data-pp-conversion="signup">, <form data-pp-conversion="lead"> (on submit).
+  const onAction = (ev: Event) => {
+    const el = (ev.target as Element).closest?.<HTMLElement>('[data-pp-conversion]');
+    if (el && (el.tagName == 'FORM') == (ev.type == 'submit')) {
+      const a = el.dataset;
+      conversion({ action: a.ppConversion, value: a.ppValue, currency: a.ppCurrency, orderId: a.ppOrderId });
+    }
+  };
+  d.addEventListener('click', onAction, true);
+  d.addEventListener('submit', onAction, true);
+
+  // Flushed when the network is back (backoff ignored) and when the page is shown, hidden or left;
+  // by sendBeacon then, as a fetch may not outlive the page.
+  d.addEventListener('visibilitychange', () => flush(d.hidden));
+  w.addEventListener('pagehide', () => flush(1));
+  w.addEventListener('online', () => flush(0, 1));
+
+  if ('' + o.spa != 'false') {
+    const h = w.history;
+    const nav = () => url && strip(l.href) != url && pageview();
+    for (const m of ['pushState', 'replaceState'] as const) {
+      const f = h[m];
+      h[m] = function (this: History, ...a: Parameters<History['pushState']>) {
+        f.apply(this, a);
+        nav();
+      };
+    }
+    w.addEventListener('popstate', nav);
+  }
+
+  apply();
+
+  return {
+    conversion,
+    click: (token) => track('clk', { _token: token }),
+    pageview,
+    consent(state) {
+      Object.assign(cs, state);
+      apply(1);
+    },
+    vital: (name, value) => track('wv', { _name: name, _metric: value, _page: firstPage }),
+    ads(f) {
+      fill = f;
+      ads();
+    },
+  };
+}
