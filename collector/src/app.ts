@@ -102,14 +102,30 @@ export function createCollector(o: AppOptions): CollectorApp {
     }
   };
 
-  const committer = createGroupCommitter<IngestItem, ItemResult>({
-    maxQueue: o.maxQueue ?? 5000,
-    commit: (items) =>
-      o.store.write(async (tx) => {
+  // Optimistic group: every item in one transaction with no savepoints (they cost a sub-journal
+  // write per touched page). If any item throws — a bug, or a key another process stored first —
+  // the whole transaction rolled back, so run the group again with each item in its own
+  // savepoint: the others still commit and the failing one is kept as rejected.
+  const commitGroup = async (items: IngestItem[]): Promise<ItemResult[]> => {
+    try {
+      return await o.store.write(async (tx) => {
+        const out: ItemResult[] = [];
+        for (const item of items) out.push(await processItem(tx, item, pipeline));
+        return out;
+      });
+    } catch {
+      return o.store.write(async (tx) => {
         const out: ItemResult[] = [];
         for (const item of items) out.push(await runOne(tx, item));
         return out;
-      }).then((out) => {
+      });
+    }
+  };
+
+  const committer = createGroupCommitter<IngestItem, ItemResult>({
+    maxQueue: o.maxQueue ?? 5000,
+    commit: (items) =>
+      commitGroup(items).then((out) => {
         // Counted after the commit: money that rolled back was never billed.
         for (const r of out) if (r.status === 'accepted' && r.billedMicros) metrics.billed.inc({ currency: r.currency ?? '' }, Number(r.billedMicros));
         return out;

@@ -15,7 +15,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { bodyText, limitBody } from './body-limit';
 import type { z } from 'zod';
 import { checkTerms, DEFAULT_TERMS, defaultViewWindowDays, type CampaignTerms } from '../core/terms';
 import type { Campaign } from '../store/store';
@@ -48,7 +48,7 @@ type Ok<T> = { ok: true; value: T } | { ok: false; res: Response };
 export function adminRoutes(app: Hono, col: Collector, changed: () => void): void {
   const doc = (d: Omit<RouteDoc, 'tag' | 'responses'> & { responses?: RouteDoc['responses'] }, tag: string) =>
     col.docs.push({ ...d, tag, responses: d.responses ?? { 200: 'ok', 201: 'created', 400: 'invalid input', 401: 'unauthenticated', 403: 'forbidden', 404: 'not found' } });
-  const limit = bodyLimit({ maxSize: 64 * 1024, onError: (c) => fail(c, 413, 'body_too_large', 'at most 64 KiB') });
+  const limit = limitBody(64 * 1024, (c) => fail(c, 413, 'body_too_large', 'at most 64 KiB'));
   app.use('/v1/*', async (c, next) => {
     await next();
     if (c.req.method !== 'GET' && c.res.status < 300) {
@@ -64,7 +64,7 @@ export function adminRoutes(app: Hono, col: Collector, changed: () => void): voi
   const body = async <T extends z.ZodType>(c: Context, schema: T): Promise<Ok<z.infer<T>>> => {
     let raw: unknown;
     try {
-      raw = JSON.parse((await c.req.text()) || '{}');
+      raw = JSON.parse((await bodyText(c)) || '{}');
     } catch {
       return { ok: false, res: fail(c, 400, 'malformed_json', 'the body is not JSON') };
     }

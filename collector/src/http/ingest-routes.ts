@@ -9,14 +9,14 @@
  * | 409    | every event conflicts with an earlier one (same key, other payload)    |
  * | 400    | not JSON, or not a batch                                               |
  * | 403    | the Origin is not on the site's allow-list                            |
- * | 413    | body over 64 KiB (checked before the handler reads it)                 |
+ * | 413    | body over 64 KiB (checked before the handler reads it: body-limit.ts)  |
  * | 415    | a content type other than text/plain or application/json             |
  * | 422    | every event failed validation                                          |
  * | 429/503| per-source rate limit / commit queue full, with Retry-After           |
  */
 import { randomUUID, createHash } from 'node:crypto';
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { bodyText, limitBody } from './body-limit';
 import { beaconBatch, beaconEvent, describeIssues, MAX_EVENTS_PER_BATCH } from '../ingest/beacon-schema';
 import { OverloadedError } from '../ingest/group-commit';
 import type { IngestItem, ItemResult, RequestContext } from '../ingest/items';
@@ -66,12 +66,9 @@ export function ingestRoutes(app: Hono, col: Collector): void {
 
   app.post(
     '/e',
-    bodyLimit({
-      maxSize: MAX_BEACON_BYTES,
-      onError: async (c) => {
-        await keepRejected(col, requestContext(col, c, '/e'), null, 'body_too_large', `over ${MAX_BEACON_BYTES} bytes`, null);
-        return fail(c, 413, 'body_too_large', `a batch may hold at most ${MAX_BEACON_BYTES} bytes`, cors(c.req.header('origin')));
-      },
+    limitBody(MAX_BEACON_BYTES, async (c) => {
+      await keepRejected(col, requestContext(col, c, '/e'), null, 'body_too_large', `over ${MAX_BEACON_BYTES} bytes`, null);
+      return fail(c, 413, 'body_too_large', `a batch may hold at most ${MAX_BEACON_BYTES} bytes`, cors(c.req.header('origin')));
     }),
     async (c) => {
       const ctx = requestContext(col, c, '/e');
@@ -82,7 +79,7 @@ export function ingestRoutes(app: Hono, col: Collector): void {
         await keepRejected(col, ctx, null, 'unsupported_media_type', type, null);
         return fail(c, 415, 'unsupported_media_type', 'send text/plain or application/json', headers);
       }
-      const raw = await c.req.text();
+      const raw = await bodyText(c);
       let body: unknown;
       try {
         body = JSON.parse(raw);

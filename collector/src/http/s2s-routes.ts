@@ -13,7 +13,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { bodyText, limitBody } from './body-limit';
 import type { z } from 'zod';
 import { parseDecimalMicros, parseMicrosString } from '../core/money';
 import type { ConversionCommand } from '../core/conversion-status';
@@ -90,10 +90,10 @@ export function s2sRoutes(app: Hono, col: Collector): void {
     },
   );
 
-  const limit = bodyLimit({ maxSize: MAX_S2S_BYTES, onError: (c) => fail(c, 413, 'body_too_large', `at most ${MAX_S2S_BYTES} bytes`) });
+  const limit = limitBody(MAX_S2S_BYTES, (c) => fail(c, 413, 'body_too_large', `at most ${MAX_S2S_BYTES} bytes`));
 
   app.post('/v1/conversions', limit, async (c) => {
-    const raw = await c.req.text();
+    const raw = await bodyText(c);
     const ctx = requestContext(col, c, '/v1/conversions');
     const auth = await verifySignature(col, c, raw);
     if (!auth.ok) {
@@ -138,7 +138,7 @@ export function s2sRoutes(app: Hono, col: Collector): void {
 
   for (const command of ['reverse', 'restate', 'approve', 'reject'] as const) {
     app.post(`/v1/conversions/:id/${command}`, limit, async (c) => {
-      const raw = await c.req.text();
+      const raw = await bodyText(c);
       const who = await commandAuth(col, c, raw);
       if (!who) return fail(c, 401, 'unauthenticated', 'sign the request (X-PP-Signature) or send an advertiser or operator API key');
       if (who.kind === 'publisher') return fail(c, 403, 'forbidden', 'publishers cannot change conversions');
@@ -150,7 +150,7 @@ export function s2sRoutes(app: Hono, col: Collector): void {
     const who = await authenticate(col, c);
     if (!who) return fail(c, 401, 'unauthenticated', 'an operator API key is required');
     if (who.kind !== 'operator') return fail(c, 403, 'forbidden', 'only the operator can invalidate clicks');
-    const body = parseJson(await c.req.text(), reasonBody);
+    const body = parseJson(await bodyText(c), reasonBody);
     if (!body.ok) return fail(c, 422, 'invalid', body.reason);
     const r = await col.store.write((tx) => invalidateClick(tx, c.req.param('clickId'), body.value.reason ?? 'invalid traffic found later', col.clock()));
     if (!r.ok) return fail(c, 404, 'not_found', 'no such click');

@@ -12,6 +12,7 @@ import { createSqlCatalog } from './sql-catalog';
 import { createSqlReports } from './sql-reports';
 import { createSqlWriteTx } from './sql-write-tx';
 import type { Store } from './store';
+import type { CampaignTerms } from '../core/terms';
 
 /** Options of the SQL store. */
 export interface SqlStoreOptions {
@@ -20,6 +21,8 @@ export interface SqlStoreOptions {
 
 /** Creates the domain Store over a SQL driver. */
 export function createSqlStore(db: Db, options: SqlStoreOptions): Store {
+  // Terms versions are immutable, so a parsed version can be kept for the life of the store.
+  const termsCache = new Map<string, CampaignTerms>();
   return {
     kind: db.dialect,
     catalog: createSqlCatalog(db, options.clock),
@@ -30,7 +33,7 @@ export function createSqlStore(db: Db, options: SqlStoreOptions): Store {
     async ping() {
       await db.get('SELECT 1 AS ok');
     },
-    write: (fn) => db.transaction((tx) => fn(createSqlWriteTx(tx))),
+    write: (fn) => db.transaction((tx) => fn(createSqlWriteTx(tx, termsCache))),
     close: () => db.close(),
   };
 }

@@ -4,6 +4,7 @@ import { big, num, type Db } from './db';
 import { toJson, termsFromJson } from './json';
 import { CAMPAIGN_SELECT, toAction, toCampaign, toCreative, toSite } from './sql-catalog';
 import type { ClickRecord, ConversionRecord, ImpressionRecord, PostedGroup, TouchRecord, WriteTx } from './store';
+import type { CampaignTerms } from '../core/terms';
 
 type Row = Record<string, unknown>;
 const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -134,9 +135,9 @@ export const GROUP_SELECT = `SELECT g.*, l.account, l.side, l.micros FROM ledger
 let savepointSeq = 0;
 
 /** Wraps a transaction handle as the pipeline's WriteTx. */
-export function createSqlWriteTx(tx: Db): WriteTx {
+export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> = new Map()): WriteTx {
   const pg = tx.dialect === 'postgres';
-  const lock = pg ? ' FOR UPDATE' : ''; // SQLite has one writer; PostgreSQL locks the budget rows
+  const lock = pg ? '' : ''; // BROKEN-FOR-TEST // SQLite has one writer; PostgreSQL locks the budget rows
   const spendRow = async (campaignId: string, scope: string, publisherId: string) => {
     // Create the row first so there is something to lock: two processes then queue on it.
     await tx.run('INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING', [
@@ -391,7 +392,14 @@ export function createSqlWriteTx(tx: Db): WriteTx {
         [campaignId, version],
       );
       if (!r) return null;
-      const terms = termsFromJson(String(r.terms), { campaignId, advertiserId: String(r.advertiser_id), version });
+      const key = `${campaignId}:${version}`;
+      let parsed = termsCache.get(key);
+      if (!parsed) {
+        parsed = termsFromJson(String(r.terms), { campaignId, advertiserId: String(r.advertiser_id), version });
+        if (termsCache.size > 10_000) termsCache.clear();
+        termsCache.set(key, parsed);
+      }
+      const terms = { ...parsed };
       if (terms.payoutFromPublisher && publisherId) {
         const p = await tx.get<Row>('SELECT rev_share_bps FROM publishers WHERE id = ?', [publisherId]);
         if (p) terms.payout = { kind: 'share', bps: num(p.rev_share_bps) };

@@ -34,6 +34,9 @@ export function openSqliteDb(path: string, options: SqliteOptions = {}): Db {
     d.pragma(`synchronous = ${synchronous}`);
     d.pragma('busy_timeout = 5000');
     d.pragma('foreign_keys = ON');
+    // Savepoint sub-journals in memory: on a temp file every savepoint wrote each touched page
+    // again (measured: ~25 extra pwrites per event under load).
+    d.pragma('temp_store = MEMORY');
     const got = d.pragma('synchronous', { simple: true });
     if (Number(got) !== SYNC_CODES[synchronous]) throw new Error(`SQLite synchronous is ${got}, expected ${synchronous}`);
     return d;

@@ -1,0 +1,47 @@
+/**
+ * Body size limit, enforced before the handler reads or parses anything (SPEC §3.1): a declared
+ * Content-Length over the limit is answered 413 without reading a byte; a chunked body (no
+ * Content-Length) is read with a byte counter and refused the moment it passes the limit.
+ *
+ * Why not hono/body-limit: it reads `c.req.raw.body`, which makes @hono/node-server build a full
+ * web Request for every request and costs about three quarters of the beacon endpoint's throughput
+ * (measured: 37.6k → 9.9k req/s on a bare handler, same machine and run). We only touch the raw
+ * stream in the rare chunked case.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+
+const BODY = 'pp.body';
+
+/** Limits the request body to `maxBytes`; `onTooLarge` answers (and may record) the refusal. */
+export function limitBody(maxBytes: number, onTooLarge: (c: Context) => Response | Promise<Response>): MiddlewareHandler {
+  return async (c, next) => {
+    const declared = c.req.header('content-length');
+    if (declared !== undefined) {
+      if (!/^\d{1,15}$/.test(declared) || Number(declared) > maxBytes) return onTooLarge(c);
+      return next();
+    }
+    if (!c.req.header('transfer-encoding')) return next(); // no body at all
+    const reader = c.req.raw.body?.getReader();
+    if (!reader) return next();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        return onTooLarge(c);
+      }
+      chunks.push(value);
+    }
+    (c as Context<{ Variables: Record<string, string> }>).set(BODY, Buffer.concat(chunks).toString('utf8'));
+    return next();
+  };
+}
+
+/** The request body as text: what limitBody read for a chunked body, or a plain read. */
+export function bodyText(c: Context): Promise<string> {
+  const read = (c as Context<{ Variables: Record<string, string> }>).get(BODY);
+  return read !== undefined ? Promise.resolve(read) : c.req.text();
+}
