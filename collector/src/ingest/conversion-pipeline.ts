@@ -98,6 +98,24 @@ export async function processS2sConversion(tx: WriteTx, item: Extract<IngestItem
     if (seen.payloadHash !== item.payloadHash) return { i: b.event_id, status: 'conflict', reason: 'event_id reused with a different payload' };
     return { ...(JSON.parse(seen.result) as ItemResult), status: 'duplicate' };
   }
+  if (b.site_id !== undefined) {
+    // The signature proves who the advertiser is, not that the site is theirs: a conversion filed
+    // under another tenant's site would show in that site's "verify my tag" and feed.
+    const site = await tx.site(b.site_id);
+    if (!site || site.ownerType !== 'advertiser' || site.ownerId !== item.advertiserId) {
+      await tx.insertRejected({
+        receivedAt: item.ctx.receivedAt,
+        siteId: keySite,
+        endpoint: item.ctx.endpoint,
+        eventType: 'cv',
+        eventId: b.event_id,
+        reason: 'unknown_site',
+        detail: `${b.site_id} is not a conversion site of ${item.advertiserId}`,
+        payload: JSON.stringify(b).slice(0, 2048),
+      });
+      return { i: b.event_id, status: 'rejected', reason: 'unknown_site' };
+    }
+  }
   const value =
     b.value_micros !== undefined
       ? (parseMicrosString(b.value_micros) as { ok: true; micros: bigint }).micros
