@@ -137,7 +137,7 @@ let savepointSeq = 0;
 /** Wraps a transaction handle as the pipeline's WriteTx. */
 export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> = new Map()): WriteTx {
   const pg = tx.dialect === 'postgres';
-  const lock = pg ? '' : ''; // BROKEN-FOR-TEST // SQLite has one writer; PostgreSQL locks the budget rows
+  const lock = pg ? ' FOR UPDATE' : ''; // SQLite has one writer; PostgreSQL locks the budget rows
   const spendRow = async (campaignId: string, scope: string, publisherId: string) => {
     // Create the row first so there is something to lock: two processes then queue on it.
     await tx.run('INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING', [
