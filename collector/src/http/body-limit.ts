@@ -1,7 +1,8 @@
 /**
  * Body size limit, enforced before the handler reads or parses anything (SPEC §3.1): a declared
  * Content-Length over the limit is answered 413 without reading a byte; a chunked body (no
- * Content-Length) is read with a byte counter and refused the moment it passes the limit.
+ * Content-Length) is read with a byte counter and refused the moment it passes the limit, and so is
+ * a body with no length framing at all (HTTP/2, fetch-style runtimes, `app.request()`).
  *
  * Why not hono/body-limit: it reads `c.req.raw.body`, which makes @hono/node-server build a full
  * web Request for every request and costs about three quarters of the beacon endpoint's throughput
@@ -20,7 +21,9 @@ export function limitBody(maxBytes: number, onTooLarge: (c: Context) => Response
       if (!/^\d{1,15}$/.test(declared) || Number(declared) > maxBytes) return onTooLarge(c);
       return next();
     }
-    if (!c.req.header('transfer-encoding')) return next(); // no body at all
+    // Only HTTP/1.x promises that a request without Content-Length or Transfer-Encoding has no body
+    // (RFC 9112 §6.3). HTTP/2 may omit both, and so may fetch-style runtimes: there, count the stream.
+    if (!c.req.header('transfer-encoding') && isHttp1(c)) return next();
     const reader = c.req.raw.body?.getReader();
     if (!reader) return next();
     const chunks: Uint8Array[] = [];
@@ -38,6 +41,11 @@ export function limitBody(maxBytes: number, onTooLarge: (c: Context) => Response
     (c as Context<{ Variables: Record<string, string> }>).set(BODY, Buffer.concat(chunks).toString('utf8'));
     return next();
   };
+}
+
+/** True when @hono/node-server received the request over HTTP/1.x. */
+function isHttp1(c: Context): boolean {
+  return (c.env as { incoming?: { httpVersionMajor?: number } } | undefined)?.incoming?.httpVersionMajor === 1;
 }
 
 /** The request body as text: what limitBody read for a chunked body, or a plain read. */
