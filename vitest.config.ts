@@ -2,7 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 // `npm test`: everything that runs on a machine with only Node.js. PostgreSQL suites are
 // `*.pg.test.ts` (vitest.pg.config.ts) and real-browser suites live in test/e2e (vitest.e2e.config.ts).
-const skip = ['**/node_modules/**', '**/dist/**', '**/*.pg.test.ts', 'test/e2e/**'];
+// Shared suites `*.case.test.ts` only export a function that the runners call (hono's layout).
+// Process-level reliability suites (`*.slow.test.ts`: kill -9, overload) run in
+// vitest.reliability.config.ts (`npm run test:reliability`, called by .ci/run).
+const skip = ['**/node_modules/**', '**/dist/**', '**/*.pg.test.ts', '**/*.case.test.ts', '**/*.slow.test.ts', 'test/e2e/**'];
 
 export default defineConfig({
   test: {

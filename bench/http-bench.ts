@@ -124,7 +124,7 @@ export async function runHttpBenchmarks(opts: { seconds: number; connections: nu
   let collector: ChildProcess | null = null;
   try {
     collector = await startServer(
-      [join('node_modules', '.bin', 'tsx'), 'collector/src/server.ts'],
+      [process.execPath, '--import', 'tsx', 'collector/src/server.ts'],
       { DATA_DIR: dir, SECRET, OPERATOR_KEY: OPERATOR, SEED: 'never', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${colPort}`, MAX_QUEUE: '20000', DATABASE_URL: `sqlite:${join(dir, 'bench.db')}` },
       colPort,
       '/readyz',

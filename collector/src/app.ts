@@ -52,6 +52,8 @@ export interface AppOptions {
   newId?: (prefix: string) => string;
   /** The TCP peer; defaults to the Node adapter's socket (127.0.0.1 under app.request()). */
   peer?: Collector['peer'];
+  /** Deliberately broken durability for the crash harness (see group-commit.ts). Never in production. */
+  unsafeAckBeforeCommit?: boolean;
 }
 
 /** The app plus what the server entry needs to shut down cleanly. */
@@ -134,6 +136,9 @@ export function createCollector(o: AppOptions): CollectorApp {
       metrics.commitSize.observe(size);
       metrics.commitSeconds.observe(ms / 1000);
     },
+    ...(o.unsafeAckBeforeCommit
+      ? { unsafeAckBeforeCommit: { placeholder: (item: IngestItem): ItemResult => ({ i: item.kind === 'beacon' ? item.event.i : '', status: 'accepted' }) } }
+      : {}),
   });
 
   const col: Collector = {

@@ -64,6 +64,7 @@ export async function startServer(options: StartOptions = {}): Promise<void> {
     datacenterCidrs: config.datacenterCidrs,
     trustedProxies: config.trustedProxies,
     maxQueue: config.maxQueue,
+    unsafeAckBeforeCommit: config.unsafeAckBeforeCommit,
     logger,
     metrics: createMetrics({ defaults: true }),
   });

@@ -1,0 +1,161 @@
+/**
+ * Process harness for the reliability suites: starts the real collector (`collector/src/server.ts`)
+ * as a child process on loopback, kills and restarts it, builds a catalog through the admin API,
+ * and mints the signed tokens a browser would get from `GET /ad` (the harness shares the SECRET).
+ *
+ * ```ts
+ * const c = await startCollector({ dataDir });
+ * const cat = await setupCatalog(c.url);
+ * c.kill('SIGKILL'); await c.restart();
+ * ```
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createKeys, type AdToken } from '../../collector/src/ingest/keys';
+
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const SECRET = 'reliability-secret-'.padEnd(48, 's');
+export const OPERATOR_KEY = 'reliability-operator-'.padEnd(32, 'o');
+export const keys = createKeys(SECRET);
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** A running collector child process. */
+export interface CollectorProcess {
+  url: string;
+  port: number;
+  child(): ChildProcess;
+  kill(signal: NodeJS.Signals): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the collector on a SQLite file under `dataDir` and waits for /readyz. */
+export async function startCollector(o: { dataDir: string; env?: Record<string, string>; port?: number }): Promise<CollectorProcess> {
+  const port = o.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess;
+  const launch = async () => {
+    // `node --import tsx`, not the tsx CLI: the CLI runs the server in a grandchild that a SIGKILL
+    // of the child would leave running (and serving) — the crash test would kill nothing.
+    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'collector/src/server.ts')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        PP_ENV: 'test',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: url,
+        DATA_DIR: o.dataDir,
+        DATABASE_URL: `sqlite:${join(o.dataDir, 'collector.db')}`,
+        SECRET,
+        OPERATOR_KEY,
+        SEED: 'never',
+        LOG_LEVEL: 'error',
+        ...o.env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const r = await fetch(`${url}/readyz`);
+        if (r.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode}`);
+      if (Date.now() > deadline) throw new Error('collector did not become ready in 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await launch();
+  const kill = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await exited;
+  };
+  return {
+    url,
+    port,
+    child: () => child,
+    kill,
+    restart: launch,
+    stop: () => kill('SIGTERM'),
+  };
+}
+
+/** IDs of the catalog setupCatalog creates. */
+export const CATALOG = {
+  advertiser: 'rel-adv',
+  publisher: 'rel-pub',
+  publisherSite: 'rel-news',
+  advertiserSite: 'rel-shop',
+  slot: 'rel-slot',
+  cpm: 'rel-cpm',
+  cpa: 'rel-cpa',
+  cpmCreative: 'rel-cpm-cr',
+  cpaCreative: 'rel-cpa-cr',
+} as const;
+
+/** Creates an advertiser, publisher, sites, a slot, a served-basis CPM and a CPA campaign. */
+export async function setupCatalog(url: string, budgets: { cpmTotalMicros?: string } = {}): Promise<void> {
+  const call = async (method: string, path: string, body: unknown) => {
+    const r = await fetch(`${url}${path}`, { method, headers: { Authorization: `Bearer ${OPERATOR_KEY}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    if (r.status >= 300) throw new Error(`setup ${path}: ${r.status} ${await r.text()}`);
+  };
+  const c = CATALOG;
+  await call('POST', '/v1/advertisers', { id: c.advertiser, name: 'Reliability advertiser', currency: 'EUR' });
+  await call('POST', '/v1/publishers', { id: c.publisher, name: 'Reliability publisher', revShareBps: 7000 });
+  await call('POST', '/v1/sites', { id: c.publisherSite, name: 'News', ownerType: 'publisher', ownerId: c.publisher });
+  await call('POST', '/v1/sites', { id: c.advertiserSite, name: 'Shop', ownerType: 'advertiser', ownerId: c.advertiser });
+  await call('POST', '/v1/slots', { id: c.slot, siteId: c.publisherSite, name: 'Slot', size: '300x250' });
+  await call('POST', '/v1/campaigns', {
+    id: c.cpm,
+    advertiserId: c.advertiser,
+    name: 'CPM',
+    landingUrl: 'https://shop.example/',
+    terms: { costModel: 'cpm', cpmMicros: '2345678', cpmBasis: 'served', ...(budgets.cpmTotalMicros ? { totalBudgetMicros: budgets.cpmTotalMicros } : {}) },
+  });
+  await call('POST', '/v1/campaigns', { id: c.cpa, advertiserId: c.advertiser, name: 'CPA', landingUrl: 'https://shop.example/', terms: { costModel: 'cpa', cpaFlatMicros: '1500000', cpaBps: 500, minConversionDelayMs: 0 } });
+  await call('POST', '/v1/creatives', { id: c.cpmCreative, campaignId: c.cpm, size: '300x250', imageUrl: '/a.svg', alt: 'cpm' });
+  await call('POST', '/v1/creatives', { id: c.cpaCreative, campaignId: c.cpa, size: '300x250', imageUrl: '/b.svg', alt: 'cpa' });
+}
+
+/** A signed ad decision token for a campaign, as `GET /ad` would mint it. */
+export function adToken(campaign: 'cpm' | 'cpa', at = Date.now()): { token: string; decision: string } {
+  const c = CATALOG;
+  const decision = `${at.toString(36)}${randomBytes(8).toString('base64url')}`;
+  const t: AdToken = {
+    d: decision,
+    si: c.publisherSite,
+    s: c.slot,
+    p: c.publisher,
+    a: c.advertiser,
+    c: campaign === 'cpm' ? c.cpm : c.cpa,
+    cr: campaign === 'cpm' ? c.cpmCreative : c.cpaCreative,
+    v: 1,
+    pv: randomBytes(8).toString('base64url'),
+    t: at,
+  };
+  return { token: keys.signToken(t), decision };
+}
+
+/** A browser-like user agent, distinct per client so the per-source limits see ordinary traffic. */
+export function userAgent(n: number): string {
+  return `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.${6478 + n}.${n % 200} Safari/537.36`;
+}
