@@ -1,0 +1,213 @@
+/**
+ * Reports through `app.request()`: performance (gross, invalid, net), conversions with their
+ * explain record, the ledger and its totals, CSV exports (guarded against formula injection), the
+ * live feed, "verify my tag" and rejected events — each scoped to the caller.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OPERATOR_KEY, clickThrough, conversion, createHarness, eventId, seedWorld, serveAd, type Harness, type World } from '../test-fixtures';
+
+let h: Harness;
+let w: World;
+let clickId: string;
+let conversionId: string;
+let rivalKey: string;
+
+/** One served + viewable impression, one billed click, one bot click, one charged conversion, one rejected beacon. */
+beforeEach(async () => {
+  h = await createHarness();
+  w = await seedWorld(h); // CPA 5.00 flat, publisher 70 %
+  rivalKey = (await h.api('POST', '/v1/advertisers', OPERATOR_KEY, { id: 'adv_rival', name: 'Rival', currency: 'EUR' })).body.apiKey;
+  const ad = await serveAd(h, w.slotId, 'pv_1');
+  expect((await h.beacon(w.newsSiteId, [{ t: 'imp', i: eventId('imp'), ts: h.clock(), tk: ad.tk, p: 'pv_1' }, { t: 'vi', i: eventId('vi'), ts: h.clock(), tk: ad.tk, p: 'pv_1' }])).status).toBe(202);
+  clickId = (await clickThrough(h, ad.tk)).clickId!;
+  await clickThrough(h, (await serveAd(h, w.slotId)).tk, { 'user-agent': 'Googlebot/2.1 (+http://www.google.com/bot.html)', 'x-test-peer': '66.249.66.1' });
+  h.clock.advance(60_000);
+  expect((await h.beacon(w.shopSiteId, [conversion(h, { k: clickId, o: 'A-1001', v: '49.90', i: eventId('cv') })])).status).toBe(202);
+  expect((await h.beacon(w.shopSiteId, [{ t: 'cv', i: eventId('bad'), ts: h.clock(), v: 'lots' }])).status).toBe(422);
+  conversionId = (await h.store.reports.conversions({}, { from: 0, to: Number.MAX_SAFE_INTEGER }, 1))[0]!.id;
+});
+afterEach(() => h.close());
+
+describe('GET /v1/reports/performance', () => {
+  it("gives the advertiser its campaign row: gross, invalid and net, conversions, value, cost", async () => {
+    const r = await h.api('GET', '/v1/reports/performance', w.advertiserKey);
+    expect(r.status).toBe(200);
+    expect(r.body.groupBy).toBe('campaign');
+    expect(r.body.rows).toEqual([
+      { key: 'cmp_main', served: 1, viewable: 1, clicks: 1, invalidImpressions: 0, invalidClicks: 1, conversions: 1, valueMicros: '49900000', costMicros: '5000000', earningMicros: '3500000' },
+    ]);
+    expect((await h.api('GET', '/v1/reports/performance', rivalKey)).body.rows).toEqual([]);
+  });
+
+  it('gives the publisher its slots and earnings, per UTC day when asked', async () => {
+    const r = await h.api('GET', '/v1/reports/performance?perDay=1', w.publisherKey);
+    expect(r.body.groupBy).toBe('slot');
+    expect(r.body.rows).toEqual([expect.objectContaining({ key: 'slot_top', day: '2026-11-30', clicks: 1, earningMicros: '3500000' })]);
+  });
+
+  it.each(['groupBy=site', 'from=yesterday', 'limit=-1', 'evil=1', 'perDay=yes'])('answers 400 for the query %s', async (q) => {
+    const r = await h.api('GET', `/v1/reports/performance?${q}`, w.advertiserKey);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ error: 'invalid_query', reason: expect.any(String) });
+  });
+
+  it('answers 401 without a key', async () => {
+    for (const path of ['/v1/reports/performance', '/v1/conversions', '/v1/ledger', '/v1/ledger.csv', '/v1/feed', '/v1/rejected', '/v1/ledger/totals', '/v1/me']) {
+      expect((await h.api('GET', path, null)).status, path).toBe(401);
+    }
+  });
+});
+
+describe('conversions', () => {
+  it('lists the advertiser its own conversions, and forbids publishers', async () => {
+    const r = await h.api('GET', '/v1/conversions', w.advertiserKey);
+    expect(r.body.conversions).toHaveLength(1);
+    expect(r.body.conversions[0]).toMatchObject({ id: conversionId, orderId: 'A-1001', status: 'approved', costMicros: '5000000' });
+    expect((await h.api('GET', '/v1/conversions', rivalKey)).body.conversions).toEqual([]);
+    expect((await h.api('GET', '/v1/conversions', w.publisherKey)).status).toBe(403);
+    expect((await h.api('GET', '/v1/conversions?status=reversed', w.advertiserKey)).body.conversions).toEqual([]);
+  });
+
+  it('explains a conversion: the winning click, every candidate, the money split and its ledger group', async () => {
+    const r = await h.api('GET', `/v1/conversions/${conversionId}`, w.advertiserKey);
+    expect(r.status).toBe(200);
+    const d = r.body.conversion.decision;
+    expect(d.winner).toMatchObject({ touchId: clickId, kind: 'click', campaignId: 'cmp_main', publisherId: 'pub_news', slotId: 'slot_top' });
+    // The viewable impression from the same browser is a candidate too, and says why it lost.
+    expect(d.candidates).toEqual([
+      expect.objectContaining({ kind: 'view', verdict: 'view_through_off' }),
+      expect.objectContaining({ touchId: clickId, kind: 'click', verdict: 'won' }),
+    ]);
+    expect(d.charge).toMatchObject({ outcome: 'charged', costMicros: '5000000', publisherMicros: '3500000', platformMicros: '1500000', termsVersion: 1 });
+    expect(r.body.ledger).toHaveLength(1);
+    expect(r.body.ledger[0]).toMatchObject({ kind: 'charge', key: `conversion:${conversionId}` });
+    expect((await h.api('GET', `/v1/conversions/${conversionId}`, rivalKey)).status).toBe(404);
+    expect((await h.api('GET', `/v1/conversions/${conversionId}`, w.publisherKey)).status).toBe(403);
+    expect((await h.api('GET', '/v1/conversions/cv_none', OPERATOR_KEY)).status).toBe(404);
+  });
+});
+
+describe('ledger', () => {
+  it('lists entry groups scoped to the caller, and totals that balance (operator only)', async () => {
+    const mine = await h.api('GET', '/v1/ledger', w.advertiserKey);
+    expect(mine.body.groups).toHaveLength(1);
+    const legs = mine.body.groups[0].legs as { account: string; side: string; micros: string }[];
+    expect(legs).toEqual(
+      expect.arrayContaining([
+        { account: 'advertiser:adv_shop', side: 'debit', micros: '5000000' },
+        { account: 'publisher:pub_news', side: 'credit', micros: '3500000' },
+        expect.objectContaining({ side: 'credit', micros: '1500000' }),
+      ]),
+    );
+    expect((await h.api('GET', '/v1/ledger', w.publisherKey)).body.groups).toHaveLength(1);
+    expect((await h.api('GET', '/v1/ledger', rivalKey)).body.groups).toEqual([]);
+    const totals = await h.api('GET', '/v1/ledger/totals', OPERATOR_KEY);
+    expect(totals.body).toMatchObject({ debitsMicros: '5000000', creditsMicros: '5000000', balanced: true, groups: 1 });
+    expect(totals.body.balances['advertiser:adv_shop']).toBe('5000000');
+    expect(totals.body.balances['publisher:pub_news']).toBe('-3500000');
+    expect((await h.api('GET', '/v1/ledger/totals', w.advertiserKey)).status).toBe(403);
+  });
+
+  it('exports one CSV row per leg with amounts in currency units', async () => {
+    const r = await h.api('GET', '/v1/ledger.csv', w.advertiserKey);
+    expect(r.status).toBe(200);
+    expect(r.res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(r.res.headers.get('content-disposition')).toBe('attachment; filename="ledger.csv"');
+    const lines = (r.body as string).trimEnd().split('\r\n');
+    expect(lines[0]).toBe('group,key,kind,at,ref_type,ref_id,campaign,publisher,slot,terms_version,currency,account,debit,credit,reason');
+    expect(lines).toHaveLength(4);
+    expect(lines.find((l) => l.includes('advertiser:adv_shop'))).toMatch(/,advertiser:adv_shop,5(\.0+)?,,/);
+  });
+});
+
+describe('CSV exports', () => {
+  const hostile = ['=HYPERLINK("http://evil.example","x")', "-1+cmd|' /C calc'!A0", '+1+1', '@SUM(A1:A9)', '\t=1+1', '-2-3'];
+
+  it('prefixes every cell a spreadsheet would run as a formula, and quotes separators', async () => {
+    for (const [k, o] of hostile.entries()) {
+      h.clock.advance(1_000);
+      const res = await h.beacon(w.shopSiteId, [conversion(h, { o, i: eventId(`csv-${k}`), v: '1.00' })]);
+      expect(res.status, o).toBe(202);
+    }
+    const r = await h.api('GET', '/v1/conversions.csv', w.advertiserKey);
+    expect(r.status).toBe(200);
+    const csv = r.body as string;
+    const orderCells = csv
+      .trimEnd()
+      .split('\r\n')
+      .slice(1)
+      .map((line) => parseCsvLine(line)[4]!);
+    for (const o of hostile) {
+      const cell = orderCells.find((c) => c.endsWith(o.replace(/^\t/, '')) || c === `'${o}`);
+      expect(cell, o).toBe(`'${o}`);
+    }
+    // No cell anywhere starts with a formula character.
+    for (const line of csv.trimEnd().split('\r\n')) for (const cell of parseCsvLine(line)) expect(cell, cell).not.toMatch(/^[=+@\t\r]|^-(?!\d+(\.\d+)?$)/);
+  });
+
+  it('leaves amounts as plain numbers', async () => {
+    const csv = (await h.api('GET', '/v1/conversions.csv', w.advertiserKey)).body as string;
+    const row = parseCsvLine(csv.trimEnd().split('\r\n')[1]!);
+    expect([row[7], row[15]]).toEqual(['49.90', '5.00']);
+  });
+
+  it('forbids the conversions export to publishers', async () => {
+    expect((await h.api('GET', '/v1/conversions.csv', w.publisherKey)).status).toBe(403);
+  });
+});
+
+/** Splits one RFC 4180 line into cells. */
+function parseCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') out.push(cur), (cur = '');
+    else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+describe('feed, site activity and rejected events', () => {
+  it('shows the advertiser a live feed of its own events, newest first, and polls with after', async () => {
+    const r = await h.api('GET', '/v1/feed', w.advertiserKey);
+    expect(r.status).toBe(200);
+    const types = r.body.items.map((i: { type: string }) => i.type);
+    expect(types[0]).toBe('conversion');
+    expect(types).toEqual(expect.arrayContaining(['served', 'viewable', 'click']));
+    expect(r.body.items.find((i: { type: string; invalidReason: string | null }) => i.type === 'click' && i.invalidReason === 'declared_bot')).toBeTruthy();
+    expect((await h.api('GET', `/v1/feed?after=${h.clock()}`, w.advertiserKey)).body.items).toEqual([]);
+    expect((await h.api('GET', '/v1/feed', rivalKey)).body.items).toEqual([]);
+  });
+
+  it('verifies a tag: beacons by type and why any were rejected, for the site owner only', async () => {
+    const r = await h.api('GET', `/v1/sites/${w.shopSiteId}/activity`, w.advertiserKey);
+    expect(r.status).toBe(200);
+    expect(r.body.activity).toEqual(expect.arrayContaining([{ type: 'conversion', count: 1, lastAt: h.clock() }, { type: 'rejected', count: 1, lastAt: h.clock() }]));
+    expect(r.body.rejectedReasons).toEqual([{ reason: 'invalid_event', count: 1 }]);
+    expect(r.body.recentRejected[0]).toMatchObject({ eventId: eventId('bad'), reason: 'invalid_event', detail: expect.stringMatching(/^v: /) });
+    expect((await h.api('GET', `/v1/sites/${w.shopSiteId}/activity`, w.publisherKey)).status).toBe(403);
+    expect((await h.api('GET', '/v1/sites/site_none/activity', OPERATOR_KEY)).status).toBe(404);
+  });
+
+  it('lists rejected events to the operator, and to an owner for one of their sites', async () => {
+    const all = await h.api('GET', '/v1/rejected', OPERATOR_KEY);
+    expect(all.body.reasons).toEqual([{ reason: 'invalid_event', count: 1 }]);
+    expect((await h.api('GET', `/v1/rejected?siteId=${w.shopSiteId}`, w.advertiserKey)).body.events).toHaveLength(1);
+    expect((await h.api('GET', '/v1/rejected', w.advertiserKey)).status).toBe(403);
+    expect((await h.api('GET', `/v1/rejected?siteId=${w.shopSiteId}`, rivalKey)).status).toBe(403);
+  });
+
+  it('tells a key who it belongs to', async () => {
+    expect((await h.api('GET', '/v1/me', w.advertiserKey)).body).toEqual({ kind: 'advertiser', id: 'adv_shop', advertiser: { id: 'adv_shop', name: 'Shop', currency: 'EUR' } });
+    expect((await h.api('GET', '/v1/me', w.publisherKey)).body).toMatchObject({ kind: 'publisher', id: 'pub_news' });
+    expect((await h.api('GET', '/v1/me', OPERATOR_KEY)).body).toEqual({ kind: 'operator' });
+  });
+});
