@@ -95,19 +95,22 @@ export function reportRoutes(app: Hono, col: Collector): void {
     });
   });
 
-  docs('/v1/feed', 'Live events feed (newest first); poll with after=<epoch ms>.');
-  app.get('/v1/feed', async (c) => {
-    const s = await scoped(c);
-    if ('res' in s) return s.res;
-    const items = await col.store.reports.feed({ ...s.filter, siteId: s.q.siteId }, Math.min(s.limit, 200), s.q.after ? Number(s.q.after) : 0);
-    return c.json({ items, now: col.clock() });
-  });
-
   const ownsSite = async (auth: Auth, siteId: string) => {
     if (auth.kind === 'operator') return true;
     const site = await col.store.catalog.getSite(siteId);
     return !!site && site.ownerType === auth.kind && site.ownerId === auth.id;
   };
+  docs('/v1/feed', 'Live events feed (newest first); poll with after=<epoch ms>.');
+  app.get('/v1/feed', async (c) => {
+    const s = await scoped(c);
+    if ('res' in s) return s.res;
+    // Page views and rejected events of a site carry no advertiser or publisher: only its owner may
+    // ask for them by siteId.
+    if (s.q.siteId && !(await ownsSite(s.auth, s.q.siteId))) return fail(c, 403, 'forbidden', 'not your site');
+    const items = await col.store.reports.feed({ ...s.filter, siteId: s.q.siteId }, Math.min(s.limit, 200), s.q.after ? Number(s.q.after) : 0);
+    return c.json({ items, now: col.clock() });
+  });
+
   docs('/v1/sites/:id/activity', '"Verify my tag": beacons from a site by type, the last one seen, and why any were rejected.');
   app.get('/v1/sites/:id/activity', async (c) => {
     const s = await scoped(c);
