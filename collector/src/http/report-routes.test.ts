@@ -187,6 +187,19 @@ describe('feed, site activity and rejected events', () => {
     expect((await h.api('GET', '/v1/feed', rivalKey)).body.items).toEqual([]);
   });
 
+  it("does not let a key read another tenant's page views or rejected events through the feed's siteId", async () => {
+    expect((await h.beacon(w.shopSiteId, [{ t: 'pv', i: eventId('secret-pv'), ts: h.clock(), u: 'https://shop.example/secret-launch' }])).status).toBe(202);
+    for (const key of [rivalKey, w.publisherKey]) {
+      const r = await h.api('GET', `/v1/feed?siteId=${w.shopSiteId}`, key);
+      expect(r.status).toBe(403);
+      expect(JSON.stringify(r.body)).not.toContain('secret-launch');
+    }
+    const own = await h.api('GET', `/v1/feed?siteId=${w.shopSiteId}`, w.advertiserKey);
+    expect(own.status).toBe(200);
+    expect(JSON.stringify(own.body)).toContain('secret-launch');
+    expect((await h.api('GET', `/v1/feed?siteId=${w.shopSiteId}`, OPERATOR_KEY)).status).toBe(200);
+  });
+
   it('verifies a tag: beacons by type and why any were rejected, for the site owner only', async () => {
     const r = await h.api('GET', `/v1/sites/${w.shopSiteId}/activity`, w.advertiserKey);
     expect(r.status).toBe(200);
