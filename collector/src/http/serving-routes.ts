@@ -77,7 +77,9 @@ export function servingRoutes(app: Hono, col: Collector, decider: AdDecider): vo
         ad: {
           w: choice.creative.width,
           h: choice.creative.height,
-          img: choice.creative.imageUrl,
+          // A creative image may be stored as a path on the collector; the SDK sets it as the src
+          // on the publisher's page, where a path would resolve against the publisher's origin.
+          img: choice.creative.imageUrl.startsWith('/') ? `${col.publicUrl}${choice.creative.imageUrl}` : choice.creative.imageUrl,
           alt: choice.creative.alt,
           href: `${col.publicUrl}/c/${tk}`,
           tk,
