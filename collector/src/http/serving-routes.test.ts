@@ -43,10 +43,19 @@ describe('GET /ad', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('cache-control')).toBe('no-store');
     const { ad } = (await res.json()) as { ad: { w: number; h: number; img: string; alt: string; href: string; tk: string } };
-    expect(ad).toMatchObject({ w: 300, h: 250, img: '/img/cr_main.png', alt: 'cmp_main' });
+    expect(ad).toMatchObject({ w: 300, h: 250, img: 'http://localhost:8787/img/cr_main.png', alt: 'cmp_main' });
     expect(ad.href).toBe(`http://localhost:8787/c/${ad.tk}`);
     const v = keys.verifyToken(ad.tk);
     expect(v.ok && v.token).toMatchObject({ si: w.newsSiteId, s: w.slotId, p: w.publisherId, a: w.advertiserId, c: 'cmp_main', cr: 'cr_main', v: 1, pv: 'pv_123', t: h.clock() });
+  });
+
+  it("answers an image stored as a path on the collector as an absolute URL, so a publisher's page on another origin loads it from here", async () => {
+    const at = async () => ((await (await h.request(`/ad?slot=${w.slotId}`)).json()) as { ad: { img: string } }).ad.img;
+    expect(await at()).toBe('http://localhost:8787/img/cr_main.png');
+    expect((await h.api('PATCH', '/v1/creatives/cr_main', w.advertiserKey, { imageUrl: '//cdn.evil.example/x.png' })).status).toBe(200);
+    expect(await at()).toBe('http://localhost:8787//cdn.evil.example/x.png');
+    expect((await h.api('PATCH', '/v1/creatives/cr_main', w.advertiserKey, { imageUrl: 'https://cdn.example/a.png' })).status).toBe(200);
+    expect(await at()).toBe('https://cdn.example/a.png');
   });
 
   it.each([
