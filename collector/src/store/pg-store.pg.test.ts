@@ -1,0 +1,52 @@
+/**
+ * The Store contract on PostgreSQL (`npm run test:pg`; DATABASE_URL, default
+ * postgres://postgres@127.0.0.1:5432/test). Every test gets a fresh schema, dropped afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from './open-store';
+import { openPgDb } from './pg-db';
+import { runStoreContract, T0 } from './store.case.test';
+import type { Store } from './store';
+
+const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const freshSchema = () => `tst_${randomBytes(6).toString('hex')}`;
+
+/** A connection outside every store: raw SQL in a schema, and dropping it. */
+const admin = openPgDb(URL, { max: 2 });
+afterAll(() => admin.close());
+
+runStoreContract('PostgreSQL', async ({ clock }) => {
+  const schema = freshSchema();
+  const store = await openStore(URL, { clock, pgSchema: schema });
+  return {
+    store,
+    raw: (sql) => admin.transaction(async (tx) => {
+      await tx.exec(`SET LOCAL search_path TO ${schema}`);
+      await tx.exec(sql);
+    }),
+    isolatedReads: true,
+    cleanup: async () => {
+      await store.close();
+      await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
+    },
+  };
+});
+
+describe('PostgreSQL start-up', () => {
+  it('several collector processes opening one fresh schema at once all migrate it', async () => {
+    // Each store has its own pool, as separate processes would; all start on a schema nobody made yet.
+    const schema = freshSchema();
+    try {
+      const opened = await Promise.allSettled(Array.from({ length: 6 }, () => openStore(URL, { clock: () => T0, pgSchema: schema })));
+      const stores = opened.filter((r): r is PromiseFulfilledResult<Store> => r.status === 'fulfilled').map((r) => r.value);
+      const errors = opened.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
+      await Promise.all(stores.map((s) => s.close()));
+      expect(errors).toEqual([]);
+      const rows = await admin.all<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
+      expect(rows.map((r) => r.version)).toEqual([1]);
+    } finally {
+      await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    }
+  });
+});
