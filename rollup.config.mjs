@@ -5,11 +5,12 @@
 //   sdk/dist/vitals.js   lazy web-vitals add-on, loaded by the tag from its own origin
 //   sdk/dist/ads.js      lazy ad-slot renderer, loaded by the tag when a page has <ins data-pp-slot>
 //   sdk/dist/pp.idb.js   the tag with an IndexedDB outbox (idb-keyval) instead of localStorage
-//   demo-site/dist/*     the dashboard's browser code
+//   demo-site/dist/*     the dashboard's and "verify my tag"'s browser code (uPlot bundled, no CDN),
+//                        plus dashboard.css (uPlot's stylesheet + ours)
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 
 const sdkTs = (extra = {}) =>
   typescript({ tsconfig: 'sdk/tsconfig.json', compilerOptions: { noEmit: false, declaration: false, ...extra } });
@@ -31,6 +32,25 @@ const typesEntry = () => ({
     writeFileSync('sdk/dist/index.d.ts', "export * from './types/index.js';\n");
   },
 });
+
+// The demo pages' browser code is checked against DOM types only (demo-site/src/tsconfig.json).
+const demoTs = () =>
+  typescript({ tsconfig: 'demo-site/src/tsconfig.json', compilerOptions: { noEmit: false, declaration: false, outDir: 'demo-site/dist' } });
+
+/** Writes demo-site/dist/dashboard.css: uPlot's stylesheet, then ours (no CSS pipeline needed for two files). */
+const demoCss = () => {
+  const files = ['node_modules/uplot/dist/uPlot.min.css', 'demo-site/src/dashboard/dashboard.css'];
+  return {
+    name: 'demo-css',
+    buildStart() {
+      for (const f of files) this.addWatchFile(f);
+    },
+    writeBundle() {
+      mkdirSync('demo-site/dist', { recursive: true });
+      writeFileSync('demo-site/dist/dashboard.css', files.map((f) => readFileSync(f, 'utf8')).join('\n'));
+    },
+  };
+};
 
 export default [
   {
@@ -58,5 +78,15 @@ export default [
     input: 'sdk/src/tag-idb.ts',
     output: { file: 'sdk/dist/pp.idb.js', format: 'iife', strict: false },
     plugins: [nodeResolve(), sdkTs(), minify()],
+  },
+  {
+    input: 'demo-site/src/dashboard/main.ts',
+    output: { file: 'demo-site/dist/dashboard.js', format: 'iife' },
+    plugins: [nodeResolve(), demoTs(), terser(), demoCss()],
+  },
+  {
+    input: 'demo-site/src/verify/main.ts',
+    output: { file: 'demo-site/dist/verify.js', format: 'iife' },
+    plugins: [nodeResolve(), demoTs(), terser()],
   },
 ];

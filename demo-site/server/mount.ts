@@ -53,7 +53,7 @@ export function mountDemoSite(app: Hono, o: DemoOptions): void {
   };
 
   // The SDK, served from the collector's origin like a CDN: any site may load it.
-  for (const name of ['pp.js', 'vitals.js', 'pp.idb.js']) {
+  for (const name of ['pp.js', 'vitals.js', 'pp.idb.js', 'ads.js']) {
     app.get(`/${name}`, (c) => {
       const res = file(c, resolve(o.root, 'sdk/dist', name), 'public, max-age=300');
       res.headers.set('Access-Control-Allow-Origin', '*');
@@ -62,6 +62,7 @@ export function mountDemoSite(app: Hono, o: DemoOptions): void {
   }
   app.get('/dashboard/app.js', (c) => file(c, resolve(o.root, 'demo-site/dist/dashboard.js'), 'no-cache'));
   app.get('/dashboard/app.css', (c) => file(c, resolve(o.root, 'demo-site/dist/dashboard.css'), 'no-cache'));
+  app.get('/verify/app.js', (c) => file(c, resolve(o.root, 'demo-site/dist/verify.js'), 'no-cache'));
   app.get('/demo-assets/:name', (c) => {
     const m = /^([a-z0-9-]{1,60})\.svg$/.exec(c.req.param('name'));
     const svg = m ? creativeSvg(m[1]!) : null;

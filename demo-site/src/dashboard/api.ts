@@ -1,0 +1,293 @@
+/**
+ * The report API as the dashboard uses it: same-origin `fetch` with `Authorization: Bearer <key>`,
+ * JSON in, readable errors out. Types mirror collector/src/http/json.ts (money as strings of micros,
+ * times as epoch ms).
+ *
+ *     const api = createApi(key);
+ *     const me = await api.me();
+ *     const { rows } = await api.performance({ perDay: true });
+ */
+
+/** Who a key belongs to (`GET /v1/me`). */
+export type Me =
+  | { kind: 'advertiser'; id: string; advertiser: { id: string; name: string; currency: string } | null }
+  | { kind: 'publisher'; id: string; publisher: { id: string; name: string; revShareBps: number } | null }
+  | { kind: 'operator' };
+
+/** One row of `GET /v1/reports/performance`. */
+export interface PerformanceRow {
+  key: string;
+  day?: string;
+  served: number;
+  viewable: number;
+  clicks: number;
+  invalidImpressions: number;
+  invalidClicks: number;
+  conversions: number;
+  valueMicros: string;
+  costMicros: string;
+  earningMicros: string;
+}
+
+/** One candidate of the explain record. */
+export interface Candidate {
+  touchId: string;
+  kind: 'click' | 'view';
+  at: number | null;
+  campaignId: string | null;
+  publisherId: string | null;
+  verdict: string;
+  detail: string | null;
+}
+
+/** The explain record stored with a conversion (collector/src/ingest/conversion-pipeline.ts `explain`). */
+export interface Decision {
+  outcome: string;
+  model?: string;
+  reason: string | null;
+  winner?: { touchId: string; kind: string; campaignId: string; publisherId: string; creativeId: string; slotId: string | null; at: number } | null;
+  candidates: Candidate[];
+  credits?: { model: string; shares: { touchId: string; conversionMicros: string; valueMicros: string }[] }[];
+  charge?: {
+    outcome: string;
+    reason: string | null;
+    termsVersion: number | null;
+    costMicros: string;
+    flatMicros: string;
+    shareMicros: string;
+    publisherMicros: string;
+    platformMicros: string;
+    capHit: string | null;
+    valueMicros: string;
+    currency: string | null;
+  } | null;
+  approved?: { at: number; reason: string | null; costMicros: string };
+}
+
+/** A conversion with its explain record. */
+export interface Conversion {
+  id: string;
+  advertiserId: string;
+  siteId: string | null;
+  actionKey: string;
+  orderId: string | null;
+  eventId: string;
+  origin: 'beacon' | 's2s' | 'both';
+  clickIds: string[];
+  valueMicros: string;
+  currency: string | null;
+  at: number;
+  receivedAt: number;
+  status: string;
+  statusReason: string | null;
+  campaignId: string | null;
+  publisherId: string | null;
+  creativeId: string | null;
+  slotId: string | null;
+  touchId: string | null;
+  touchKind: 'click' | 'view' | null;
+  termsVersion: number | null;
+  costMicros: string;
+  decision: Decision | null;
+  restatements: number;
+  updatedAt: number;
+}
+
+/** One leg of an entry group. */
+export interface Leg {
+  account: string;
+  side: 'debit' | 'credit';
+  micros: string;
+}
+
+/** A posted ledger entry group. */
+export interface EntryGroup {
+  id: number;
+  key: string;
+  kind: string;
+  postedAt: number;
+  meta: {
+    refType: string;
+    refId: string;
+    campaignId: string;
+    advertiserId: string;
+    publisherId: string;
+    slotId?: string | null;
+    termsVersion: number;
+    currency: string;
+    at: number;
+    reason: string | null;
+  };
+  legs: Leg[];
+}
+
+/** `GET /v1/ledger/totals` (operator). */
+export interface LedgerTotals {
+  debitsMicros: string;
+  creditsMicros: string;
+  balanced: boolean;
+  groups: number;
+  balances: Record<string, string>;
+}
+
+/** One line of the live feed. */
+export interface FeedItem {
+  type: 'pageview' | 'served' | 'viewable' | 'click' | 'conversion' | 'rejected';
+  at: number;
+  siteId: string | null;
+  summary: string;
+  invalidReason: string | null;
+}
+
+/** A site (where the tag runs). */
+export interface Site {
+  id: string;
+  ownerType: 'advertiser' | 'publisher';
+  ownerId: string;
+  name: string;
+  origins: string[];
+}
+
+/** A rejected event as "verify my tag" lists it. */
+export interface RejectedEvent {
+  receivedAt: number;
+  siteId: string | null;
+  endpoint: string;
+  eventType: string | null;
+  eventId: string | null;
+  reason: string;
+  detail: string | null;
+  payload: string | null;
+}
+
+/** `GET /v1/sites/:id/activity`. */
+export interface SiteActivity {
+  site: Site;
+  from: number;
+  to: number;
+  activity: { type: string; count: number; lastAt: number | null }[];
+  rejectedReasons: { reason: string; count: number }[];
+  recentRejected: RejectedEvent[];
+}
+
+/** A slot on a publisher site. */
+export interface Slot {
+  id: string;
+  siteId: string;
+  publisherId: string;
+  name: string;
+  width: number;
+  height: number;
+  status: string;
+}
+
+/** A campaign (only the fields the dashboard shows). */
+export interface Campaign {
+  id: string;
+  advertiserId: string;
+  name: string;
+  status: string;
+  terms: { version: number; currency: string; costModel: string; cpcMicros: string | null; cpmMicros: string | null; cpmBasis: string; cpaFlatMicros: string | null; cpaBps: number; clickWindowDays: number; viewWindowDays: number };
+}
+
+/** The seeded demo keys (`GET /demo/keys.json`, development only). */
+export interface DemoKeys {
+  operatorKey: string;
+  advertisers: { id: string; name: string; apiKey: string }[];
+  publishers: { id: string; name: string; apiKey: string }[];
+  sites: Record<string, string>;
+}
+
+/** An API answer that was not 2xx, with a message a person can act on. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The message shown for a failed call. */
+export function describeFailure(status: number, code: string, reason: string): string {
+  if (status === 401) return 'That key was not accepted. Check that you pasted the whole key (it starts with ppa_, ppp_ or ppo_).';
+  if (status === 403) return `This key may not see that: ${reason || 'forbidden'}.`;
+  if (status === 404) return reason ? `Not found: ${reason}.` : 'Not found.';
+  if (status === 429 || status === 503) return 'The collector is busy right now. Try again in a few seconds.';
+  if (status >= 500) return 'The collector had a problem answering. Try again; if it keeps failing, look at the server log.';
+  return reason ? `${reason} (${code})` : `The request failed (${status}).`;
+}
+
+/** Range and grouping of report queries. */
+export interface ReportQuery {
+  from?: number;
+  to?: number;
+  groupBy?: 'campaign' | 'slot' | 'publisher' | 'creative';
+  perDay?: boolean;
+  limit?: number;
+  after?: number;
+  siteId?: string;
+  status?: string;
+}
+
+const query = (q: ReportQuery = {}) => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== false) p.set(k, v === true ? '1' : String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+};
+
+/** The API client. */
+export type Api = ReturnType<typeof createApi>;
+
+/** Creates an API client for one key; `fetchFn` is injectable for tests. */
+export function createApi(key: string, fetchFn: typeof fetch = (...a) => fetch(...a)) {
+  const raw = async (path: string): Promise<Response> => {
+    let res: Response;
+    try {
+      res = await fetchFn(path, { headers: { Authorization: `Bearer ${key}`, Accept: 'application/json' } });
+    } catch {
+      throw new ApiError(0, 'network', 'Could not reach the collector. Is the server running?');
+    }
+    if (!res.ok) {
+      let body: { error?: string; reason?: string } = {};
+      try {
+        body = (await res.json()) as typeof body;
+      } catch {
+        /* not JSON: the status says enough */
+      }
+      throw new ApiError(res.status, body.error ?? String(res.status), describeFailure(res.status, body.error ?? '', body.reason ?? ''));
+    }
+    return res;
+  };
+  const get = async <T>(path: string): Promise<T> => (await raw(path)).json() as Promise<T>;
+  return {
+    key,
+    me: () => get<Me>('/v1/me'),
+    performance: (q: ReportQuery = {}) => get<{ from: number; to: number; groupBy: string; rows: PerformanceRow[] }>(`/v1/reports/performance${query(q)}`),
+    conversions: (q: ReportQuery = {}) => get<{ conversions: Conversion[] }>(`/v1/conversions${query(q)}`),
+    conversion: (id: string) => get<{ conversion: Conversion; ledger: EntryGroup[] }>(`/v1/conversions/${encodeURIComponent(id)}`),
+    ledger: (q: ReportQuery = {}) => get<{ groups: EntryGroup[] }>(`/v1/ledger${query(q)}`),
+    ledgerTotals: () => get<LedgerTotals>('/v1/ledger/totals'),
+    feed: (q: ReportQuery = {}) => get<{ items: FeedItem[]; now: number }>(`/v1/feed${query(q)}`),
+    campaigns: () => get<{ campaigns: Campaign[] }>('/v1/campaigns'),
+    slots: (siteId?: string) => get<{ slots: Slot[] }>(`/v1/slots${siteId ? `?siteId=${encodeURIComponent(siteId)}` : ''}`),
+    sites: () => get<{ sites: Site[] }>('/v1/sites'),
+    publishers: () => get<{ publishers: { id: string; name: string; revShareBps: number }[] }>('/v1/publishers'),
+    advertisers: () => get<{ advertisers: { id: string; name: string; currency: string }[] }>('/v1/advertisers'),
+    siteActivity: (siteId: string) => get<SiteActivity>(`/v1/sites/${encodeURIComponent(siteId)}/activity`),
+    /** A CSV export as a Blob (the key travels in the header, never in a link). */
+    csv: async (path: '/v1/conversions.csv' | '/v1/ledger.csv', q: ReportQuery = {}) => (await raw(`${path}${query(q)}`)).blob(),
+  };
+}
+
+/** The demo keys, or null when the collector does not offer them (production, or seeded elsewhere). */
+export async function fetchDemoKeys(fetchFn: typeof fetch = (...a) => fetch(...a)): Promise<DemoKeys | null> {
+  try {
+    const res = await fetchFn('/demo/keys.json', { headers: { Accept: 'application/json' } });
+    return res.status === 200 ? ((await res.json()) as DemoKeys) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The list of conversions, newest first (`GET /v1/conversions`), each row opening its explain view.
+ * Test hooks: `conversion-row` rows with `data-conversion-id` and `data-status`; the link inside
+ * is `open-explain`.
+ */
+import type { Conversion } from './api';
+import { campaignName, publisherName, type DashboardContext } from './context';
+import { csvButton } from './csv-export';
+import { empty, h, loading, mount } from './dom';
+import { formatMoney } from './format-money';
+import { dateTime, rangeStart } from './format-time';
+import { shopUrl } from './links';
+import { pageHead, rangePicker } from './panels';
+import { dataTable, pill, td } from './table';
+import { statusWords } from './verdict-words';
+
+const ACTION: Record<string, string> = { purchase: 'Purchase', signup: 'Signup', lead: 'Lead', conversion: 'Conversion' };
+
+/** "Purchase", "Trial signup"… for an action key. */
+export const actionName = (key: string) => ACTION[key] ?? key.replace(/[_-]/g, ' ');
+
+/** Renders the conversions page. */
+export async function renderConversions(el: HTMLElement, ctx: DashboardContext, days: number, setDays: (d: number) => void): Promise<void> {
+  const from = rangeStart(Date.now(), days);
+  const head = pageHead(
+    'Conversions',
+    'Every conversion we received, who earned it and what it cost. Open one to see why.',
+    rangePicker(days, setDays),
+    csvButton(ctx.api, '/v1/conversions.csv', 'conversions.csv', 'Export CSV', { from }),
+  );
+  mount(el, head, loading('conversions'));
+  const { conversions } = await ctx.api.conversions({ from, limit: 500 });
+  if (conversions.length === 0) {
+    mount(
+      el,
+      head,
+      empty('No conversions yet — open the shop and buy something.', h('a', { href: shopUrl(), class: 'button' }, 'Open the shop')),
+    );
+    return;
+  }
+  const cur = (c: Conversion) => c.currency ?? ctx.currency;
+  const body = conversions.map((c) => {
+    const s = statusWords(c.status, c.statusReason);
+    const href = `#conversion/${encodeURIComponent(c.id)}`;
+    return h(
+      'tr',
+      { 'data-testid': 'conversion-row', 'data-conversion-id': c.id, 'data-status': c.status },
+      td(h('a', { href, 'data-testid': 'open-explain', class: 'row-link' }, dateTime(c.receivedAt))),
+      td(h('span', {}, actionName(c.actionKey), c.orderId ? h('span', { class: 'secondary' }, h('code', {}, c.orderId)) : null)),
+      td(c.valueMicros === '0' ? '–' : formatMoney(c.valueMicros, cur(c)), true),
+      td(h('span', { title: s.detail ?? '' }, pill(s.label, s.tone), s.detail ? h('span', { class: 'secondary' }, s.detail) : null)),
+      td(c.campaignId ? h('span', {}, campaignName(ctx, c.campaignId), h('span', { class: 'secondary' }, `${c.touchKind === 'view' ? 'view' : 'click'} on ${publisherName(ctx, c.publisherId)}`)) : h('span', { class: 'muted' }, 'no ad touch')),
+      td(formatMoney(c.costMicros, cur(c)), true),
+      td(h('a', { href, class: 'button small secondary', 'aria-label': `Explain conversion ${c.orderId ?? c.id}` }, 'Explain')),
+    );
+  });
+  mount(
+    el,
+    head,
+    h(
+      'section',
+      { class: 'card' },
+      h('p', { class: 'sub table-note' }, `${conversions.length} conversion${conversions.length === 1 ? '' : 's'}, newest first.`),
+      dataTable({
+        caption: 'Conversions',
+        testid: 'conversions-table',
+        className: 'conversions',
+        columns: [
+          { label: 'Received' },
+          { label: 'Action' },
+          { label: 'Value', num: true },
+          { label: 'Status' },
+          { label: 'Credited to' },
+          { label: 'Cost', num: true },
+          { label: '' },
+        ],
+        body,
+      }),
+    ),
+  );
+}

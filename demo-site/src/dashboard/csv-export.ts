@@ -1,0 +1,33 @@
+/**
+ * CSV export buttons. The export needs the Authorization header, which a plain link cannot send,
+ * so the file is fetched and handed to the browser as a Blob download (the key never goes in a URL,
+ * where it would end up in history and server logs).
+ */
+import type { Api, ReportQuery } from './api';
+import { ApiError } from './api';
+import { h } from './dom';
+
+/** A button that downloads `path` as `filename`. */
+export function csvButton(api: Api, path: '/v1/conversions.csv' | '/v1/ledger.csv', filename: string, label: string, q: ReportQuery = {}): HTMLElement {
+  const status = h('span', { class: 'inline-status', role: 'status' });
+  const button = h('button', { type: 'button', class: 'button secondary', 'data-testid': `export-${filename.replace('.csv', '')}-csv` }, label);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    status.textContent = 'Preparing…';
+    try {
+      const blob = await api.csv(path, q);
+      const url = URL.createObjectURL(blob);
+      const a = h('a', { href: url, download: filename, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      status.textContent = '';
+    } catch (err) {
+      status.textContent = err instanceof ApiError ? err.message : 'The export failed.';
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h('span', { class: 'csv' }, button, status);
+}

@@ -1,0 +1,43 @@
+/**
+ * Data tables: a caption for screen readers, numeric columns right-aligned with tabular figures,
+ * and a wrapper that scrolls sideways on its own on a narrow screen (the page itself never does).
+ */
+import { h, type Child } from './dom';
+
+/** A column: its header, whether it holds numbers, and an optional explanation (shown as a tooltip). */
+export interface Column {
+  label: string;
+  num?: boolean;
+  title?: string;
+}
+
+/** A header row from columns. */
+export function thead(cols: readonly Column[]): HTMLTableSectionElement {
+  return h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null, title: c.title ?? null }, c.label))));
+}
+
+/** A cell; numeric cells are right-aligned. */
+export function td(content: Child, num = false, attrs: Record<string, string> = {}): HTMLTableCellElement {
+  return h('td', { class: num ? 'num' : null, ...attrs }, content);
+}
+
+/** A table in a sideways-scrolling wrapper. */
+export function dataTable(o: { caption: string; columns: readonly Column[]; body: HTMLTableRowElement[]; foot?: HTMLTableRowElement[]; testid?: string; className?: string }): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': o.caption },
+    h(
+      'table',
+      { class: `data ${o.className ?? ''}`.trim(), 'data-testid': o.testid ?? null },
+      h('caption', { class: 'visually-hidden' }, o.caption),
+      thead(o.columns),
+      h('tbody', {}, o.body),
+      o.foot ? h('tfoot', {}, o.foot) : null,
+    ),
+  );
+}
+
+/** A status pill. */
+export function pill(text: string, tone: string, attrs: Record<string, string> = {}): HTMLElement {
+  return h('span', { class: `pill ${tone}`, ...attrs }, text);
+}

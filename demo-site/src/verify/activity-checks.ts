@@ -1,0 +1,46 @@
+/**
+ * "Verify my tag" as a checklist: which beacon types a site of this kind should send, and for each
+ * whether anything arrived in the window. Pure, so the rules are tested without a browser.
+ *
+ * | state     | meaning                                                        |
+ * |-----------|----------------------------------------------------------------|
+ * | `ok`      | arrived (or, for rejected events: none — which is good)        |
+ * | `missing` | expected from every working install, nothing arrived           |
+ * | `waiting` | expected only once a visitor acts (a click), nothing yet        |
+ * | `bad`     | rejected events arrived                                        |
+ * | `na`      | not something this kind of site sends (and none arrived)       |
+ */
+
+/** One line of the checklist. */
+export interface ActivityCheck {
+  type: string;
+  state: 'ok' | 'missing' | 'waiting' | 'bad' | 'na';
+  count: number;
+  lastAt: number | null;
+}
+
+const EXPECTED: Record<'advertiser' | 'publisher', { always: string[]; later: string[] }> = {
+  advertiser: { always: ['pageview'], later: ['conversion'] },
+  publisher: { always: ['pageview', 'served', 'viewable'], later: ['click'] },
+};
+
+/** The checklist for a site: expected types first, then rejected events, then the rest. */
+export function activityChecks(kind: 'advertiser' | 'publisher', activity: readonly { type: string; count: number; lastAt: number | null }[]): ActivityCheck[] {
+  const e = EXPECTED[kind];
+  const by = new Map(activity.map((a) => [a.type, a]));
+  const line = (type: string): ActivityCheck => {
+    const a = by.get(type) ?? { type, count: 0, lastAt: null };
+    let state: ActivityCheck['state'];
+    if (type === 'rejected') state = a.count > 0 ? 'bad' : 'ok';
+    else if (a.count > 0) state = 'ok';
+    else if (e.always.includes(type)) state = 'missing';
+    else if (e.later.includes(type)) state = kind === 'advertiser' ? 'ok' : 'waiting';
+    else state = 'na';
+    // An advertiser site without conversions yet is not broken: nobody may have bought anything.
+    if (kind === 'advertiser' && type === 'conversion' && a.count === 0) state = 'waiting';
+    return { type, state, count: a.count, lastAt: a.lastAt };
+  };
+  const order = [...e.always, ...e.later, 'rejected'];
+  const rest = [...new Set([...activity.map((a) => a.type), 'pageview', 'served', 'viewable', 'click', 'conversion'])].filter((t) => !order.includes(t));
+  return [...order, ...rest].map(line);
+}
