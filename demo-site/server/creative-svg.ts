@@ -18,12 +18,15 @@ export function creativeSvg(id: string): string | null {
   const c = CREATIVES[id];
   if (!c) return null;
   const wide = c.w / c.h > 3;
-  const title = wide ? Math.min(28, c.h * 0.32) : Math.min(30, c.w * 0.1);
-  const small = title * 0.55;
+  // A wide banner keeps its button to a quarter of the width, so a 320×50 title never runs under it.
+  const btnW = Math.min(160, c.w * (wide ? 0.25 : 0.5));
+  // The title shrinks to fit its line (a bold system-ui glyph is about 0.6 em wide).
+  const room = wide ? c.w - btnW - 44 : c.w * 0.9;
+  const title = Math.min(wide ? Math.min(28, c.h * 0.32) : Math.min(30, c.w * 0.1), room / (c.title.length * 0.6));
+  const small = Math.max(title * 0.55, Math.min(13, c.h * 0.2));
   const tx = wide ? 20 : c.w / 2;
   const anchor = wide ? 'start' : 'middle';
   const ty = wide ? c.h * 0.45 : c.h * 0.38;
-  const btnW = Math.min(160, c.w * 0.5);
   const btnH = Math.min(40, c.h * 0.5);
   const bx = wide ? c.w - btnW - 16 : (c.w - btnW) / 2;
   const by = wide ? (c.h - btnH) / 2 : c.h * 0.68;
