@@ -1,7 +1,8 @@
 /**
  * The schema, as numbered migrations run at start (`migrate(db)`), written once for both dialects:
  * `{{id}}` becomes an auto-increment key and `{{no_update:table}}` a trigger that refuses UPDATE
- * and DELETE (the ledger is append-only at the database level too, SPEC §3.4).
+ * and DELETE (the ledger is append-only at the database level too, SPEC §3.4); on PostgreSQL
+ * `{{no_truncate:table}}` refuses TRUNCATE as well (SQLite has none: its DELETE fires the triggers).
  *
  * Money columns are BIGINT micros; timestamps BIGINT epoch ms; JSON documents TEXT.
  */
@@ -139,8 +140,17 @@ CREATE INDEX rejected_events_site ON rejected_events (site_id, received_at);
 CREATE INDEX rejected_events_time ON rejected_events (received_at);
 `;
 
+// PostgreSQL row triggers do not fire on TRUNCATE, which emptied the append-only ledger.
+const V2 = `
+{{no_truncate:ledger_legs}}
+{{no_truncate:ledger_groups}}
+`;
+
 /** Numbered migrations; append, never edit a released one. */
-export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [{ version: 1, name: 'initial schema', sql: V1 }];
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  { version: 1, name: 'initial schema', sql: V1 },
+  { version: 2, name: 'ledger refuses TRUNCATE', sql: V2 },
+];
 
 /** Renders a migration's portable SQL for a dialect. */
 export function renderSql(sql: string, dialect: Db['dialect']): string {
@@ -154,6 +164,11 @@ export function renderSql(sql: string, dialect: Db['dialect']): string {
              $$ BEGIN RAISE EXCEPTION '${table} is append-only'; END $$;
            CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table}
              FOR EACH ROW EXECUTE FUNCTION ${table}_append_only();`,
+    )
+    .replace(/\{\{no_truncate:(\w+)\}\}/g, (_, table: string) =>
+      dialect === 'sqlite'
+        ? ''
+        : `CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only();`,
     );
 }
 
