@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from './open-store';
 import { openPgDb } from './pg-db';
+import { MIGRATIONS } from './schema';
 import { runStoreContract, T0 } from './store.case.test';
 import type { Store } from './store';
 
@@ -33,6 +34,26 @@ runStoreContract('PostgreSQL', async ({ clock }) => {
   };
 });
 
+describe('PostgreSQL ledger', () => {
+  it('refuses TRUNCATE of the ledger tables, which row triggers alone would let through', async () => {
+    const schema = freshSchema();
+    const store = await openStore(URL, { clock: () => T0, pgSchema: schema });
+    try {
+      const meta = { refType: 'click' as const, refId: 'k1', campaignId: 'c', advertiserId: 'a', publisherId: 'p', slotId: null, termsVersion: 1, currency: 'EUR', at: T0, reason: null };
+      await store.write((tx) =>
+        tx.postGroup({ key: 'click:k1', kind: 'charge', meta, legs: [{ account: 'advertiser:a', side: 'debit', micros: 5n }, { account: 'platform', side: 'credit', micros: 5n }] }, T0),
+      );
+      for (const sql of ['TRUNCATE ledger_legs', 'TRUNCATE ledger_legs, ledger_groups', 'TRUNCATE ledger_groups CASCADE']) {
+        await expect(admin.transaction(async (tx) => (await tx.exec(`SET LOCAL search_path TO ${schema}`), tx.exec(sql)))).rejects.toThrow(/append-only/);
+      }
+      expect(await store.reports.ledgerTotals()).toEqual({ debits: 5n, credits: 5n, groups: 1 });
+    } finally {
+      await store.close();
+      await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
+    }
+  });
+});
+
 describe('PostgreSQL start-up', () => {
   it('several collector processes opening one fresh schema at once all migrate it', async () => {
     // Each store has its own pool, as separate processes would; all start on a schema nobody made yet.
@@ -43,8 +64,8 @@ describe('PostgreSQL start-up', () => {
       const errors = opened.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
       await Promise.all(stores.map((s) => s.close()));
       expect(errors).toEqual([]);
-      const rows = await admin.all<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
-      expect(rows.map((r) => r.version)).toEqual([1]);
+      const rows = await admin.all<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
     } finally {
       await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     }

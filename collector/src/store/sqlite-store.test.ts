@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from './open-store';
+import { MIGRATIONS } from './schema';
 import { openSqliteDb } from './sqlite-db';
 import { createSqlStore } from './sql-store';
 import { runStoreContract, T0 } from './store.case.test';
@@ -75,7 +76,7 @@ describe('SQLite file durability', () => {
     await db.close();
   });
 
-  it('keeps committed data across close and reopen, and migrates only once', async () => {
+  it('keeps committed data across close and reopen, and applies each migration once', async () => {
     const url = `sqlite:${join(dir, 'c.db')}`;
     const first = await openStore(url, { clock: () => T0 });
     await first.catalog.createAdvertiser({ id: 'adv_shop', name: 'Shop', currency: 'EUR', s2sSecrets: ['s'] }, 'h');
@@ -88,7 +89,7 @@ describe('SQLite file durability', () => {
     await again.close();
 
     const raw = new Database(join(dir, 'c.db'));
-    expect(raw.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     raw.close();
   });
 });
