@@ -14,7 +14,12 @@
  * the store and live in the pipeline.
  */
 import { BlockList, isIP } from 'node:net';
-import { isbot } from 'isbot';
+import { createIsbotFromList, list as isbotList } from 'isbot';
+
+// Declared scanners isbot 5 does not list (found by the reliability suite's bot corpus,
+// test/reliability/fixtures/bot-user-agents.txt). Patterns are case-insensitive regex fragments.
+const EXTRA_BOT_PATTERNS = ['nikto'];
+const isbot = createIsbotFromList([...isbotList, ...EXTRA_BOT_PATTERNS]);
 
 /** Request facts the classifier looks at. */
 export interface RequestFacts {
