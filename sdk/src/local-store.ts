@@ -11,7 +11,7 @@ export const OUTBOX_KEY_PREFIX = '_ppo.';
  *
  * Failures (storage blocked, quota) are swallowed: the outbox keeps the event in memory regardless.
  */
-export const createLocalStore = (w: Window = window): OutboxStore => ({
+export const createLocalStore = (w: Window): OutboxStore => ({
   load: () =>
     attempt(() =>
       Object.keys(w.localStorage)

@@ -38,8 +38,13 @@ export interface TrackerOptions {
   firstClick?: boolean | string;
   /** Count pushState/replaceState/popstate navigations as page views. Default on. */
   spa?: boolean | string;
-  /** URL of `ads.js`, loaded when a page view finds an ad slot (the tag sets it from its own `src`). */
-  ads?: string;
+  /**
+   * The tag's own URL: `ads.js` (when a page view finds an ad slot) and `vitals.js` (with `vitals`) are
+   * loaded from its folder. Unset in the npm build, which has `trackAds()` and `trackVitals()` instead.
+   */
+  src?: string;
+  /** Load the web-vitals add-on (`data-vitals`). */
+  vitals?: boolean | string;
 }
 
 /** What tests (and unusual pages) inject: the window (DOM, transport, storage), the clock, the persistent outbox store. */
@@ -124,7 +129,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   let held: ClickId[] = [];
   let ad: boolean;
   let fill: typeof fillSlots | undefined;
-  let adsUrl = o.ads;
+  let adsAsked: unknown;
+  const load = (file: string) => d.head.append(Object.assign(d.createElement('script'), { src: new URL(file, o.src) + '' }));
 
   // The outbox: every event is written to `store` before its first send and leaves only on a final
   // answer (isFinal); the rest is retried after retryDelay. `store` is memory until analytics_storage.
@@ -134,8 +140,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     list = list.filter((x) => !batch.includes(x));
     batch.map((x) => store.del(x.e.i));
   };
-  const flush = (hidden?: unknown, all?: unknown) => {
-    for (let b: Entry[]; (b = list.filter((x) => all || x.w <= now()).slice(0, 50)).length; ) {
+  const flush = (hidden?: unknown) => {
+    for (let b: Entry[]; (b = list.filter((x) => x.w <= now()).slice(0, 50)).length; ) {
       b.map((x) => (x.w = now() + IN_FLIGHT_MS));
       const batch = { s: o.site, n: now(), e: b.map((x) => x.e) };
       log('send', batch);
@@ -167,7 +173,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
       days,
       on(o.firstClick),
     );
-    if (ad) storeClickIds(held, days, w);
+    // Nothing is written for a visitor who never came from an ad.
+    if (ad && held[0]) storeClickIds(held, days, w);
   };
 
   const apply = (explicit?: unknown) => {
@@ -233,6 +240,7 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
 
   const pageview = () => {
     if (url) (ref = url), (pv = createEventId());
+    else if (o.src && o.vitals != null) load('vitals.js');
     url = strip(l.href);
     capture();
     track('pv');
@@ -242,8 +250,7 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   // Ad slots: filled by ads.js, which is loaded once, on the first page view that has a slot.
   const ads = () => {
     if (fill) fill(o.endpoint, pv, (t, tk, p) => track(t, { _token: tk, _page: p }), w);
-    else if (adsUrl && d.querySelector('[data-pp-slot]'))
-      d.head.append(Object.assign(d.createElement('script'), { src: adsUrl })), (adsUrl = '');
+    else if (o.src && !adsAsked && d.querySelector('[data-pp-slot]')) load('ads.js'), (adsAsked = 1);
   };
 
   const conversion = (x?: ConversionInput) => track('cv', x);
@@ -253,7 +260,7 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     const el = (ev.target as Element).closest?.<HTMLElement>('[data-pp-conversion]');
     if (el && (el.tagName == 'FORM') == (ev.type == 'submit')) {
       const a = el.dataset;
-      conversion({ action: a.ppConversion, value: a.ppValue, currency: a.ppCurrency, orderId: a.ppOrderId });
+      conversion({ action: a.ppConversion, value: a.ppValue, currency: a.ppCurrency });
     }
   };
   d.addEventListener('click', onAction, true);
@@ -263,7 +270,10 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   // by sendBeacon then, as a fetch may not outlive the page.
   d.addEventListener('visibilitychange', () => flush(d.hidden));
   w.addEventListener('pagehide', () => flush(1));
-  w.addEventListener('online', () => flush(0, 1));
+  w.addEventListener('online', () => {
+    list.map((x) => (x.w = 0));
+    flush();
+  });
 
   if ('' + o.spa != 'false') {
     const h = w.history;
