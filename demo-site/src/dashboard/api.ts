@@ -243,10 +243,12 @@ export type Api = ReturnType<typeof createApi>;
 
 /** Creates an API client for one key; `fetchFn` is injectable for tests. */
 export function createApi(key: string, fetchFn: typeof fetch = (...a) => fetch(...a)) {
-  const raw = async (path: string): Promise<Response> => {
+  const raw = async (path: string, init: { method?: string; body?: string } = {}): Promise<Response> => {
     let res: Response;
     try {
-      res = await fetchFn(path, { headers: { Authorization: `Bearer ${key}`, Accept: 'application/json' } });
+      const headers: Record<string, string> = { Authorization: `Bearer ${key}`, Accept: 'application/json' };
+      if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+      res = await fetchFn(path, { ...init, headers });
     } catch {
       throw new ApiError(0, 'network', 'Could not reach the collector. Is the server running?');
     }
@@ -262,6 +264,7 @@ export function createApi(key: string, fetchFn: typeof fetch = (...a) => fetch(.
     return res;
   };
   const get = async <T>(path: string): Promise<T> => (await raw(path)).json() as Promise<T>;
+  const post = async <T>(path: string, body: unknown): Promise<T> => (await raw(path, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<T>;
   return {
     key,
     me: () => get<Me>('/v1/me'),
@@ -277,6 +280,9 @@ export function createApi(key: string, fetchFn: typeof fetch = (...a) => fetch(.
     publishers: () => get<{ publishers: { id: string; name: string; revShareBps: number }[] }>('/v1/publishers'),
     advertisers: () => get<{ advertisers: { id: string; name: string; currency: string }[] }>('/v1/advertisers'),
     siteActivity: (siteId: string) => get<SiteActivity>(`/v1/sites/${encodeURIComponent(siteId)}/activity`),
+    /** A review decision on a held conversion (or a reversal): the collector posts any ledger entries it needs. */
+    command: (id: string, command: 'approve' | 'reject' | 'reverse', reason: string) =>
+      post<{ conversion?: Conversion }>(`/v1/conversions/${encodeURIComponent(id)}/${command}`, { reason }),
     /** A CSV export as a Blob (the key travels in the header, never in a link). */
     csv: async (path: '/v1/conversions.csv' | '/v1/ledger.csv', q: ReportQuery = {}) => (await raw(`${path}${query(q)}`)).blob(),
   };

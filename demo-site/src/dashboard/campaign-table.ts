@@ -76,5 +76,5 @@ export function campaignTable(ctx: DashboardContext, rows: readonly PerformanceR
     });
   const total = grandTotal(rows);
   const foot = h('tr', { 'data-testid': 'campaign-total' }, h('th', { scope: 'row' }, 'Total'), withAdvertiser ? td('') : null, cells(total, ctx.currency));
-  return dataTable({ caption: 'Performance per campaign', columns: columns(withAdvertiser), body, foot: [foot], testid: 'campaign-table', className: 'campaigns' });
+  return dataTable({ caption: 'Performance per campaign', columns: columns(withAdvertiser), body, foot: [foot], testid: 'campaign-table', className: 'campaigns sticky-first' });
 }

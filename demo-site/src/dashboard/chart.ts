@@ -34,10 +34,10 @@ export function renderDailyChart(el: HTMLElement, days: readonly string[], serie
   const opts: uPlot.Options = {
     width: width(),
     height: 240,
-    padding: [12, 12, 0, 4],
+    padding: [12, 28, 0, 4],
     cursor: { points: { size: 7 }, drag: { x: false, y: false } },
     legend: { live: true },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min * 1.1), max > 0 ? max * 1.1 : 1] } },
     axes: [
       {
         stroke: '#64748b',

@@ -3,6 +3,7 @@
  * reports carry (campaigns, publishers, slots, advertisers) and the currency money is shown in.
  */
 import type { Api, Campaign, Me, Slot } from './api';
+import { h } from './dom';
 
 /** The signed-in dashboard. */
 export interface DashboardContext {
@@ -65,3 +66,6 @@ export const campaignName = (ctx: DashboardContext, id: string | null) => (id ? 
 export const publisherName = (ctx: DashboardContext, id: string | null) => (id ? (ctx.publishers.get(id) ?? id) : '–');
 /** A slot's name. */
 export const slotName = (ctx: DashboardContext, id: string | null) => (id ? (ctx.slots.get(id)?.name ?? id) : '–');
+/** A publisher's name, or — for an advertiser, who may not read publisher names — its ID set as code. */
+export const publisherLabel = (ctx: DashboardContext, id: string | null): HTMLElement | string =>
+  id && !ctx.publishers.has(id) ? h('span', {}, 'publisher ', h('code', {}, id)) : publisherName(ctx, id);

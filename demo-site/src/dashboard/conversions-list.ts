@@ -4,7 +4,7 @@
  * is `open-explain`.
  */
 import type { Conversion } from './api';
-import { campaignName, publisherName, type DashboardContext } from './context';
+import { campaignName, publisherLabel, type DashboardContext } from './context';
 import { csvButton } from './csv-export';
 import { empty, h, loading, mount } from './dom';
 import { formatMoney } from './format-money';
@@ -49,7 +49,7 @@ export async function renderConversions(el: HTMLElement, ctx: DashboardContext, 
       td(h('span', {}, actionName(c.actionKey), c.orderId ? h('span', { class: 'secondary' }, h('code', {}, c.orderId)) : null)),
       td(c.valueMicros === '0' ? '–' : formatMoney(c.valueMicros, cur(c)), true),
       td(h('span', { title: s.detail ?? '' }, pill(s.label, s.tone), s.detail ? h('span', { class: 'secondary' }, s.detail) : null)),
-      td(c.campaignId ? h('span', {}, campaignName(ctx, c.campaignId), h('span', { class: 'secondary' }, `${c.touchKind === 'view' ? 'view' : 'click'} on ${publisherName(ctx, c.publisherId)}`)) : h('span', { class: 'muted' }, 'no ad touch')),
+      td(c.campaignId ? h('span', {}, campaignName(ctx, c.campaignId), h('span', { class: 'secondary' }, `${c.touchKind === 'view' ? 'view' : 'click'} on `, publisherLabel(ctx, c.publisherId))) : h('span', { class: 'muted' }, 'no ad touch')),
       td(formatMoney(c.costMicros, cur(c)), true),
       td(h('a', { href, class: 'button small secondary', 'aria-label': `Explain conversion ${c.orderId ?? c.id}` }, 'Explain')),
     );

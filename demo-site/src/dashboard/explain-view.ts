@@ -9,10 +9,10 @@
  * (`money-cost`, `money-publisher`, `money-platform`, `terms-version`), and the ledger hooks.
  */
 import type { Candidate, Conversion, Decision, EntryGroup } from './api';
-import { campaignName, publisherName, slotName, type DashboardContext } from './context';
+import { campaignName, publisherLabel, publisherName, slotName, type DashboardContext } from './context';
 import { actionName } from './conversions-list';
 import { empty, h, loading, mount, type Child } from './dom';
-import { formatMoney, ratio, toMicros } from './format-money';
+import { formatMoney, ratio, sumMicros, toMicros } from './format-money';
 import { before, dateTime } from './format-time';
 import { ledgerTable } from './ledger-view';
 import { dataTable, pill, td } from './table';
@@ -31,12 +31,41 @@ export async function renderExplain(el: HTMLElement, ctx: DashboardContext, id: 
   const back = h('a', { href: '#conversions', class: 'back' }, '← All conversions');
   mount(el, back, loading('the explanation'));
   const { conversion: c, ledger } = await ctx.api.conversion(id);
-  mount(el, back, explainView(ctx, c, ledger));
+  mount(el, back, explainView(ctx, c, ledger, () => void renderExplain(el, ctx, id)));
   el.querySelector('h1')?.focus();
 }
 
+/** Approve / reject buttons for a conversion held for review. */
+function reviewBox(ctx: DashboardContext, c: Conversion, changed: () => void): HTMLElement {
+  const status = h('p', { class: 'form-message', role: 'alert' });
+  const act = (command: 'approve' | 'reject', reason: string) => async (ev: Event) => {
+    const b = ev.currentTarget as HTMLButtonElement;
+    b.disabled = true;
+    status.textContent = '';
+    try {
+      await ctx.api.command(c.id, command, reason);
+      changed();
+    } catch (err) {
+      status.textContent = err instanceof Error ? err.message : 'That did not work.';
+      b.disabled = false;
+    }
+  };
+  return h(
+    'div',
+    { class: 'review' },
+    h('p', {}, 'You decide: approve it to price and charge it under its terms, or reject it as not genuine.'),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'button', class: 'button', 'data-testid': 'approve-conversion', onclick: act('approve', 'approved after review in the dashboard') }, 'Approve and charge'),
+      h('button', { type: 'button', class: 'button secondary', 'data-testid': 'reject-conversion', onclick: act('reject', 'rejected after review in the dashboard') }, 'Reject'),
+    ),
+    status,
+  );
+}
+
 /** The explain view itself (no fetching: easy to render from any conversion record). */
-export function explainView(ctx: DashboardContext, c: Conversion, ledger: readonly EntryGroup[]): HTMLElement {
+export function explainView(ctx: DashboardContext, c: Conversion, ledger: readonly EntryGroup[], changed: () => void = () => {}): HTMLElement {
   const d: Decision = c.decision ?? { outcome: 'unattributed', reason: null, candidates: [] };
   const cur = c.currency ?? ctx.currency;
   const status = statusWords(c.status, c.statusReason);
@@ -57,10 +86,16 @@ export function explainView(ctx: DashboardContext, c: Conversion, ledger: readon
       ),
       h('p', {}, pill(status.label, status.tone, { 'data-testid': 'explain-status' }), status.detail ? h('span', { class: 'pill-note' }, status.detail) : null),
     ),
-    h('section', { class: 'card summary', 'data-testid': 'explain-summary' }, h('h2', {}, 'In one sentence'), h('p', { class: 'big' }, summary(ctx, c, d))),
+    h(
+      'section',
+      { class: 'card summary', 'data-testid': 'explain-summary' },
+      h('h2', {}, 'In one sentence'),
+      h('p', { class: 'big' }, summary(ctx, c, d)),
+      c.status === 'pending' && c.campaignId ? reviewBox(ctx, c, changed) : null,
+    ),
     candidatesCard(ctx, c, d, model),
     creditsCard(ctx, c, d, model, cur),
-    moneyCard(ctx, c, d, cur),
+    moneyCard(ctx, c, d, cur, ledger),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'explain-ledger-title' },
@@ -92,7 +127,7 @@ const fact = (label: string, value: Child) => [h('dt', {}, label), h('dd', {}, v
 /** The one-sentence answer to "who earned this, and why". */
 function summary(ctx: DashboardContext, c: Conversion, d: Decision): Child[] {
   const w = d.winner;
-  const where = (pub: string | null, slot: string | null) => [h('strong', {}, publisherName(ctx, pub)), slot ? ` (${slotName(ctx, slot)})` : ''];
+  const where = (pub: string | null, slot: string | null) => [h('strong', {}, publisherLabel(ctx, pub)), slot ? ` (${slotName(ctx, slot)})` : ''];
   if (w) {
     const lead: Child[] = [
       `A ${w.kind === 'view' ? 'viewable impression' : 'click'} on `,
@@ -101,7 +136,11 @@ function summary(ctx: DashboardContext, c: Conversion, d: Decision): Child[] {
       ...where(w.publisherId, w.slotId),
       `, ${before(w.at, c.at)} the conversion, `,
     ];
-    if (c.status === 'pending') return [...lead, 'would earn it, but it is held for review: ', statusWords(c.status, c.statusReason).detail ?? '', '.'];
+    if (c.status === 'pending') {
+      const held = d.candidates.find((x) => x.touchId === w.touchId);
+      const why = held ? verdictWords(held, d.model).detail : statusWords(c.status, c.statusReason).detail;
+      return [...lead, 'would earn it, but it is held for review', why ? `: ${why}` : '', '.'];
+    }
     if (c.status === 'rejected') return [...lead, 'was the winner, but the conversion was not counted: ', statusWords(c.status, c.statusReason).detail ?? '', '.'];
     const rest: Child[] = [...lead, `earned it (${modelWords(d.model ?? 'last_click')}`, d.candidates.length > 1 ? `, over ${d.candidates.length - 1} other candidate${d.candidates.length > 2 ? 's' : ''}` : '', ').'];
     if (c.status === 'reversed') rest.push(` Later reversed (${c.statusReason ?? 'reversed'}): the charge was given back.`);
@@ -136,7 +175,7 @@ function candidatesCard(ctx: DashboardContext, c: Conversion, d: Decision, model
       : dataTable({
           caption: 'Candidate touches and their verdicts',
           testid: 'explain-candidates',
-          className: 'candidates',
+          className: 'candidates stack',
           columns: [{ label: 'Touch' }, { label: 'When' }, { label: 'Campaign · publisher' }, { label: 'Verdict' }],
           body: rows.map((x) => candidateRow(ctx, c, x, model)),
         }),
@@ -150,7 +189,7 @@ function candidateRow(ctx: DashboardContext, c: Conversion, x: Candidate, model:
     { 'data-testid': 'candidate', 'data-touch-id': x.touchId, 'data-verdict': x.verdict, class: w.tone },
     td(h('span', {}, h('span', { class: 'primary' }, x.kind === 'view' ? 'Viewable impression' : 'Click'), h('code', { class: 'secondary', title: x.touchId }, shortId(x.touchId)))),
     td(x.at === null ? '–' : h('span', { title: dateTime(x.at) }, before(x.at, c.at))),
-    td(x.campaignId ? h('span', {}, campaignName(ctx, x.campaignId), h('span', { class: 'secondary' }, publisherName(ctx, x.publisherId))) : h('span', { class: 'muted' }, 'unknown')),
+    td(x.campaignId ? h('span', {}, campaignName(ctx, x.campaignId), h('span', { class: 'secondary' }, publisherLabel(ctx, x.publisherId))) : h('span', { class: 'muted' }, 'unknown')),
     td(h('span', {}, pill(w.label, w.tone, { 'data-testid': 'verdict' }), w.detail ? h('span', { class: 'secondary' }, w.detail) : null)),
   );
 }
@@ -184,17 +223,39 @@ function creditsCard(ctx: DashboardContext, c: Conversion, d: Decision, model: s
     dataTable({
       caption: 'Credit split per model',
       testid: 'explain-credits',
+      className: 'stack',
       columns: [{ label: 'Model' }, { label: 'Touch' }, { label: 'Share', num: true }, { label: 'Value credited', num: true }],
       body,
     }),
   );
 }
 
-function moneyCard(ctx: DashboardContext, c: Conversion, d: Decision, cur: string | null): HTMLElement {
+function moneyCard(ctx: DashboardContext, c: Conversion, d: Decision, cur: string | null, ledger: readonly EntryGroup[]): HTMLElement {
   const ch = d.charge;
   const title = h('div', { class: 'card-head' }, h('h2', { id: 'money-title' }, 'The money'));
   const card = (...children: Child[]) => h('section', { class: 'card money', 'data-testid': 'explain-money', 'aria-labelledby': 'money-title' }, title, ...children);
-  if (!ch) return card(h('p', {}, d.winner ? 'Nothing was priced for this conversion.' : 'Nothing was charged: no ad earned this conversion.'));
+  const charged = ledger.find((g) => g.kind === 'charge');
+  if (!ch && charged) {
+    // Approved after review: the explain record keeps only the cost, the ledger has the split.
+    const leg = (pred: (a: string) => boolean) => sumMicros(charged.legs.filter((l) => pred(l.account)).map((l) => l.micros));
+    const gcur = charged.meta.currency;
+    const m = (v: bigint) => formatMoney(v, gcur, { exact: true });
+    return card(
+      h('p', {}, pill('charged after review', 'won'), d.approved?.reason ? h('span', { class: 'pill-note' }, d.approved.reason) : null),
+      h(
+        'dl',
+        { class: 'facts' },
+        fact('Advertiser cost', h('strong', { 'data-testid': 'money-cost' }, m(leg((a) => a.startsWith('advertiser:'))))),
+        fact('Publisher earning', h('span', { 'data-testid': 'money-publisher' }, m(leg((a) => a.startsWith('publisher:'))))),
+        fact('Platform margin', h('span', { 'data-testid': 'money-platform' }, m(leg((a) => a === 'platform')))),
+      ),
+      h('p', { class: 'terms' }, 'Priced under ', h('strong', { 'data-testid': 'terms-version' }, `terms version ${charged.meta.termsVersion}`), ` of ${campaignName(ctx, charged.meta.campaignId)}.`),
+    );
+  }
+  if (!ch) {
+    if (c.status === 'pending') return card(h('p', {}, 'Nothing is charged while the conversion is held for review.'));
+    return card(h('p', {}, d.winner ? 'Nothing was priced for this conversion.' : 'Nothing was charged: no ad earned this conversion.'));
+  }
   const words = chargeWords(ch.outcome, ch.reason, ch.capHit);
   const ccur = ch.currency ?? cur;
   const terms = c.campaignId ? ctx.campaigns.get(c.campaignId)?.terms : undefined;
@@ -226,7 +287,7 @@ function moneyCard(ctx: DashboardContext, c: Conversion, d: Decision, cur: strin
       h(
         'div',
         { class: 'flow-split' },
-        h('div', { class: 'flow-box earn' }, h('span', { class: 'flow-label' }, `Publisher earning · ${publisherName(ctx, c.publisherId)}`), h('span', { class: 'flow-value', 'data-testid': 'money-publisher' }, m(pub)), h('span', { class: 'flow-note' }, `${ratio(pub * 100n, cost, 1)} % of the cost`)),
+        h('div', { class: 'flow-box earn' }, h('span', { class: 'flow-label' }, 'Publisher earning · ', publisherLabel(ctx, c.publisherId)), h('span', { class: 'flow-value', 'data-testid': 'money-publisher' }, m(pub)), h('span', { class: 'flow-note' }, `${ratio(pub * 100n, cost, 1)} % of the cost`)),
         h('div', { class: 'flow-box margin' }, h('span', { class: 'flow-label' }, 'Platform margin'), h('span', { class: 'flow-value', 'data-testid': 'money-platform' }, m(plat)), h('span', { class: 'flow-note' }, 'the rest, including rounding')),
       ),
     ),

@@ -6,7 +6,7 @@ import type { FeedItem } from './api';
 import type { DashboardContext } from './context';
 import { empty, h, mount } from './dom';
 import { formatMoney } from './format-money';
-import { clockTime } from './format-time';
+import { clockTime, dateTime, dayLabel, utcDay } from './format-time';
 import { pageHead } from './panels';
 import { pill } from './table';
 import { ivtWords, statusReasonWords } from './verdict-words';
@@ -23,9 +23,11 @@ const TYPE: Record<string, { label: string; tone: string }> = {
   rejected: { label: 'rejected', tone: 'bad' },
 };
 
-/** The feed's summary with raw micros ("charged 4000 µ") written as money. */
-export function readableSummary(summary: string, currency: string | null): string {
-  return summary.replace(/(-?\d+) µ/g, (_m, micros: string) => formatMoney(micros, currency, { exact: true }));
+/** The feed's summary with raw micros ("charged 4000 µ") written as money and campaign IDs as their names. */
+export function readableSummary(summary: string, currency: string | null, names: ReadonlyMap<string, string> = new Map()): string {
+  return summary
+    .replace(/(-?\d+) µ/g, (_m, micros: string) => formatMoney(micros, currency, { exact: true }))
+    .replace(/[a-z0-9][a-z0-9_-]*/gi, (word) => names.get(word) ?? word);
 }
 
 /** Renders the feed and starts polling; returns a function that stops it. */
@@ -41,6 +43,7 @@ export function renderFeed(el: HTMLElement, ctx: DashboardContext): () => void {
     h('section', { class: 'card' }, holder),
   );
 
+  const campaignNames = new Map([...ctx.campaigns.values()].map((c) => [c.id, c.name]));
   let after = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
@@ -52,9 +55,9 @@ export function renderFeed(el: HTMLElement, ctx: DashboardContext): () => void {
     return h(
       'li',
       { 'data-testid': 'feed-item', 'data-type': i.type, class: i.invalidReason ? 'invalid' : null },
-      h('time', { datetime: new Date(i.at).toISOString(), class: 'num' }, clockTime(i.at)),
+      h('time', { datetime: new Date(i.at).toISOString(), class: 'num', title: dateTime(i.at) }, utcDay(i.at) === utcDay(Date.now()) ? clockTime(i.at) : dayLabel(utcDay(i.at))),
       pill(t.label, t.tone),
-      h('span', { class: 'what' }, readableSummary(i.summary, ctx.currency)),
+      h('span', { class: 'what' }, readableSummary(i.summary, ctx.currency, campaignNames)),
       i.invalidReason ? h('span', { class: 'why' }, i.type === 'rejected' ? i.invalidReason.replace(/_/g, ' ') : `${i.type === 'conversion' ? statusReasonWords(i.invalidReason) : `invalid: ${ivtWords(i.invalidReason)}`} — not billed`) : null,
       i.siteId ? h('code', { class: 'site' }, i.siteId) : null,
     );

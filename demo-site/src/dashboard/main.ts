@@ -94,7 +94,7 @@ function run(ctx: DashboardContext): void {
           { route: 'feed', label: 'Live' },
         ];
   const links = routes.map((r) => h('a', { href: `#${r.route}`, class: 'tab', 'data-testid': `nav-${r.route}`, 'data-route': r.route }, r.label));
-  const nav = h('nav', { class: 'tabs', 'aria-label': 'Dashboard' }, links, h('a', { href: '/verify/', class: 'tab' }, 'Verify tag'));
+  const nav = h('nav', { class: 'tabs', 'aria-label': 'Dashboard' }, links, h('a', { href: '/verify/', class: 'tab tab-extra' }, 'Verify tag'));
   const view = h('main', { id: 'main' });
   mount(app, topbar(ctx, nav), view);
 

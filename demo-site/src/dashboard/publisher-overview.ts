@@ -96,6 +96,7 @@ function slotTable(ctx: DashboardContext, rows: readonly PerformanceRow[], slots
     dataTable({
       caption: 'Earnings per slot',
       testid: 'slot-table',
+      className: 'sticky-first',
       columns: [
         { label: 'Slot' },
         { label: 'Served', num: true },
@@ -136,6 +137,7 @@ function dailyTable(ctx: DashboardContext, rows: readonly PerformanceRow[], dayL
     dataTable({
       caption: 'Earnings per day and slot',
       testid: 'earnings-per-day',
+      className: 'sticky-first',
       columns: [{ label: 'Day' }, ...slots.map((id) => ({ label: slotName(ctx, id), num: true })), { label: 'Total', num: true }],
       body,
     }),

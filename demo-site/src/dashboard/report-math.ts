@@ -75,6 +75,8 @@ export const viewability = (t: Totals) => percent(t.viewable, t.served, 1);
 export const costPerConversion = (t: Totals) => divideRounded(t.costMicros, BigInt(t.conversions));
 /** Return on ad spend as "10.25×", or "–" without cost. */
 export const roas = (t: Totals) => {
+  // No conversion value (signups, leads): a ROAS of 0× would read as a failure, so say nothing.
+  if (t.valueMicros === 0n) return '–';
   const r = ratio(t.valueMicros, t.costMicros, 2);
   return r === null ? '–' : `${r}×`;
 };

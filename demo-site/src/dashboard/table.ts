@@ -21,8 +21,18 @@ export function td(content: Child, num = false, attrs: Record<string, string> = 
   return h('td', { class: num ? 'num' : null, ...attrs }, content);
 }
 
-/** A table in a sideways-scrolling wrapper. */
+/**
+ * A table in a sideways-scrolling wrapper. With `className` containing `stack`, every body cell gets its
+ * column's name in `data-label`, so the stylesheet can turn rows into labelled cards on a phone.
+ */
 export function dataTable(o: { caption: string; columns: readonly Column[]; body: HTMLTableRowElement[]; foot?: HTMLTableRowElement[]; testid?: string; className?: string }): HTMLElement {
+  if (o.className?.split(' ').includes('stack')) {
+    for (const tr of o.body) {
+      // A row under a rowspan header has fewer cells: they are the last columns.
+      const offset = o.columns.length - tr.cells.length;
+      [...tr.cells].forEach((cell, i) => cell.dataset.label ??= o.columns[i + offset]?.label ?? '');
+    }
+  }
   return h(
     'div',
     { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': o.caption },
