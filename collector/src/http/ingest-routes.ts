@@ -245,6 +245,8 @@ function safeJson(v: unknown): string {
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {
-    return String(v);
+    // Nested too deep for JSON.stringify (RangeError). String() is no way out: it recurses through
+    // nested arrays just the same, and an object whose own `toString` is not a function throws.
+    return '[not serializable: nested too deep]';
   }
 }
