@@ -179,10 +179,8 @@ async function ingest(
     const parsed = beaconEvent.safeParse(raw);
     const r = raw as Record<string, unknown> | null;
     const type = typeof r?.t === 'string' ? r.t.slice(0, 8) : null;
-    col.metrics.received.inc({ type: parsed.success ? parsed.data.t : 'invalid' });
     if (!parsed.success) {
       const reason = describeIssues(parsed.error);
-      col.metrics.rejected.inc({ reason: 'invalid_event' });
       items.push({
         kind: 'rejected',
         rejected: {
@@ -218,10 +216,15 @@ async function ingest(
     return fail(c, 503, 'store_unavailable', 'the events could not be stored; retry later', { ...headers, 'Retry-After': '5' });
   }
 
+  // Counted only now that the events were committed: a 503 (or 429) takes nothing, the client sends
+  // the batch again, and each event is counted once, with its outcome — so received = accepted +
+  // rejected + deduplicated + conflicts holds exactly (an event counted as received before the
+  // commit, then refused 503, would have been received with no outcome).
   const summary = { accepted: 0, duplicate: 0, rejected: [] as { i: string; reason: string }[], conflict: [] as { i: string; reason: string }[] };
   results.forEach((r, k) => {
     const item = items[k]!;
     const type = item.kind === 'beacon' ? item.event.t : 'invalid';
+    col.metrics.received.inc({ type });
     if (r.status === 'accepted') {
       summary.accepted++;
       col.metrics.accepted.inc({ type });
@@ -234,7 +237,7 @@ async function ingest(
       col.metrics.conflicts.inc({ type });
     } else {
       summary.rejected.push({ i: r.i, reason: r.reason ?? 'rejected' });
-      if (item.kind !== 'rejected') col.metrics.rejected.inc({ reason: r.reason ?? 'rejected' });
+      col.metrics.rejected.inc({ reason: r.reason ?? 'rejected' });
     }
   });
   const status = summary.accepted + summary.duplicate > 0 ? 202 : summary.conflict.length > 0 ? 409 : 422;

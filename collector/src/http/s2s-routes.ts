@@ -96,10 +96,9 @@ export function s2sRoutes(app: Hono, col: Collector): void {
     const raw = await bodyText(c);
     const ctx = requestContext(col, c, '/v1/conversions');
     const auth = await verifySignature(col, c, raw);
-    if (!auth.ok) {
-      col.metrics.rejected.inc({ reason: 'bad_signature' });
-      return fail(c, 401, 'bad_signature', auth.reason);
-    }
+    // Kept like any other refusal, but under no site: the advertiser header is unverified, and a
+    // stranger must not be able to fill an advertiser's list of rejected events.
+    if (!auth.ok) return reject(c, col, ctx, null, 'bad_signature', auth.reason, raw, 401);
     let body: unknown;
     try {
       body = JSON.parse(raw);
@@ -108,12 +107,13 @@ export function s2sRoutes(app: Hono, col: Collector): void {
     }
     const parsed = s2sConversion.safeParse(body);
     if (!parsed.success) return reject(c, col, ctx, auth.advertiserId, 'invalid_conversion', describeIssues(parsed.error), raw, 400);
-    col.metrics.received.inc({ type: 's2s' });
     try {
       const [r] = await col.committer.submit([
         { kind: 's2s', advertiserId: auth.advertiserId, body: parsed.data, payloadHash: payloadHash(parsed.data as Record<string, unknown>), ctx: { ...ctx, ivt: null } },
       ]);
       if (!r) throw new Error('no result');
+      // Counted once it has an outcome: a 503 below takes nothing and the sender retries.
+      col.metrics.received.inc({ type: 's2s' });
       if (r.status === 'conflict') {
         col.metrics.conflicts.inc({ type: 's2s' });
         return c.json({ error: 'conflict', reason: r.reason, conversion_id: r.conversionId ?? null }, 409);
@@ -199,16 +199,18 @@ async function reject(
   c: Context,
   col: Collector,
   ctx: { receivedAt: number; endpoint: string },
-  advertiserId: string,
+  advertiserId: string | null,
   reason: string,
   detail: string,
   raw: string,
-  status: 400,
+  status: 400 | 401,
 ) {
   col.metrics.received.inc({ type: 's2s' });
   col.metrics.rejected.inc({ reason });
   await col.committer
-    .submit([{ kind: 'rejected', rejected: { receivedAt: ctx.receivedAt, siteId: `s2s:${advertiserId}`, endpoint: ctx.endpoint, eventType: 'cv', eventId: null, reason, detail, payload: raw.slice(0, 2048) } }])
+    .submit([
+      { kind: 'rejected', rejected: { receivedAt: ctx.receivedAt, siteId: advertiserId ? `s2s:${advertiserId}` : null, endpoint: ctx.endpoint, eventType: 'cv', eventId: null, reason, detail, payload: raw.slice(0, 2048) } },
+    ])
     .catch(() => undefined);
   return fail(c, status, reason, detail);
 }
