@@ -179,7 +179,7 @@ async function recordImpression(
   // One served and one viewable impression per decision: the SDK sends each once per slot per page view.
   if (await tx.impression(token.d, kind)) return { i: eventId, status: 'duplicate', reason: `${kind} impression already recorded for this ad` };
   const terms = await tx.terms(token.c, token.v, token.p);
-  if (!terms) return { i: eventId, status: 'rejected', reason: 'unknown_campaign' };
+  if (!terms) return unknownCampaign(tx, token, kind === 'served' ? 'imp' : 'vi', eventId, ctx);
 
   let invalid = ctx.ivt;
   if (!invalid && kind === 'served' && token.pv && (await tx.countServedInPageSlot(token.pv, token.s, token.d)) > 0) invalid = 'stacked_impression';
@@ -216,6 +216,24 @@ async function recordImpression(
   return { i: eventId, status: 'accepted', ...(invalid ? { reason: `invalid: ${invalid}` } : {}), ...billed(settlement.split?.costMicros, terms.currency) };
 }
 
+/**
+ * A validly signed token whose campaign terms version does not exist: refused, and kept in
+ * rejected_events like every other refusal (it was counted as rejected but never kept).
+ */
+async function unknownCampaign(tx: WriteTx, token: AdToken, type: string, eventId: string, ctx: RequestContext): Promise<ItemResult> {
+  await tx.insertRejected({
+    receivedAt: ctx.receivedAt,
+    siteId: typeof token.si === 'string' ? token.si : null,
+    endpoint: ctx.endpoint,
+    eventType: type,
+    eventId,
+    reason: 'unknown_campaign',
+    detail: `no terms version ${String(token.v)} of campaign ${String(token.c)}`,
+    payload: JSON.stringify(token).slice(0, 2048),
+  });
+  return { i: eventId, status: 'rejected', reason: 'unknown_campaign' };
+}
+
 const ZERO_SPEND = { totalMicros: 0n, dayMicros: 0n, publisherDayMicros: 0n };
 const ZERO_TOTALS = { billableCount: 0n, chargedMicros: 0n };
 
@@ -235,7 +253,7 @@ export async function recordClick(
 ): Promise<ItemResult> {
   const { token, ctx } = c;
   const terms = await tx.terms(token.c, token.v, token.p);
-  if (!terms) return { i: c.eventId, status: 'rejected', reason: 'unknown_campaign' };
+  if (!terms) return unknownCampaign(tx, token, 'clk', c.eventId, ctx);
   const campaign = await tx.campaign(token.c);
 
   let invalid = c.preInvalid ?? ctx.ivt;
