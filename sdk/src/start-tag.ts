@@ -13,7 +13,7 @@ export function startTag(deps: TrackerDeps = {}, s = document.currentScript as H
   const w = (deps.window || window) as PageWithQueue;
   const d = w.document;
   const a = s.dataset;
-  const t = createTracker({ ...a, endpoint: a.endpoint || new URL(s.src).origin, src: s.src } as TrackerOptions, deps);
+  const t = createTracker({ endpoint: new URL(s.src).origin, ...a, src: s.src } as TrackerOptions, deps);
   // The stub queues `arguments` objects, which spread like arrays.
   const queue = (w.pp && w.pp.q) || [];
   // size: an unknown command throws a TypeError naming it, which is the message a developer needs

@@ -211,7 +211,6 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
       mn: x._name,
       mv: x._metric,
     };
-    let i;
     if (t == 'pv') e.r = ref;
     if (t == 'pv' || t == 'cv') {
       e.u = strip(l.href);
@@ -226,10 +225,12 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     const entry = { e: JSON.parse(JSON.stringify(e)), n: 0, w: 0 };
     list.push(entry);
     store.put(entry);
-    while (
+    for (
+      let i;
       (list.length > OUTBOX_MAX_EVENTS || JSON.stringify(list).length > OUTBOX_MAX_CHARS) &&
       // size: 'cv' and 'clk' are the only types starting with "c"; money is never dropped
-      (i = list.findIndex((x) => x.e.t[0] != 'c')) >= 0
+      (i = list.findIndex((x) => x.e.t[0] != 'c')) >= 0;
+
     ) {
       log('cap', list[i]);
       drop([list[i]!]);
