@@ -26,7 +26,8 @@ export function creativeSvg(id: string): string | null {
   const small = Math.max(title * 0.55, Math.min(13, c.h * 0.2));
   const tx = wide ? 20 : c.w / 2;
   const anchor = wide ? 'start' : 'middle';
-  const ty = wide ? c.h * 0.45 : c.h * 0.38;
+  // A one-line wide banner centres its title on the button's line.
+  const ty = wide ? (c.line ? c.h * 0.45 : c.h / 2 + title * 0.35) : c.h * 0.38;
   const btnH = Math.min(40, c.h * 0.5);
   const bx = wide ? c.w - btnW - 16 : (c.w - btnW) / 2;
   const by = wide ? (c.h - btnH) / 2 : c.h * 0.68;

@@ -183,7 +183,9 @@ function candidatesCard(ctx: DashboardContext, c: Conversion, d: Decision, model
 }
 
 function candidateRow(ctx: DashboardContext, c: Conversion, x: Candidate, model: string): HTMLTableRowElement {
-  const w = verdictWords(x, model);
+  let w = verdictWords(x, model);
+  // The explain record keeps the verdict from the moment of attribution; a later approval makes the held winner the winner.
+  if (x.verdict === 'too_fast' && c.decision?.approved && x.touchId === c.touchId) w = { label: `won after review: ${model === 'first_click' ? 'first' : 'last'} ${x.kind}`, detail: `held first: ${w.detail ?? 'too fast'}`, tone: 'won' };
   return h(
     'tr',
     { 'data-testid': 'candidate', 'data-touch-id': x.touchId, 'data-verdict': x.verdict, class: w.tone },
