@@ -75,7 +75,8 @@
     path.setAttribute('fill', color);
     path.setAttribute('fill-rule', 'evenodd');
     var zip = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-    zip.setAttribute('d', p.id === 'wool-beanie' ? 'M40 158 H160 M40 166 H160' : 'M100 50 V190');
+    var hem = { 'harbor-parka': 194, 'tram-jacket': 174, 'fjell-fleece': 172 }[p.id] || 172;
+    zip.setAttribute('d', p.id === 'wool-beanie' ? 'M40 158 H160 M40 166 H160' : 'M100 50 V' + hem);
     zip.setAttribute('stroke', 'rgba(255,255,255,0.35)');
     zip.setAttribute('stroke-width', '3');
     svg.appendChild(path);
