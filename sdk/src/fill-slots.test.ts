@@ -105,3 +105,22 @@ describe('fillSlots', () => {
     ]);
   });
 });
+
+describe('fillSlots when the ad request fails', () => {
+  it('leaves the slot empty and tells the debug log why', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const b = createFakeBrowser('https://news.example/');
+    b.win.document.body.innerHTML = '<ins data-pp-slot="top" data-pp-size="300x250"></ins>';
+    b.win.fetch = (async () => {
+      throw new TypeError('Failed to fetch');
+    }) as typeof fetch;
+    const log = vi.fn();
+    const reports: unknown[] = [];
+    fillSlots('https://collector.example', 'pv1', (...r) => void reports.push(r), b.win, log);
+    await b.settle();
+    expect(log).toHaveBeenCalledWith(expect.any(TypeError));
+    expect(reports).toEqual([]);
+    b.close();
+    vi.useRealTimers();
+  });
+});

@@ -250,7 +250,7 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
 
   // Ad slots: filled by ads.js, which is loaded once, on the first page view that has a slot.
   const ads = () => {
-    if (fill) fill(o.endpoint, pv, (t, tk, p) => track(t, { _token: tk, _page: p }), w);
+    if (fill) fill(o.endpoint, pv, (t, tk, p) => track(t, { _token: tk, _page: p }), w, log);
     else if (o.src && !adsAsked && d.querySelector('[data-pp-slot]')) load('ads.js'), (adsAsked = 1);
   };
 
