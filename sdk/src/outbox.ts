@@ -42,8 +42,9 @@ export const isFinal = (status: number): boolean => /^(2..|40[0139]|41[035]|422)
 export const retryDelay = (tries: number, retryAfter?: string | null): number =>
   Math.max(
     Math.min(9e5, 500 * 2 ** tries) * (1 + Math.random()),
-    // size: only the delay-seconds form; our collector never sends an HTTP date
-    +retryAfter! * 1e3 || 0,
+    // size: only the delay-seconds form (our collector never sends an HTTP date); `| 0` turns
+    // null and junk into 0
+    (retryAfter as unknown as number) * 1e3 | 0,
   );
 
 /** Caps of the outbox; past them the oldest non-money events are dropped first (conversions and clicks never are). */
