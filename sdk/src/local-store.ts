@@ -5,9 +5,9 @@ import type { Entry, OutboxStore } from './outbox';
 export const OUTBOX_KEY_PREFIX = '_ppo.';
 
 /**
- * The core's outbox store: localStorage, one key per event.
+ * The core's outbox store: localStorage, one key per event. It is the default; passing it shows the shape:
  *
- *     createOutbox(log, createLocalStore(window));
+ *     createTracker({ site, endpoint }, { store: createLocalStore(window) });
  *
  * Failures (storage blocked, quota) are swallowed: the outbox keeps the event in memory regardless.
  */

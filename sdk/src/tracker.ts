@@ -70,10 +70,13 @@ export interface ConsentState {
 
 /** The tracker's commands; `window.pp(name, …args)` calls them by these names. */
 export interface Tracker {
+  /** A conversion, sent at once with the click IDs held. */
   conversion(input?: ConversionInput): void;
   /** A click on an ad the page rendered itself (ads rendered by the tag go through the click redirect). */
   click(token: string): void;
+  /** A page view (the first is counted by the tag or `init`; SPA navigations by the tracker itself). */
   pageview(): void;
+  /** Updates consent; a withdrawal removes the cookie and storage keys. */
   consent(state: ConsentState): void;
   /** A web vital, linked to the page load's page view (sent by the vitals add-on). */
   vital(name: string, value: number): void;
@@ -241,7 +244,7 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
 
   const pageview = () => {
     if (url) (ref = url), (pv = createEventId());
-    else if (o.src && o.vitals != null) load('vitals.js');
+    else if (o.src && on(o.vitals)) load('vitals.js');
     url = strip(l.href);
     capture();
     track('pv');
