@@ -102,13 +102,14 @@ function audit(dbFile: string, acked: Sent[]) {
   const db = new Database(dbFile, { readonly: true });
   try {
     const integrity = db.pragma('integrity_check', { simple: true });
-    const keyCount = db.prepare('SELECT COUNT(*) AS n FROM event_keys WHERE event_id = ?');
+    // By the full key (site, type, event_id): a lookup on event_id alone would scan the table each time.
+    const keyCount = db.prepare('SELECT COUNT(*) AS n FROM event_keys WHERE site_id = ? AND type = ? AND event_id = ?');
     const impCount = db.prepare("SELECT COUNT(*) AS n FROM impressions WHERE decision_id = ? AND kind = 'served'");
     const convCount = db.prepare('SELECT COUNT(*) AS n FROM conversions WHERE order_id = ?');
     let missing = 0;
     let duplicated = 0;
     for (const s of acked) {
-      const keys = (keyCount.get(s.eventId) as { n: number }).n;
+      const keys = (keyCount.get(s.kind === 'imp' ? CATALOG.publisherSite : CATALOG.advertiserSite, s.kind, s.eventId) as { n: number }).n;
       const rows = s.kind === 'imp' ? (impCount.get(s.decision) as { n: number }).n : (convCount.get(s.orderId) as { n: number }).n;
       if (keys === 0 || rows === 0) missing++;
       if (keys > 1 || rows > 1) duplicated++;

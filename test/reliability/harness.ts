@@ -10,6 +10,7 @@
  * ```
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -38,13 +39,15 @@ export interface CollectorProcess {
   url: string;
   port: number;
   child(): ChildProcess;
+  /** How the current process ended (both null while it runs). */
+  exit(): { code: number | null; signal: NodeJS.Signals | null };
   kill(signal: NodeJS.Signals): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Starts the collector on a SQLite file under `dataDir` and waits for /readyz. */
-export async function startCollector(o: { dataDir: string; env?: Record<string, string>; port?: number }): Promise<CollectorProcess> {
+export async function startCollector(o: { dataDir: string; env?: Record<string, string>; port?: number; logFile?: string }): Promise<CollectorProcess> {
   const port = o.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess;
@@ -67,7 +70,7 @@ export async function startCollector(o: { dataDir: string; env?: Record<string, 
         LOG_LEVEL: 'error',
         ...o.env,
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', o.logFile ? openSync(o.logFile, 'a') : 'ignore', 'inherit'],
     });
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -84,8 +87,8 @@ export async function startCollector(o: { dataDir: string; env?: Record<string, 
   };
   await launch();
   const kill = async (signal: NodeJS.Signals) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
+    if (child.exitCode !== null || child.signalCode !== null) return; // already gone (checked after listening: no race)
     child.kill(signal);
     await exited;
   };
@@ -93,6 +96,7 @@ export async function startCollector(o: { dataDir: string; env?: Record<string, 
     url,
     port,
     child: () => child,
+    exit: () => ({ code: child.exitCode, signal: child.signalCode }),
     kill,
     restart: launch,
     stop: () => kill('SIGTERM'),
