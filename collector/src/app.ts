@@ -19,6 +19,7 @@ import { createIvtClassifier, toBlockList } from './ingest/ivt';
 import { createKeys } from './ingest/keys';
 import { DEFAULT_IVT_LIMITS, processItem, RaceLost, type IvtLimits, type PipelineDeps } from './ingest/pipeline';
 import type { Store, WriteTx } from './store/store';
+import { isTransientStoreError } from './store/db';
 import { createAdDecider, type AdDecider } from './serving/ad-decider';
 import { createCatalogCache } from './http/catalog-cache';
 import type { Collector } from './http/context';
@@ -84,6 +85,8 @@ export function createCollector(o: AppOptions): CollectorApp {
         return await tx.savepoint(() => processItem(tx, item, pipeline));
       } catch (err) {
         if (err instanceof RaceLost && attempt < 2) continue; // another process stored the key: re-run and see it
+        // A deadlock or busy database is not this item's fault: fail the group so the driver retries it whole.
+        if (isTransientStoreError(err)) throw err;
         // A bug or bad row must not fail the whole group: keep the event as rejected, with the error.
         logger.error({ err, kind: item.kind }, 'event processing failed');
         const i = item.kind === 'beacon' ? item.event.i : item.kind === 's2s' ? item.body.event_id : item.kind === 'redirect_click' ? item.clickId : '';
@@ -115,7 +118,8 @@ export function createCollector(o: AppOptions): CollectorApp {
         for (const item of items) out.push(await processItem(tx, item, pipeline));
         return out;
       });
-    } catch {
+    } catch (err) {
+      logger.warn({ err, items: items.length }, 'group commit failed; retrying each item in its own savepoint');
       return o.store.write(async (tx) => {
         const out: ItemResult[] = [];
         for (const item of items) out.push(await runOne(tx, item));

@@ -129,7 +129,8 @@ export function ingestRoutes(app: Hono, col: Collector): void {
 }
 
 function cors(origin: string | undefined): Record<string, string> {
-  return origin ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : {};
+  // Retry-After must be exposed, or a cross-origin tag cannot read how long to back off.
+  return origin ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' } : {};
 }
 
 function gif(c: Context, status: 200 | 400, retryAfter?: string | null) {

@@ -23,7 +23,8 @@ import { fail, requestContext, type Collector } from './context';
 /** The query parameter that carries our click ID (not gclid-like: Safari strips those). */
 export const CLICK_ID_PARAM = 'ppclid';
 
-const adQuery = z.strictObject({
+// Not strict: a cache-buster such as `&_=123` must not turn an ad request into a 400.
+const adQuery = z.object({
   slot: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   p: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
 });

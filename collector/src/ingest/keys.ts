@@ -74,7 +74,11 @@ export function createKeys(secret: string): Keys {
       if (given.length !== want.length || given.toString('base64url') !== sig || !timingSafeEqual(given, want)) return { ok: false, reason: 'bad_signature' };
       try {
         const t = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as AdToken;
-        if (typeof t.d !== 'string' || typeof t.c !== 'string' || typeof t.t !== 'number') return { ok: false, reason: 'malformed_token' };
+        // Signed by us, but checked anyway: a token is parsed JSON and a type error here must be a 400, not a 500.
+        const str = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 64;
+        if (![t.d, t.si, t.s, t.p, t.a, t.c, t.cr].every(str) || !Number.isSafeInteger(t.v) || !Number.isSafeInteger(t.t) || (t.pv !== null && !str(t.pv))) {
+          return { ok: false, reason: 'malformed_token' };
+        }
         return { ok: true, token: t };
       } catch {
         return { ok: false, reason: 'malformed_token' };

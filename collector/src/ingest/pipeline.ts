@@ -258,6 +258,10 @@ export async function recordClick(
 
   let invalid = c.preInvalid ?? ctx.ivt;
   if (!invalid && campaign && campaign.status !== 'active') invalid = `campaign_${campaign.status}`;
+  const day = utcDay(c.at);
+  // Take the campaign's budget rows (locked on PostgreSQL) before looking for an earlier click, so
+  // two processes receiving the same double click serialize here and the second sees the first.
+  const spend = terms.costModel === 'cpc' && !invalid ? await tx.spend(token.c, token.p, day) : ZERO_SPEND;
   if (!invalid) {
     const recent = await tx.countClicksFromSource(ctx.sourceKey, c.at - deps.limits.clickFloodWindowMs);
     if (recent >= deps.limits.clickFloodLimit) invalid = 'click_flood';
@@ -267,8 +271,6 @@ export async function recordClick(
   const first = invalid ? null : await tx.recentClick(token.c, token.d, ctx.sourceKey, c.at - terms.duplicateClickWindowMs);
   const duplicateOf = first?.clickId ?? null;
 
-  const day = utcDay(c.at);
-  const spend = terms.costModel === 'cpc' && !invalid && !duplicateOf ? await tx.spend(token.c, token.p, day) : ZERO_SPEND;
   const s = settleClick(terms, { invalidReason: invalid, duplicateOf }, spend, `click:${c.clickId}`, metaOf(token, terms, 'click', c.clickId, c.at));
   if (s.group && (await tx.postGroup(s.group, ctx.receivedAt))) await tx.addSpend(token.c, token.p, day, s.split!.costMicros);
   await tx.insertClick({

@@ -51,3 +51,12 @@ export function toPgPlaceholders(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 }
+
+/**
+ * True for errors that say "try the whole transaction again", not "this item is bad":
+ * PostgreSQL deadlocks and serialization failures, SQLite busy/locked.
+ */
+export function isTransientStoreError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}

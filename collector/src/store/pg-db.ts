@@ -93,8 +93,12 @@ export function openPgDb(url: string, options: PgOptions = {}): Db {
             client.release();
             return out;
           } catch (err) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            client.release();
+            // A client whose ROLLBACK fails is broken: release(err) makes the pool discard it.
+            const broken = await client.query('ROLLBACK').then(
+              () => undefined,
+              (e: Error) => e,
+            );
+            client.release(broken);
             const code = (err as { code?: string }).code;
             if (code && RETRYABLE.has(code) && attempt < 5) {
               await new Promise((r) => setTimeout(r, 5 * attempt + Math.floor(Math.random() * 10)));

@@ -134,6 +134,8 @@ export const GROUP_SELECT = `SELECT g.*, l.account, l.side, l.micros FROM ledger
 
 let savepointSeq = 0;
 
+const noNul = (v: string | null) => (v === null ? null : v.replace(/\u0000/g, '\uFFFD'));
+
 /** Wraps a transaction handle as the pipeline's WriteTx. */
 export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> = new Map()): WriteTx {
   const pg = tx.dialect === 'postgres';
@@ -374,7 +376,8 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async insertRejected(r) {
       await tx.run(
         'INSERT INTO rejected_events (received_at, site_id, endpoint, event_type, event_id, reason, detail, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [r.receivedAt, r.siteId, r.endpoint, r.eventType, r.eventId, r.reason, r.detail, r.payload],
+        // PostgreSQL text cannot hold NUL; a refused payload may be full of them. Keep it readable instead.
+        [r.receivedAt, noNul(r.siteId), r.endpoint, noNul(r.eventType), noNul(r.eventId), r.reason, noNul(r.detail), noNul(r.payload)],
       );
     },
 
