@@ -88,6 +88,12 @@ describe('POST /e', () => {
     expect(metric(await scrape(h), 'pp_events_rejected_total', { reason: 'invalid_batch' })).toBe(1);
   });
 
+  it('files a refused batch under the site it names, so "verify my tag" shows it to that site', async () => {
+    const res = await post('{"s":"site_shop","e":[{}],"x":1}');
+    expect(res.status).toBe(400);
+    expect(await rejectedEvents(h.store, 'site_shop')).toMatchObject([{ reason: 'invalid_batch', siteId: 'site_shop' }]);
+  });
+
   it('answers 413 over 64 KiB before the handler reads the body, and keeps the refusal', async () => {
     // A valid batch padded with whitespace: were the limit checked after parsing, it would be stored.
     const body = JSON.stringify({ s: w.shopSiteId, e: [pv('big')] }) + ' '.repeat(MAX_BEACON_BYTES);

@@ -90,7 +90,10 @@ export function ingestRoutes(app: Hono, col: Collector): void {
       const batch = beaconBatch.safeParse(body);
       if (!batch.success) {
         const reason = describeIssues(batch.error);
-        await keepRejected(col, ctx, null, 'invalid_batch', reason, raw);
+        // File it under the site it names when that much is readable, so "verify my tag" shows it.
+        const named = (body as { s?: unknown } | null)?.s;
+        const siteId = typeof named === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(named) ? named : null;
+        await keepRejected(col, ctx, siteId, 'invalid_batch', reason, raw);
         return fail(c, 400, 'invalid_batch', reason, headers);
       }
       return ingest(c, col, ctx, batch.data.s, batch.data.n ?? null, batch.data.e, origin, headers);

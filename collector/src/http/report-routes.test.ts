@@ -34,7 +34,7 @@ describe('GET /v1/reports/performance', () => {
     expect(r.status).toBe(200);
     expect(r.body.groupBy).toBe('campaign');
     expect(r.body.rows).toEqual([
-      { key: 'cmp_main', served: 1, viewable: 1, clicks: 1, invalidImpressions: 0, invalidClicks: 1, conversions: 1, valueMicros: '49900000', costMicros: '5000000', earningMicros: '3500000' },
+      { key: 'cmp_main', served: 1, viewable: 1, clicks: 1, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 1, conversions: 1, valueMicros: '49900000', costMicros: '5000000', earningMicros: '3500000' },
     ]);
     expect((await h.api('GET', '/v1/reports/performance', rivalKey)).body.rows).toEqual([]);
   });
@@ -99,7 +99,11 @@ describe('ledger', () => {
         expect.objectContaining({ side: 'credit', micros: '1500000' }),
       ]),
     );
-    expect((await h.api('GET', '/v1/ledger', w.publisherKey)).body.groups).toHaveLength(1);
+    // A publisher sees its own earning, not what the advertiser paid nor the platform's margin.
+    const theirs = await h.api('GET', '/v1/ledger', w.publisherKey);
+    expect(theirs.body.groups).toHaveLength(1);
+    expect(theirs.body.groups[0].legs).toEqual([{ account: 'publisher:pub_news', side: 'credit', micros: '3500000' }]);
+    expect((await h.api('GET', '/v1/ledger.csv', w.publisherKey)).body).not.toContain('advertiser:');
     expect((await h.api('GET', '/v1/ledger', rivalKey)).body.groups).toEqual([]);
     const totals = await h.api('GET', '/v1/ledger/totals', OPERATOR_KEY);
     expect(totals.body).toMatchObject({ debitsMicros: '5000000', creditsMicros: '5000000', balanced: true, groups: 1 });

@@ -11,6 +11,7 @@ import { reportQuery } from './admin-schemas';
 import { authenticate, type Auth } from './auth';
 import { fail, type Collector } from './context';
 import { conversionJson, groupJson, performanceJson } from './json';
+import type { LedgerLine } from '../store/store';
 
 /** Registers the report routes. */
 export function reportRoutes(app: Hono, col: Collector): void {
@@ -76,7 +77,7 @@ export function reportRoutes(app: Hono, col: Collector): void {
   app.get('/v1/ledger', async (c) => {
     const s = await scoped(c);
     if ('res' in s) return s.res;
-    const groups = await col.store.reports.ledger(s.filter, s.range, s.limit);
+    const groups = visibleLegs(s.auth, await col.store.reports.ledger(s.filter, s.range, s.limit));
     return c.json({ groups: groups.map(groupJson) });
   });
   docs('/v1/ledger/totals', 'Σ debits and Σ credits over the whole ledger (always equal) and balances per account.', ['operator']);
@@ -159,7 +160,7 @@ export function reportRoutes(app: Hono, col: Collector): void {
   app.get('/v1/ledger.csv', async (c) => {
     const s = await scoped(c);
     if ('res' in s) return s.res;
-    const groups = await col.store.reports.ledger(s.filter, s.range, 5000);
+    const groups = visibleLegs(s.auth, await col.store.reports.ledger(s.filter, s.range, 5000));
     const rows = [
       ['group', 'key', 'kind', 'at', 'ref_type', 'ref_id', 'campaign', 'publisher', 'slot', 'terms_version', 'currency', 'account', 'debit', 'credit', 'reason'],
       ...groups.flatMap((g) =>
@@ -171,6 +172,17 @@ export function reportRoutes(app: Hono, col: Collector): void {
     ];
     return csv(c, 'ledger.csv', rows);
   });
+}
+
+/**
+ * What a caller may see of each entry group: a publisher sees its own earning legs only — not what
+ * the advertiser paid nor the platform's margin; advertisers and the operator see every leg (the
+ * advertiser is shown exactly where its money went).
+ */
+function visibleLegs(auth: Auth, groups: LedgerLine[]): LedgerLine[] {
+  if (auth.kind !== 'publisher') return groups;
+  const own = `publisher:${auth.id}`;
+  return groups.map((g) => ({ ...g, legs: g.legs.filter((l) => l.account === own) }));
 }
 
 /** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with ' (CSV injection). */

@@ -184,6 +184,11 @@ describe('POST /v1/conversions: body and idempotency', () => {
     });
     expect(res.status).toBe(413);
     expect(await allConversions()).toHaveLength(0);
+    // Refused before it is read, but kept and counted like every other refusal.
+    expect(await rejectedEvents(h.store)).toMatchObject([{ reason: 'body_too_large', endpoint: '/v1/conversions', siteId: null }]);
+    const m = await scrape(h);
+    expect(metric(m, 'pp_events_rejected_total', { reason: 'body_too_large' })).toBe(1);
+    expect(metric(m, 'pp_events_received_total', { type: 's2s' })).toBe(1);
   });
 
   it('answers an exact replay 200 with the stored conversion and charges nothing more', async () => {
@@ -329,6 +334,11 @@ describe('conversion commands', () => {
     const ok = await command(held.id, 'approve', w.advertiserKey, { reason: 'checked by hand' });
     expect(ok.status).toBe(200);
     expect(ok.body.conversion).toMatchObject({ status: 'approved', costMicros: '5990000' });
+    // The explain record now tells what the review decided: the held click won, and what it cost.
+    const decision = ok.body.conversion.decision as { candidates: { touchId: string; verdict: string; detail: string }[]; charge: { costMicros: string }; history: { action: string; netCostMicros: string }[] };
+    expect(decision.candidates.find((x) => x.touchId === fast)).toMatchObject({ verdict: 'won', detail: 'approved after review: checked by hand' });
+    expect(decision.charge.costMicros).toBe('5990000');
+    expect(decision.history).toEqual([expect.objectContaining({ action: 'approved', netCostMicros: '5990000' })]);
     expect(await adv()).toBe(5_990_000n);
     expect((await command(held.id, 'approve', w.advertiserKey)).status).toBe(409);
     expect((await command(held.id, 'reject', w.advertiserKey)).status).toBe(409);

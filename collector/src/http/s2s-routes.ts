@@ -92,7 +92,12 @@ export function s2sRoutes(app: Hono, col: Collector): void {
 
   const limit = limitBody(MAX_S2S_BYTES, (c) => fail(c, 413, 'body_too_large', `at most ${MAX_S2S_BYTES} bytes`));
 
-  app.post('/v1/conversions', limit, async (c) => {
+  // An oversized postback is refused before it is read, and kept and counted like any refusal.
+  const conversionLimit = limitBody(MAX_S2S_BYTES, (c) =>
+    reject(c, col, requestContext(col, c, '/v1/conversions'), null, 'body_too_large', `at most ${MAX_S2S_BYTES} bytes`, '', 413),
+  );
+
+  app.post('/v1/conversions', conversionLimit, async (c) => {
     const raw = await bodyText(c);
     const ctx = requestContext(col, c, '/v1/conversions');
     const auth = await verifySignature(col, c, raw);
@@ -154,6 +159,7 @@ export function s2sRoutes(app: Hono, col: Collector): void {
     if (!body.ok) return fail(c, 422, 'invalid', body.reason);
     const r = await col.store.write((tx) => invalidateClick(tx, c.req.param('clickId'), body.value.reason ?? 'invalid traffic found later', col.clock()));
     if (!r.ok) return fail(c, 404, 'not_found', 'no such click');
+    if (r.reversedMicros > 0n) col.metrics.credited.inc({ currency: r.currency ?? '' }, Number(r.reversedMicros));
     return c.json({ click_id: c.req.param('clickId'), reversed_micros: String(r.reversedMicros) });
   });
 }
@@ -181,6 +187,9 @@ async function runCommand(c: Context, col: Collector, command: ConversionCommand
     commandConversion(tx, c.req.param('id')!, command, { advertiserId, reason: b.reason, valueMicros, at: col.clock() }),
   );
   if (!r.ok) return fail(c, r.status, r.status === 404 ? 'not_found' : r.status === 409 ? 'conflict' : 'invalid', r.reason);
+  const currency = r.conversion.currency ?? '';
+  if (r.costDeltaMicros > 0n) col.metrics.billed.inc({ currency }, Number(r.costDeltaMicros));
+  if (r.costDeltaMicros < 0n) col.metrics.credited.inc({ currency }, Number(-r.costDeltaMicros));
   return c.json({ conversion: conversionJson(r.conversion) });
 }
 
@@ -203,13 +212,13 @@ async function reject(
   reason: string,
   detail: string,
   raw: string,
-  status: 400 | 401,
+  status: 400 | 401 | 413,
 ) {
   col.metrics.received.inc({ type: 's2s' });
   col.metrics.rejected.inc({ reason });
   await col.committer
     .submit([
-      { kind: 'rejected', rejected: { receivedAt: ctx.receivedAt, siteId: advertiserId ? `s2s:${advertiserId}` : null, endpoint: ctx.endpoint, eventType: 'cv', eventId: null, reason, detail, payload: raw.slice(0, 2048) } },
+      { kind: 'rejected', rejected: { receivedAt: ctx.receivedAt, siteId: advertiserId ? `s2s:${advertiserId}` : null, endpoint: ctx.endpoint, eventType: 'cv', eventId: null, reason, detail, payload: raw ? raw.slice(0, 2048) : null } },
     ])
     .catch(() => undefined);
   return fail(c, status, reason, detail);

@@ -317,22 +317,42 @@ function explain(d: AttributionDecision, s: (Settlement & { flatMicros: bigint; 
     winner: d.winner ? { touchId: d.winner.id, kind: d.winner.kind, campaignId: d.winner.campaignId, publisherId: d.winner.publisherId, creativeId: d.winner.creativeId, slotId: d.winner.slotId, at: d.winner.at } : null,
     candidates,
     credits: d.credits.map((m) => ({ model: m.model, shares: m.shares.map((x) => ({ touchId: x.touchId, conversionMicros: String(x.conversionMicros), valueMicros: String(x.valueMicros) })) })),
-    charge: s
-      ? {
-          outcome: s.outcome,
-          reason: s.reason,
-          termsVersion: s.termsVersion,
-          costMicros: String(s.split?.costMicros ?? 0n),
-          flatMicros: String(s.flatMicros),
-          shareMicros: String(s.shareMicros),
-          publisherMicros: String(s.split?.publisherMicros ?? 0n),
-          platformMicros: String(s.split?.platformMicros ?? 0n),
-          capHit: s.capHit,
-          valueMicros: String(c.valueMicros),
-          currency: c.currency,
-        }
-      : null,
+    charge: s ? chargeBlock(s, c) : null,
+    history: [] as HistoryEntry[],
   };
+}
+
+/** The money part of an explain record. */
+function chargeBlock(s: Settlement & { flatMicros: bigint; shareMicros: bigint; termsVersion: number | null }, c: ConversionRecord) {
+  return {
+    outcome: s.outcome,
+    reason: s.reason,
+    termsVersion: s.termsVersion,
+    costMicros: String(s.split?.costMicros ?? 0n),
+    flatMicros: String(s.flatMicros),
+    shareMicros: String(s.shareMicros),
+    publisherMicros: String(s.split?.publisherMicros ?? 0n),
+    platformMicros: String(s.split?.platformMicros ?? 0n),
+    capHit: s.capHit,
+    valueMicros: String(c.valueMicros),
+    currency: c.currency,
+  };
+}
+
+/** One later change to a conversion, appended to its explain record (the ledger holds the money). */
+interface HistoryEntry {
+  at: number;
+  action: 'approved' | 'rejected' | 'reversed' | 'restated' | 'merged';
+  reason: string | null;
+  /** The advertiser's net cost for this conversion after the change. */
+  netCostMicros: string;
+  valueMicros: string;
+}
+
+/** Appends a history entry to a conversion's explain record. */
+function record(c: ConversionRecord, e: Omit<HistoryEntry, 'netCostMicros' | 'valueMicros'>): void {
+  const d = (c.decision ?? {}) as { history?: HistoryEntry[] };
+  c.decision = { ...d, history: [...(d.history ?? []), { ...e, netCostMicros: String(c.costMicros), valueMicros: String(c.valueMicros) }] };
 }
 
 /** Merges a beacon with a postback (either order) into one conversion. */
@@ -358,12 +378,13 @@ async function mergeConversion(tx: WriteTx, existing: ConversionRecord, f: Conve
       Object.assign(c, signedValue);
     }
   }
+  record(c, { at: f.receivedAt, action: 'merged', reason: `${f.origin === 's2s' ? 'signed postback' : 'browser beacon'} merged` });
   await tx.updateConversion(c);
   return { i: f.eventId, status: 'accepted', reason: 'merged', conversionId: c.id, conversionStatus: c.status };
 }
 
 /** Result of a conversion command. */
-export type CommandResult = { ok: true; conversion: ConversionRecord } | { ok: false; status: 404 | 409 | 422; reason: string };
+export type CommandResult = { ok: true; conversion: ConversionRecord; costDeltaMicros: bigint } | { ok: false; status: 404 | 409 | 422; reason: string };
 
 /** Approves, rejects, reverses or restates a stored conversion (SPEC §3.4 states). */
 export async function commandConversion(
@@ -378,18 +399,30 @@ export async function commandConversion(
   const to = nextStatus(c.status, command);
   if (!to) return { ok: false, status: 409, reason: `cannot ${command} a conversion that is ${c.status}` };
 
+  const costBefore = c.costMicros;
   if (command === 'reverse') {
     if (c.status === 'approved' || c.status === 'restated') await clawBack(tx, c, opts.reason ?? 'reversed', opts.at);
     c.status = 'reversed';
     c.statusReason = opts.reason ?? 'reversed';
+    record(c, { at: opts.at, action: 'reversed', reason: c.statusReason });
   } else if (command === 'reject') {
     c.status = 'rejected';
     c.statusReason = opts.reason ?? 'rejected after review';
+    record(c, { at: opts.at, action: 'rejected', reason: c.statusReason });
   } else if (command === 'approve') {
     if (!c.campaignId || !c.publisherId || c.termsVersion === null) return { ok: false, status: 409, reason: 'nothing to approve: no winning touch' };
     const s = await bill(tx, c, { campaignId: c.campaignId, publisherId: c.publisherId, slotId: c.slotId, termsVersion: c.termsVersion }, true);
     if (s.outcome === 'held') return { ok: false, status: 422, reason: `cannot price it: ${s.reason}` };
-    c.decision = { ...(c.decision as object), approved: { at: opts.at, reason: opts.reason ?? null, costMicros: String(c.costMicros) } };
+    // The explain record now says what was decided on review: the held winner won, and what it cost.
+    const d = (c.decision ?? {}) as { candidates?: { touchId: string; verdict: string; detail: string | null }[] };
+    const note = `approved after review${opts.reason ? `: ${opts.reason}` : ''}`;
+    c.decision = {
+      ...d,
+      outcome: 'attributed',
+      candidates: (d.candidates ?? []).map((x) => (x.touchId === c.touchId ? { ...x, verdict: s.outcome === 'over_cap' ? 'over_cap' : 'won', detail: note } : x)),
+      charge: chargeBlock(s, c),
+    };
+    record(c, { at: opts.at, action: 'approved', reason: opts.reason ?? null });
   } else {
     if (opts.valueMicros === undefined) return { ok: false, status: 422, reason: 'a restatement needs a value' };
     if (c.status === 'unattributed') c.valueMicros = opts.valueMicros;
@@ -397,9 +430,10 @@ export async function commandConversion(
       const r = await restate(tx, c, opts.valueMicros, opts.reason ?? 'restated', opts.at);
       if (!r.ok) return { ok: false, status: 409, reason: r.reason };
     }
+    record(c, { at: opts.at, action: 'restated', reason: opts.reason ?? null });
   }
   await tx.updateConversion(c);
-  return { ok: true, conversion: c };
+  return { ok: true, conversion: c, costDeltaMicros: c.costMicros - costBefore };
 }
 
 /** Posts the group that brings a conversion's net to zero, and gives the budget back. */
@@ -462,9 +496,9 @@ async function restate(tx: WriteTx, c: ConversionRecord, valueMicros: bigint, re
 }
 
 /** Invalidates a click found to be invalid later: its charge is reversed by a new entry group. */
-export async function invalidateClick(tx: WriteTx, clickId: string, reason: string, at: number): Promise<{ ok: boolean; reversedMicros: bigint }> {
+export async function invalidateClick(tx: WriteTx, clickId: string, reason: string, at: number): Promise<{ ok: boolean; reversedMicros: bigint; currency: string | null }> {
   const click = await tx.click(clickId);
-  if (!click) return { ok: false, reversedMicros: 0n };
+  if (!click) return { ok: false, reversedMicros: 0n, currency: null };
   const groups = await tx.groupsFor('click', clickId);
   const nets = netsOf(groups.flatMap((g) => g.legs));
   const cost = nets.get(`advertiser:${click.advertiserId}`) ?? 0n;
@@ -473,7 +507,7 @@ export async function invalidateClick(tx: WriteTx, clickId: string, reason: stri
     const g = reversalGroup(`click:${clickId}:invalidation`, 'invalidation', { ...groups[0]!.meta, reason, at }, nets);
     if (g && (await tx.postGroup(g, at))) await tx.addSpend(click.campaignId, click.publisherId, utcDay(click.at), -cost);
   }
-  return { ok: true, reversedMicros: cost };
+  return { ok: true, reversedMicros: cost, currency: groups[0]?.meta.currency ?? null };
 }
 
 export type { ConversionStatus };

@@ -176,3 +176,35 @@ describe('budgets and pacing', () => {
     expect((await decisions(20)).get('cmp_main')).toBe(20);
   });
 });
+
+describe('slot size and per-publisher caps', () => {
+  it("prefers a creative of the slot's own size, and falls back to a smaller one only when none is eligible", async () => {
+    // cmp_main has a 300×250 creative; a 300×600 slot gets it only while nothing 300×600 is eligible.
+    h = await createHarness({ rng: seededRng(11) });
+    w = await seedWorld(h, { terms: { costModel: 'cpm', cpmMicros: '9000000' } });
+    expect((await h.api('POST', '/v1/slots', w.publisherKey, { id: 'slot_sky', siteId: w.newsSiteId, name: 'Sky', size: '300x600' })).status).toBe(201);
+    h.decider.invalidate();
+    const first = await serveAd(h, 'slot_sky');
+    expect(first.creativeId).toBe('cr_main');
+    // A lower-paying campaign with a creative of the slot's size now wins every time: size first.
+    expect((await h.api('POST', '/v1/campaigns', w.advertiserKey, { id: 'cmp_sky', name: 'sky', landingUrl: 'https://shop.example/', terms: { costModel: 'cpm', cpmMicros: '1000000' } })).status).toBe(201);
+    expect((await h.api('POST', '/v1/creatives', w.advertiserKey, { id: 'cr_sky', campaignId: 'cmp_sky', size: '300x600', imageUrl: '/sky.png', alt: 'sky' })).status).toBe(201);
+    h.decider.invalidate();
+    for (let k = 0; k < 20; k++) expect((await serveAd(h, 'slot_sky')).creativeId).toBe('cr_sky');
+  });
+
+  it('stops serving a campaign with a publisher once its per-publisher daily cap is spent there', async () => {
+    await twoCampaigns({ costModel: 'cpc', cpcMicros: '500000', publisherDailyCapMicros: '500000' }, { costModel: 'cpc', cpcMicros: '10000' });
+    await history(h.store, h.clock(), 'cmp_main', 'cr_main', 10_000, 500); // it would win nearly always
+    h.decider.invalidate();
+    const ad = await serveAd(h, w.slotId);
+    expect(ad.campaignId).toBe('cmp_main');
+    await clickThrough(h, ad.tk); // one billed click spends the publisher's cap
+    expect((await h.store.reports.publisherSpend('2026-11-30')).get('cmp_main')?.get(w.publisherId)).toBe(500_000n);
+    h.clock.advance(3_000); // past the decider's spend cache
+    const wins = await decisions(100);
+    expect(wins.get('cmp_main') ?? 0).toBe(0);
+    expect(wins.get('cmp_b')).toBe(100);
+  });
+});
+

@@ -1,6 +1,7 @@
 /**
- * The ad decision for one slot (SPEC §3.5): eligible creatives — active campaign, fits the slot,
- * landing host allowed, budget left, on pace — ranked by sampled eCPM (core/ad-ranking.ts).
+ * The ad decision for one slot (SPEC §3.5): eligible creatives — active campaign, the slot's size
+ * (a smaller one only when none of that size is eligible), landing host allowed, budget and the
+ * per-publisher cap left, on pace — ranked by sampled eCPM (core/ad-ranking.ts).
  * Catalog, stats and spend are read through short caches, so a decision costs no query in the
  * common case; the charge itself is still capped atomically at ingest, so a stale cache can at
  * worst serve an ad whose click is then recorded as `over_cap`, never overspend.
@@ -69,7 +70,7 @@ export function createAdDecider(o: AdDeciderOptions): AdDecider {
   });
   const stats = cached(o.statsTtlMs ?? 30_000, () => o.store.reports.campaignStats(o.clock() - 30 * DAY_MS));
   let spendDay = '';
-  const spend = cached(o.spendTtlMs ?? 2000, () => o.store.reports.campaignSpend(spendDay));
+  const spend = cached(o.spendTtlMs ?? 2000, () => Promise.all([o.store.reports.campaignSpend(spendDay), o.store.reports.publisherSpend(spendDay)]));
 
   return {
     async decide(slot) {
@@ -79,8 +80,9 @@ export function createAdDecider(o: AdDeciderOptions): AdDecider {
         spendDay = day;
         spend.clear();
       }
-      const [{ byId, creatives }, st, sp] = await Promise.all([catalog.get(), stats.get(), spend.get()]);
-      const candidates: (AdCandidate & { creative: Creative; campaign: Campaign })[] = [];
+      const [{ byId, creatives }, st, [sp, byPublisher]] = await Promise.all([catalog.get(), stats.get(), spend.get()]);
+      const exact: (AdCandidate & { creative: Creative; campaign: Campaign })[] = [];
+      const smaller: typeof exact = [];
       for (const creative of creatives) {
         const campaign = byId.get(creative.campaignId)!;
         if (creative.width > slot.width || creative.height > slot.height) continue;
@@ -89,9 +91,15 @@ export function createAdDecider(o: AdDeciderOptions): AdDecider {
         const s = sp.get(campaign.id) ?? { totalMicros: 0n, dayMicros: 0n };
         const left = budgetLeft(t, s);
         if (left !== null && left < unitCost(t)) continue;
+        const withPublisher = byPublisher.get(campaign.id)?.get(slot.publisherId) ?? 0n;
+        if (t.publisherDailyCapMicros !== null && t.publisherDailyCapMicros - withPublisher < unitCost(t)) continue;
         if (!pacingAllows(t.dailyBudgetMicros, s.dayMicros, dayShare(now), unitCost(t))) continue;
-        candidates.push({ creativeId: creative.id, terms: t, stats: st.get(campaign.id) ?? NO_STATS, creative, campaign });
+        const c = { creativeId: creative.id, terms: t, stats: st.get(campaign.id) ?? NO_STATS, creative, campaign };
+        (creative.width === slot.width && creative.height === slot.height ? exact : smaller).push(c);
       }
+      // A creative of the slot's own size first (SPEC §3.5 "matching slot size"); a smaller one only
+      // when nothing of that size is eligible, rather than leaving the slot empty.
+      const candidates = exact.length > 0 ? exact : smaller;
       const best = rankAds(candidates, o.rng)[0] as (AdCandidate & { creative: Creative; campaign: Campaign; ecpmMicros: number }) | undefined;
       return best ? { creative: best.creative, campaign: best.campaign, ecpmMicros: best.ecpmMicros } : null;
     },

@@ -32,7 +32,7 @@ export function createSqlReports(db: Db): Reports {
         const id = `${key}|${day ?? ''}`;
         let r = rows.get(id);
         if (!r) {
-          r = { key, ...(day ? { day } : {}), served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n };
+          r = { key, ...(day ? { day } : {}), served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n };
           rows.set(id, r);
         }
         return r;
@@ -43,14 +43,17 @@ export function createSqlReports(db: Db): Reports {
         `SELECT ${keyCol} AS k${dayCol},
            SUM(CASE WHEN kind = 'served' AND invalid_reason IS NULL THEN 1 ELSE 0 END) AS served,
            SUM(CASE WHEN kind = 'viewable' AND invalid_reason IS NULL THEN 1 ELSE 0 END) AS viewable,
-           SUM(CASE WHEN invalid_reason IS NOT NULL THEN 1 ELSE 0 END) AS invalid
+           SUM(CASE WHEN kind = 'served' AND invalid_reason IS NOT NULL THEN 1 ELSE 0 END) AS invalid_served,
+           SUM(CASE WHEN kind = 'viewable' AND invalid_reason IS NOT NULL THEN 1 ELSE 0 END) AS invalid_viewable
          FROM impressions WHERE ${imp.sql} GROUP BY ${keyCol}${dayGroup}`,
         imp.params,
       )) {
         const x = row(String(r.k), r.d);
         x.served += num(r.served);
         x.viewable += num(r.viewable);
-        x.invalidImpressions += num(r.invalid);
+        x.invalidServed += num(r.invalid_served);
+        x.invalidViewable += num(r.invalid_viewable);
+        x.invalidImpressions += num(r.invalid_served) + num(r.invalid_viewable);
       }
       const clk = where();
       for (const r of await db.all<Row>(
@@ -302,6 +305,16 @@ export function createSqlReports(db: Db): Reports {
         if (String(r.scope) === 'total') v.totalMicros = big(r.micros);
         else v.dayMicros = big(r.micros);
         out.set(k, v);
+      }
+      return out;
+    },
+    async publisherSpend(day) {
+      const out = new Map<string, Map<string, bigint>>();
+      for (const r of await db.all<Row>("SELECT campaign_id, publisher_id, micros FROM spend WHERE scope = ? AND publisher_id <> ''", [day])) {
+        const k = String(r.campaign_id);
+        let m = out.get(k);
+        if (!m) out.set(k, (m = new Map()));
+        m.set(String(r.publisher_id), big(r.micros));
       }
       return out;
     },

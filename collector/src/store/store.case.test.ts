@@ -684,6 +684,12 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         // Reading a campaign's spend may leave zero rows behind (something to lock on); they report as zero.
         expect(day1.get('cmp_c') ?? { totalMicros: 0n, dayMicros: 0n }).toEqual({ totalMicros: 0n, dayMicros: 0n });
         expect((await store.reports.campaignSpend(DAY2)).get('cmp_a')).toEqual({ totalMicros: 450n, dayMicros: 50n });
+        // Per publisher on a day (per-publisher caps when serving).
+        const byPublisher = await store.reports.publisherSpend(DAY1);
+        expect(byPublisher.get('cmp_a')?.get('pub_news')).toBe(200n);
+        expect(byPublisher.get('cmp_a')?.get('pub_blog')).toBe(200n);
+        expect(byPublisher.get('cmp_b')?.get('pub_news')).toBe(7n);
+        expect((await store.reports.publisherSpend(DAY2)).get('cmp_a')?.get('pub_news')).toBe(50n);
       });
 
       it('keeps CPM running totals per campaign and terms version', async () => {
@@ -941,13 +947,13 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         });
       };
       const RANGE = { from: T0, to: T0 + 2 * DAY };
-      const zero = { served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n };
+      const zero = { served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n };
 
       it('performance by campaign: gross, invalid, conversions, value, net cost and earnings', async () => {
         await seedTraffic();
         expect(await store.reports.performance({ advertiserId: 'adv_shop' }, RANGE, 'campaign', false)).toEqual([
           {
-            key: 'cmp_a', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidClicks: 2, conversions: 2,
+            key: 'cmp_a', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
             valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n,
           },
           { ...zero, key: 'cmp_b', served: 1, clicks: 1 },
@@ -959,7 +965,7 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         await seedTraffic();
         expect(await store.reports.performance({ advertiserId: 'adv_shop' }, RANGE, 'campaign', true)).toEqual([
           {
-            key: 'cmp_a', day: DAY1, served: 1, viewable: 1, clicks: 1, invalidImpressions: 1, invalidClicks: 2, conversions: 1,
+            key: 'cmp_a', day: DAY1, served: 1, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 1,
             valueMicros: 10_000_000n, costMicros: 1_250_000n, earningMicros: 875_000n,
           },
           { ...zero, key: 'cmp_b', day: DAY1, served: 1 },
@@ -979,7 +985,7 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         const slots = await store.reports.performance({ publisherId: 'pub_news' }, RANGE, 'slot', false);
         expect(slots).toEqual([
           {
-            key: 'slot_top', served: 3, viewable: 1, clicks: 1, invalidImpressions: 1, invalidClicks: 2, conversions: 2,
+            key: 'slot_top', served: 3, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
             valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n,
           },
         ]);
@@ -991,7 +997,7 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         const creatives = await store.reports.performance({ advertiserId: 'adv_shop' }, RANGE, 'creative', false);
         expect(creatives).toEqual([
           {
-            key: 'cr_a', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidClicks: 2, conversions: 2,
+            key: 'cr_a', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
             valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n,
           },
           { ...zero, key: 'cr_b', served: 1, clicks: 1 },

@@ -347,7 +347,11 @@ export interface PerformanceRow {
   served: number;
   viewable: number;
   clicks: number;
+  /** Invalid served + invalid viewable impressions. */
   invalidImpressions: number;
+  /** Served impressions flagged invalid (gross served = served + invalidServed). */
+  invalidServed: number;
+  invalidViewable: number;
   invalidClicks: number;
   conversions: number;
   valueMicros: bigint;
@@ -390,6 +394,8 @@ export interface Reports {
   campaignStats(since: number): Promise<Map<string, { impressions: number; clicks: number; conversions: number; valueMicros: bigint }>>;
   /** Spend per campaign today and in total (for serving eligibility and pacing). */
   campaignSpend(day: string): Promise<Map<string, { totalMicros: bigint; dayMicros: bigint }>>;
+  /** Spend per campaign and publisher on one UTC day (per-publisher caps when serving). */
+  publisherSpend(day: string): Promise<Map<string, Map<string, bigint>>>;
   /** Counts of every event table (tests, crash harness, metrics). */
   counts(): Promise<Record<string, number>>;
 }
