@@ -3,19 +3,25 @@
  * only. Ratios compare the collector with a plain node:http server measured in the same run.
  *
  *   npm run bench              # full run
- *   npm run bench -- --quick   # 3 s per scenario, for a smoke check
+ *   npm run bench -- --quick   # short phases and smaller replay, for a smoke check
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runHttpBenchmarks } from './http-bench';
+import { runReplayBenchmarks } from './replay-bench';
+import { sdkMainThread, sdkSizes } from './sdk-bench';
 
 const quick = process.argv.includes('--quick');
 const log = (s: string) => console.log(s);
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 
 async function main() {
   const started = Date.now();
-  log(`perfpixel benchmarks (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
-  log('HTTP (server on core 0, load generator on core 1):');
+  log(`perfpixel benchmarks (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
+
+  log('\nHTTP (server on core 0, load generator on core 1, 64 connections):');
   const http = await runHttpBenchmarks({ seconds: quick ? 3 : 10, connections: 64, log });
   const table = [];
   for (let i = 0; i < http.results.length; i += 2) {
@@ -29,18 +35,36 @@ async function main() {
       'events/s': c.eventsPerSec,
       'p50 ms (plain/coll.)': `${p.p50Ms}/${c.p50Ms}`,
       'p99 ms (plain/coll.)': `${p.p99Ms}/${c.p99Ms}`,
-      'non-2xx/3xx': Object.entries(c.statusCodes).filter(([k]) => Number(k) >= 400).map(([k, v]) => `${k}:${v}`).join(' ') || '0',
+      refused: Object.entries(c.statusCodes).filter(([k]) => Number(k) >= 400).map(([k, v]) => `${k}:${v}`).join(' ') || '0',
     });
   }
   console.table(table);
+
+  log('\nAttribution replay (100 k conversions):');
+  const replay = runReplayBenchmarks(quick ? [100_000, 300_000] : [100_000, 1_000_000, 3_000_000], quick ? 30_000 : 100_000, log);
+  console.table(replay);
+
+  log('\nSDK:');
+  const sizes = sdkSizes(root);
+  console.table(sizes);
+  const mainThread = await sdkMainThread(root, quick ? 200 : 1000);
+  log(`  main-thread time per tracked conversion: ${'skipped' in mainThread ? `skipped (${mainThread.skipped})` : `${mainThread.microsPerEvent} µs over ${mainThread.events} events in Chromium ${mainThread.browser}`}`);
+
   const out = {
     ranAt: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, pinned: http.pinned },
+    quick,
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, pinned: http.pinned, loadAverageAtStart: loadavg()[0] },
     http: { table, raw: http.results },
+    replay,
+    sdk: { sizes, mainThread },
     seconds: Math.round((Date.now() - started) / 1000),
   };
-  writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
-  log(`wrote bench/results.json in ${out.seconds} s`);
+  writeFileSync(join(root, 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
+  log(`\nwrote bench/results.json in ${out.seconds} s`);
+}
+
+function join(...parts: string[]) {
+  return resolve(...parts);
 }
 
 main().catch((err) => {
