@@ -93,12 +93,16 @@ interface TrackInput extends ConversionInput {
 
 const on = (x: unknown) => x != null && '' + x != 'false';
 
-/** Origin and path only: queries and fragments may carry personal data. */
+/**
+ * Origin and path only: queries and fragments may carry personal data. Cut at 2,048 characters, the
+ * most the collector takes for `u` and `r` (a longer one would get the whole event refused).
+ */
 const strip = (href: string) => {
   // size: no try; both callers pass a valid URL or '' (no referrer)
   if (href) {
     const u = new URL(href);
-    return u.origin + u.pathname;
+    // Safe to cut anywhere: URL serialises origin (punycode) and path (percent-encoded) as ASCII.
+    return (u.origin + u.pathname).slice(0, 2048);
   }
 };
 
