@@ -325,16 +325,40 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     },
 
     async spend(campaignId, publisherId, day) {
-      return {
-        totalMicros: await spendRow(campaignId, 'total', ''),
-        dayMicros: await spendRow(campaignId, day, ''),
-        publisherDayMicros: await spendRow(campaignId, day, publisherId),
-      };
+      if (!publisherId) {
+        return { totalMicros: await spendRow(campaignId, 'total', ''), dayMicros: await spendRow(campaignId, day, ''), publisherDayMicros: 0n };
+      }
+      // The three budget rows in two statements (this runs for every billable event): create them
+      // so there is something to lock, then read (and on PostgreSQL lock) them together.
+      await tx.run(
+        `INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, 'total', '', 0), (?, ?, '', 0), (?, ?, ?, 0) ON CONFLICT DO NOTHING`,
+        [campaignId, campaignId, day, campaignId, day, publisherId],
+      );
+      const rows = await tx.all<Row>(
+        `SELECT scope, publisher_id, micros FROM spend
+         WHERE campaign_id = ? AND ((scope = 'total' AND publisher_id = '') OR (scope = ? AND publisher_id IN ('', ?)))
+         ORDER BY scope, publisher_id${lock}`,
+        [campaignId, day, publisherId],
+      );
+      const out = { totalMicros: 0n, dayMicros: 0n, publisherDayMicros: 0n };
+      for (const r of rows) {
+        if (String(r.scope) === 'total') out.totalMicros = big(r.micros);
+        else if (String(r.publisher_id) === '') out.dayMicros = big(r.micros);
+        else out.publisherDayMicros = big(r.micros);
+      }
+      return out;
     },
     async addSpend(campaignId, publisherId, day, delta) {
-      await addSpendRow(campaignId, 'total', '', delta);
-      await addSpendRow(campaignId, day, '', delta);
-      await addSpendRow(campaignId, day, publisherId, delta);
+      if (!publisherId) {
+        await addSpendRow(campaignId, 'total', '', delta);
+        await addSpendRow(campaignId, day, '', delta);
+        return;
+      }
+      await tx.run(
+        `INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, 'total', '', ?), (?, ?, '', ?), (?, ?, ?, ?)
+         ON CONFLICT (campaign_id, scope, publisher_id) DO UPDATE SET micros = spend.micros + excluded.micros`,
+        [campaignId, delta, campaignId, day, delta, campaignId, day, publisherId, delta],
+      );
     },
     async cpmTotals(campaignId, version) {
       // As with spend: make the row exist, then lock it, so concurrent processes count in turn.
