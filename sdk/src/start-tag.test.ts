@@ -62,7 +62,7 @@ describe('the script tag', () => {
     await b.settle();
     expect(b.events().map((e) => [e.t, e.v ?? e.tk ?? null])).toEqual([
       ['pv', null],
-      ['cv', '12.5'],
+      ['cv', '12.500000'],
       ['clk', 'tok-1'],
       ['pv', null],
     ]);

@@ -39,7 +39,7 @@ describe('the built tag (sdk/dist/pp.js)', () => {
     await b.settle();
     expect(b.beacons()[0]!.url).toBe('https://collector.example/e');
     expect(b.events()).toMatchObject([
-      { t: 'cv', a: 'purchase', v: '49.9', c: 'EUR', o: 'A-1', k: 'c1', gclid: 'g1', u: 'https://shop.example/landing' },
+      { t: 'cv', a: 'purchase', v: '49.900000', c: 'EUR', o: 'A-1', k: 'c1', gclid: 'g1', u: 'https://shop.example/landing' },
       { t: 'pv', k: 'c1', gclid: 'g1', r: 'https://news.example/a' },
     ]);
     expect(b.win.document.cookie).toContain('_ppk=');

@@ -116,13 +116,15 @@ describe('conversions', () => {
     ]);
   });
 
-  it('converts a number value with String(), never with float arithmetic', async () => {
+  it('rounds a number value to micros with toFixed(6), never with float arithmetic, and sends a string as given', async () => {
     const t = start('https://shop.example/');
     t.conversion({ value: 0.1 + 0.2 });
     t.conversion({ value: 0 });
     t.conversion({ value: 19.9 });
+    t.conversion({ value: '19.90' });
     await b.settle();
-    expect(b.events().map((e) => e.v)).toEqual(['0.30000000000000004', '0', '19.9']);
+    // The collector takes at most 6 decimals: String(0.1 + 0.2) is "0.30000000000000004".
+    expect(b.events().map((e) => e.v)).toEqual(['0.300000', '0.000000', '19.900000', '19.90']);
   });
 
   it('leaves out what the conversion does not have (no empty keys on the wire)', async () => {

@@ -54,7 +54,7 @@ export interface TrackerDeps {
   store?: OutboxStore;
 }
 
-/** A conversion; `value` is sent as an exact decimal string (a number goes through `String()`, never float math). */
+/** A conversion; `value` is sent as a decimal string: a string as given, a number rounded to micros (`toFixed(6)`, never float math). */
 export interface ConversionInput {
   action?: string;
   value?: string | number;
@@ -212,7 +212,10 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
       p: x._page || pv,
       tk: x._token,
       a: x.action,
-      v: x.value?.toString(),
+      // A number is rounded to micros by toFixed (decimal rounding of its exact binary value, no float
+      // arithmetic): String(0.1 + 0.2) has 17 decimals, and the collector takes at most 6.
+      // size: strings have no toFixed, so they pass through as given
+      v: (x.value as number)?.toFixed?.(6) ?? x.value,
       c: x.currency,
       o: x.orderId,
       mn: x._name,
