@@ -14,7 +14,9 @@ describe('captureClickIds', () => {
 
   it('ignores a malformed click ID of ours, which the collector would refuse with every conversion', () => {
     expect(capture([], '?ppclid=' + encodeURIComponent('<script>'))).toEqual([]);
-    expect(capture([], '?ppclid=' + 'a'.repeat(65))).toEqual([]);
+    // Five of 39 characters with their commas fit the collector's 200-character `k`; five of 40 do not.
+    expect(capture([], '?ppclid=' + 'a'.repeat(40))).toEqual([]);
+    expect(capture([], '?ppclid=' + 'a'.repeat(39))).toEqual([['ppclid', 'a'.repeat(39), NOW]]);
   });
 
   it('puts the newest click first (last click wins)', () => {

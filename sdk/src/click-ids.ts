@@ -14,7 +14,8 @@ export const CLICK_IDS_KEY = '_ppk';
  * Adds the click IDs found in `search` to `held`, newest first. Expired ones (captured more than `days`
  * ago) are dropped, other platforms keep only their newest ID, and at most 5 of ours are kept (the
  * wire's `k` limit). Last click wins: a new ID goes first; with `firstClick` it is ignored while one of
- * ours is still held. Values are kept verbatim; one of ours that is not `[A-Za-z0-9_-]{1,64}` is ignored.
+ * ours is still held. Values are kept verbatim; one of ours that is not `[A-Za-z0-9_-]{1,39}` is ignored:
+ * the collector takes at most 200 characters of `k`, and five of 39 with their commas make 199.
  */
 export function captureClickIds(
   held: ClickId[],
@@ -29,9 +30,9 @@ export function captureClickIds(
   let list = held.filter((x) => now - x[2] < days * 864e5);
   for (const name of [param, ...PLATFORM_CLICK_IDS]) {
     const value = q.get(name);
-    // Ours must look like a click ID the collector mints: a malformed one would get every conversion
-    // that carries it refused for the whole window.
-    if (value && !(name == param && (!/^[\w-]{1,64}$/.test(value) || (firstClick && list.some((x) => x[0] == param)))))
+    // Ours must look like a click ID the collector mints (27 characters): a malformed or overlong one
+    // would get every conversion that carries it refused for the whole window.
+    if (value && !(name == param && (!/^[\w-]{1,39}$/.test(value) || (firstClick && list.some((x) => x[0] == param)))))
       list = [[name, value, now], ...list.filter((x) => x[1] != value && (name == param || x[0] != name))];
   }
   return list.filter((x) => x[0] != param || ++n < 6);
