@@ -17,8 +17,13 @@ describe('retryDelay', () => {
   it('grows exponentially from 1–2 s, with half of it random', () => {
     vi.spyOn(Math, 'random').mockReturnValue(0);
     expect([1, 2, 3, 4].map((n) => retryDelay(n))).toEqual([1000, 2000, 4000, 8000]);
-    vi.spyOn(Math, 'random').mockReturnValue(0.999);
-    expect(retryDelay(1)).toBeCloseTo(1999, 0);
+    vi.spyOn(Math, 'random').mockReturnValue(0.9995);
+    expect(retryDelay(1)).toBe(1999);
+  });
+
+  it('is a whole number of milliseconds, as setTimeout counts them', () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.123456789);
+    expect([1, 2, 3, 11].map((n) => Number.isInteger(retryDelay(n)))).toEqual([true, true, true, true]);
   });
 
   it('never waits more than 30 minutes, whatever the number of failures', () => {

@@ -38,10 +38,15 @@ export const isFinal = (status: number): boolean => /^(2..|40[0139]|41[035]|422)
  * How long to wait before the next send of an event that failed `tries` times: exponential from 1–2 s,
  * capped at 30 min, with "equal jitter" (half fixed, half random) so that tabs which failed together do
  * not retry together; a longer `Retry-After` (in seconds, RFC 9110 §10.2.3) wins.
+ *
+ * Whole milliseconds: the tracker marks the events due at `now() + delay` and sets `setTimeout(flush,
+ * delay)`, which truncates its delay to an integer (WebIDL `long`). With a fractional delay the timer
+ * fired up to 1 ms before the events were due, the flush found nothing to send and set no new timer:
+ * the retry never happened while the page lived (seen in Chromium, test/e2e/sdk-delivery.test.ts).
  */
 export const retryDelay = (tries: number, retryAfter?: string | null): number =>
   Math.max(
-    Math.min(9e5, 500 * 2 ** tries) * (1 + Math.random()),
+    Math.min(9e5, 500 * 2 ** tries) * (1 + Math.random()) | 0,
     // size: only the delay-seconds form (our collector never sends an HTTP date); `| 0` turns
     // null and junk into 0
     (retryAfter as unknown as number) * 1e3 | 0,
