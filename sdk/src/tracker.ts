@@ -154,7 +154,9 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
       log('send', batch);
       sendBatch(o.endpoint, batch, hidden, w)?.then(([status, retryAfter]) => {
         if (isFinal(status)) {
-          if (status > 299) log(status, batch);
+          // Debug mode: the answer that ended these events' lives, a 2xx or a refusal (logged as its status).
+          // size: one unconditional call; log is a no-op outside debug mode
+          log(status, batch);
           drop(b);
         } else {
           const delay = retryDelay(b[0]!.n + 1, retryAfter);
