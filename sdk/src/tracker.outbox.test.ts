@@ -141,6 +141,20 @@ describe('outbox', () => {
     expect(b.win.localStorage.getItem('unrelated')).toBe('x');
   });
 
+  it('sends what an earlier page left mid-backoff when it is due, not before, though nothing else happens', async () => {
+    b = createFakeBrowser('https://shop.example/');
+    const left = { e: { t: 'cv', i: 'left-over-2', ts: START - 5000, a: 'purchase' }, n: 1, w: START + 1500 };
+    b.win.localStorage.setItem(OUTBOX_KEY_PREFIX + 'left-over-2', JSON.stringify(left));
+    createTracker({ site: 's', endpoint: b.endpoint }, b.deps);
+    await b.settle();
+    expect(b.events()).toEqual([]);
+    await b.advance(1499);
+    expect(b.events()).toEqual([]);
+    await b.advance(1);
+    expect(b.events()).toMatchObject([{ i: 'left-over-2', t: 'cv' }]);
+    expect(stored()).toEqual([]);
+  });
+
   it('flushes at once when the browser comes back online, even during a backoff', async () => {
     let online = false;
     const t = start({ answer: () => (online ? 202 : 'network-error') });

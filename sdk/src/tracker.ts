@@ -196,11 +196,13 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     const next = !off && cs.analytics_storage == 'granted' ? persistent : memoryStore;
     if (next != store) list.map((x) => (store.del(x.e.i), next.put(x)));
     store = next;
-    // Flushed on load: what earlier pages left in the store goes out now.
+    // Flushed on load: what earlier pages left in the store goes out now, or when it is due. An
+    // entry whose retry was pending when its page died carries a later `w`, and the timer that was
+    // to send it died with that page: each loaded entry gets its own.
     Promise.resolve()
       .then(() => next.load())
       .then((xs) => {
-        xs.map((x) => list.some((y) => y.e.i == x.e.i) || list.push(x));
+        xs.map((x) => list.some((y) => y.e.i == x.e.i) || setTimeout(flush, list.push(x) && x.w - now()));
         flush();
       }, log);
   };
