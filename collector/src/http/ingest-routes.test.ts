@@ -211,6 +211,14 @@ describe('POST /e', () => {
     expect((await counts()).conversions).toBe(1);
   });
 
+  it("keeps a conversion whose other platform's click ID is too long, dropping only that ID", async () => {
+    const res = await h.beacon(w.shopSiteId, [{ ...conversion(h, { o: 'LONG-1', v: '10.00' }), gclid: 'g'.repeat(600), fbclid: 'fb.1.abc' }]);
+    expect(res.status).toBe(202);
+    const [c] = await h.store.reports.conversions({}, { from: 0, to: Number.MAX_SAFE_INTEGER }, 10);
+    expect(c).toMatchObject({ orderId: 'LONG-1', otherClickIds: { fbclid: 'fb.1.abc' } });
+    expect(c!.otherClickIds.gclid).toBeUndefined();
+  });
+
   it("answers 403 for an Origin not on the site's allow-list, stores none of its events, and keeps the refusal", async () => {
     const res = await h.beacon(w.shopSiteId, [pv('a')], { origin: 'https://evil.example' });
     expect(res.status).toBe(403);

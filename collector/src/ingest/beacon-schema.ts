@@ -23,9 +23,11 @@ const money = z.union([z.string().max(32), z.number()]).superRefine((v, ctx) => 
   if (!r.ok) ctx.addIssue({ code: 'custom', message: r.reason });
 });
 
-const otherClickIds = Object.fromEntries(OTHER_CLICK_ID_KEYS.map((k) => [k, text(512).optional()])) as Record<
+// Other platforms' click IDs are for reporting only: one that is too long or malformed is dropped
+// from the event rather than getting the whole event — maybe a conversion — refused.
+const otherClickIds = Object.fromEntries(OTHER_CLICK_ID_KEYS.map((k) => [k, text(512).optional().catch(undefined)])) as Record<
   (typeof OTHER_CLICK_ID_KEYS)[number],
-  z.ZodOptional<z.ZodString>
+  z.ZodCatch<z.ZodOptional<z.ZodString>>
 >;
 
 const common = {
