@@ -245,11 +245,16 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       await tx.run('UPDATE clicks SET invalid_reason = ? WHERE click_id = ?', [reason, clickId]);
     },
     async recentClick(campaignId, decisionId, sourceKey, since) {
-      const r = await tx.get<Row>(
-        `SELECT * FROM clicks WHERE campaign_id = ? AND (decision_id = ? OR source_key = ?) AND at >= ?
-           AND invalid_reason IS NULL AND duplicate_of IS NULL ORDER BY at DESC LIMIT 1`,
-        [campaignId, decisionId, sourceKey, since],
-      );
+      // Two indexed lookups, not one `decision_id = ? OR source_key = ?`: with the OR, SQLite walked
+      // every click of the campaign, and click redirects slowed down as clicks piled up.
+      const valid = 'AND at >= ? AND invalid_reason IS NULL AND duplicate_of IS NULL ORDER BY at DESC LIMIT 1';
+      const bySource = await tx.get<Row>(`SELECT * FROM clicks WHERE campaign_id = ? AND source_key = ? ${valid}`, [campaignId, sourceKey, since]);
+      // By decision ID alone (a handful of rows), filtered here: given `campaign_id` and `ORDER BY at`
+      // too, SQLite picks the (campaign_id, at) index and scans the whole campaign again.
+      const byDecision = (await tx.all<Row>('SELECT * FROM clicks WHERE decision_id = ?', [decisionId]))
+        .filter((r) => r.campaign_id === campaignId && num(r.at) >= since && r.invalid_reason === null && r.duplicate_of === null)
+        .sort((a, b) => num(b.at) - num(a.at))[0];
+      const r = !bySource ? byDecision : !byDecision ? bySource : num(byDecision.at) > num(bySource.at) ? byDecision : bySource;
       return r ? toClick(r) : null;
     },
     async countClicksFromSource(sourceKey, since) {
@@ -414,14 +419,15 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       return r ? toCampaign(r) : null;
     },
     async terms(campaignId, version, publisherId) {
-      const r = await tx.get<Row>(
-        'SELECT t.terms, c.advertiser_id FROM campaign_terms t JOIN campaigns c ON c.id = t.campaign_id WHERE t.campaign_id = ? AND t.version = ?',
-        [campaignId, version],
-      );
-      if (!r) return null;
+      // A terms version never changes once written, so a cached one needs no query at all.
       const key = `${campaignId}:${version}`;
       let parsed = termsCache.get(key);
       if (!parsed) {
+        const r = await tx.get<Row>(
+          'SELECT t.terms, c.advertiser_id FROM campaign_terms t JOIN campaigns c ON c.id = t.campaign_id WHERE t.campaign_id = ? AND t.version = ?',
+          [campaignId, version],
+        );
+        if (!r) return null;
         parsed = termsFromJson(String(r.terms), { campaignId, advertiserId: String(r.advertiser_id), version });
         if (termsCache.size > 10_000) termsCache.clear();
         termsCache.set(key, parsed);
