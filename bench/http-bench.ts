@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { createKeys } from '../collector/src/ingest/keys';
+import { timeOrderedId } from '../collector/src/ingest/ids';
 import type { AdToken } from '../collector/src/ingest/keys';
 
 /** One measured scenario. */
@@ -103,8 +104,9 @@ export async function runHttpBenchmarks(opts: { seconds: number; connections: nu
   const ua = (n: number) => `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.${n % 5000}.0 Safari/537.36`;
   let n = 0;
 
+  // Decision IDs minted the way GET /ad mints them (time-ordered), as real tokens carry.
   const tokenFor = (): string => {
-    const t: AdToken = { d: randomBytes(9).toString('base64url'), si: 'bench-pub', s: 'bench-slot', p: 'bench-p', a: 'bench-a', c: 'bench-cpm', cr: 'bench-cr', v: 1, pv: randomBytes(6).toString('base64url'), t: Date.now() };
+    const t: AdToken = { d: timeOrderedId(Date.now()), si: 'bench-pub', s: 'bench-slot', p: 'bench-p', a: 'bench-a', c: 'bench-cpm', cr: 'bench-cr', v: 1, pv: randomBytes(6).toString('base64url'), t: Date.now() };
     return keys.signToken(t);
   };
   const impressionBatch = (size: number): Req => {

@@ -9,7 +9,7 @@
  * const res = await app.request('/e', { method: 'POST', body: JSON.stringify(batch) });
  * ```
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import pino, { type Logger } from 'pino';
@@ -17,6 +17,7 @@ import { createGroupCommitter } from './ingest/group-commit';
 import type { IngestItem, ItemResult } from './ingest/items';
 import { createIvtClassifier, toBlockList } from './ingest/ivt';
 import { createKeys } from './ingest/keys';
+import { timeOrderedId } from './ingest/ids';
 import { DEFAULT_IVT_LIMITS, processItem, RaceLost, type IvtLimits, type PipelineDeps } from './ingest/pipeline';
 import type { Store, WriteTx } from './store/store';
 import { isTransientStoreError } from './store/db';
@@ -75,7 +76,7 @@ export function createCollector(o: AppOptions): CollectorApp {
   const pipeline: PipelineDeps = {
     keys,
     random,
-    newId: o.newId ?? ((prefix) => `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 20)}`),
+    newId: o.newId ?? ((prefix) => `${prefix}_${timeOrderedId(o.clock(), random)}`),
     limits: { ...DEFAULT_IVT_LIMITS, ...o.limits },
   };
 

@@ -11,11 +11,11 @@
  * | commit queue full                       | 302 without a click ID (the visitor still lands; nothing acknowledged) |
  * The Location header is built only from stored landing URLs, never from request input.
  */
-import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { OverloadedError } from '../ingest/group-commit';
 import type { AdToken } from '../ingest/keys';
+import { timeOrderedId } from '../ingest/ids';
 import type { AdDecider } from '../serving/ad-decider';
 import { allowedHosts, landsOn, withClickId } from '../serving/landing';
 import { fail, requestContext, type Collector } from './context';
@@ -61,7 +61,8 @@ export function servingRoutes(app: Hono, col: Collector, decider: AdDecider): vo
     const choice = await decider.decide(slot);
     if (!choice) return c.json({ ad: null }, 200, headers);
     const token: AdToken = {
-      d: randomUUID().replace(/-/g, '').slice(0, 24),
+      // Time-ordered, so the impressions and ledger keys derived from it append to their indexes.
+      d: timeOrderedId(col.clock(), col.random),
       si: slot.siteId,
       s: slot.id,
       p: slot.publisherId,

@@ -1,7 +1,7 @@
 /** What enters a group commit, and what each item answers. */
 import type { AdToken } from './keys';
 import type { BeaconEvent, S2sConversion } from './beacon-schema';
-import type { RejectedEvent } from '../store/store';
+import type { RejectedEvent, Site } from '../store/store';
 
 /** Facts about the HTTP request an item came in. */
 export interface RequestContext {
@@ -24,6 +24,8 @@ export type IngestItem =
       /** Hash of the event as sent, for exact-replay detection. */
       payloadHash: string;
       ctx: RequestContext;
+      /** The site as the request handler already read it (sites are never deleted), saving a query. */
+      site?: Site | null;
     }
   | {
       kind: 'redirect_click';

@@ -88,7 +88,7 @@ async function processBeacon(tx: WriteTx, item: Extract<IngestItem, { kind: 'bea
     if (seen.payloadHash !== item.payloadHash) return { i: e.i, status: 'conflict', reason: 'event_id reused with a different payload' };
     return { ...(JSON.parse(seen.result) as ItemResult), status: 'duplicate' };
   }
-  const site = await tx.site(siteId);
+  const site = item.site ?? (await tx.site(siteId));
   if (!site) return reject('unknown_site', `no site ${siteId}`);
 
   let result: ItemResult;

@@ -333,9 +333,10 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       if (!publisherId) {
         return { totalMicros: await spendRow(campaignId, 'total', ''), dayMicros: await spendRow(campaignId, day, ''), publisherDayMicros: 0n };
       }
-      // The three budget rows in two statements (this runs for every billable event): create them
-      // so there is something to lock, then read (and on PostgreSQL lock) them together.
-      await tx.run(
+      // The three budget rows in two statements (this runs for every billable event): on PostgreSQL
+      // create them so there is something to lock, then read and lock them together. SQLite has a
+      // single writer: one read, missing rows are zero.
+      if (pg) await tx.run(
         `INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, 'total', '', 0), (?, ?, '', 0), (?, ?, ?, 0) ON CONFLICT DO NOTHING`,
         [campaignId, campaignId, day, campaignId, day, publisherId],
       );
@@ -367,10 +368,13 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     },
     async cpmTotals(campaignId, version) {
       // As with spend: make the row exist, then lock it, so concurrent processes count in turn.
-      await tx.run('INSERT INTO cpm_totals (campaign_id, terms_version, billable_count, charged_micros) VALUES (?, ?, 0, 0) ON CONFLICT DO NOTHING', [
-        campaignId,
-        version,
-      ]);
+      // (SQLite has a single writer, so there is nothing to lock and the insert is skipped.)
+      if (pg) {
+        await tx.run('INSERT INTO cpm_totals (campaign_id, terms_version, billable_count, charged_micros) VALUES (?, ?, 0, 0) ON CONFLICT DO NOTHING', [
+          campaignId,
+          version,
+        ]);
+      }
       const r = await tx.get<Row>(`SELECT billable_count, charged_micros FROM cpm_totals WHERE campaign_id = ? AND terms_version = ?${lock}`, [
         campaignId,
         version,
@@ -393,9 +397,12 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         [g.key, g.kind, m.refType, m.refId, m.campaignId, m.advertiserId, m.publisherId, m.slotId ?? null, m.termsVersion, m.currency, m.reason, m.at, postedAt],
       );
       if (!r) return false;
-      for (const leg of g.legs) {
-        await tx.run('INSERT INTO ledger_legs (group_id, account, side, micros) VALUES (?, ?, ?, ?)', [r.id as number | bigint, leg.account, leg.side, leg.micros]);
-      }
+      // All legs in one statement: they succeed or fail together with their group.
+      if (g.legs.length === 0) return true;
+      await tx.run(
+        `INSERT INTO ledger_legs (group_id, account, side, micros) VALUES ${g.legs.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        g.legs.flatMap((leg) => [r.id as number | bigint, leg.account, leg.side, leg.micros]),
+      );
       return true;
     },
     async groupsFor(refType, refId) {
