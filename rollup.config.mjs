@@ -15,14 +15,27 @@ import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 const sdkTs = (extra = {}) =>
   typescript({ tsconfig: 'sdk/tsconfig.json', compilerOptions: { noEmit: false, declaration: false, ...extra } });
 
-// size: terser with two passes and unsafe arrows; property mangling only for `_`-prefixed internals.
-const minify = () =>
+// size: terser with three passes and unsafe arrows, function declarations hoisted (−9 B gzip on pp.js,
+// −15 B on vitals.js); property mangling only for `_`-prefixed internals. `defs` are the build flags
+// (sdk/src/build.ts), replaced and folded by terser.
+const minify = (defs = {}) =>
   terser({
     ecma: 2019,
-    compress: { passes: 3, unsafe_arrows: true, pure_getters: true },
+    compress: { passes: 3, unsafe_arrows: true, pure_getters: true, hoist_funs: true, global_defs: defs },
     mangle: { properties: { regex: /^_/ } },
     format: { comments: false },
   });
+
+/** The script-tag builds: no test seams, no npm-only guards (sdk/src/build.ts). */
+const tagFlags = { PP_TAG: true };
+
+/** size: rollup ends a chunk with a newline; in pp.js that one byte cost 4 B gzip (a symbol of its own). */
+const noFinalNewline = () => ({
+  name: 'no-final-newline',
+  generateBundle(_, bundle) {
+    for (const chunk of Object.values(bundle)) if (chunk.type == 'chunk') chunk.code = chunk.code.trimEnd();
+  },
+});
 
 /** Writes sdk/dist/index.d.ts pointing at the declarations tsc emitted into sdk/dist/types. */
 const typesEntry = () => ({
@@ -56,7 +69,7 @@ export default [
   {
     input: 'sdk/src/tag.ts',
     output: { file: 'sdk/dist/pp.js', format: 'iife', strict: false },
-    plugins: [sdkTs(), minify()],
+    plugins: [sdkTs(), minify(tagFlags), noFinalNewline()],
   },
   {
     input: 'sdk/src/index.ts',
@@ -67,17 +80,17 @@ export default [
   {
     input: 'sdk/src/vitals.ts',
     output: { file: 'sdk/dist/vitals.js', format: 'iife' },
-    plugins: [nodeResolve(), sdkTs(), minify()],
+    plugins: [nodeResolve(), sdkTs(), minify(), noFinalNewline()],
   },
   {
     input: 'sdk/src/ads.ts',
     output: { file: 'sdk/dist/ads.js', format: 'iife', strict: false },
-    plugins: [sdkTs(), minify()],
+    plugins: [sdkTs(), minify(), noFinalNewline()],
   },
   {
     input: 'sdk/src/tag-idb.ts',
     output: { file: 'sdk/dist/pp.idb.js', format: 'iife', strict: false },
-    plugins: [nodeResolve(), sdkTs(), minify()],
+    plugins: [nodeResolve(), sdkTs(), minify(tagFlags), noFinalNewline()],
   },
   {
     input: 'demo-site/src/dashboard/main.ts',

@@ -1,3 +1,4 @@
+import { TAG } from './build';
 import { createTracker, type Tracker, type TrackerDeps, type TrackerOptions } from './tracker';
 
 type Command = [name: keyof Tracker, ...args: unknown[]];
@@ -10,7 +11,8 @@ type PageWithQueue = Window & typeof globalThis & { pp?: ((...c: Command) => voi
  * applies to it), then `window.pp(command, …args)` for later calls.
  */
 export function startTag(deps: TrackerDeps = {}, s = document.currentScript as HTMLScriptElement): void {
-  const w = (deps.window || window) as PageWithQueue;
+  // size: no test seam in the built tag (TAG is false in tests)
+  const w = ((!TAG && deps.window) || window) as PageWithQueue;
   const d = w.document;
   const a = s.dataset;
   const t = createTracker({ endpoint: new URL(s.src).origin, ...a, src: s.src } as TrackerOptions, deps);

@@ -1,4 +1,5 @@
 import { captureClickIds, readClickIds, storeClickIds, type ClickId } from './click-ids';
+import { TAG } from './build';
 import { createEventId } from './event-id';
 import type { fillSlots } from './fill-slots';
 import { createLocalStore } from './local-store';
@@ -115,8 +116,9 @@ const strip = (href: string) => {
  *     t.conversion({ action: 'purchase', value: '49.90', currency: 'EUR', orderId: 'A-1001' });
  */
 export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracker {
-  const w = deps.window || window;
-  const now = deps.now || Date.now;
+  // size: the tag has no test seams (TAG is false in the npm build and in tests)
+  const w = (!TAG && deps.window) || window;
+  const now = (!TAG && deps.now) || Date.now;
   const { document: d, location: l } = w;
   const debug = on(o.debug) || /pp_debug=1/.test(l.search);
   const log = (...a: unknown[]) => debug && console.log('[pp]', ...a);
@@ -255,7 +257,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
 
   const pageview = () => {
     if (url) (ref = url), (pv = createEventId());
-    else if (o.src && on(o.vitals)) load('vitals.js');
+    // size: `TAG ||`: the tag always has a src; only the npm build may not (and has trackVitals())
+    else if ((TAG || o.src) && on(o.vitals)) load('vitals.js');
     url = strip(l.href);
     capture();
     track('pv');
@@ -265,7 +268,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   // Ad slots: filled by ads.js, which is loaded once, on the first page view that has a slot.
   const ads = () => {
     if (fill) fill(o.endpoint, pv, (t, tk, p) => track(t, { _token: tk, _page: p }), w, log);
-    else if (o.src && !adsAsked && d.querySelector('[data-pp-slot]')) load('ads.js'), (adsAsked = 1);
+    // size: `TAG ||` as for vitals.js (the npm build has trackAds())
+    else if ((TAG || o.src) && !adsAsked && d.querySelector('[data-pp-slot]')) load('ads.js'), (adsAsked = 1);
   };
 
   const conversion = (x?: ConversionInput) => track('cv', x);

@@ -1,0 +1,12 @@
+/**
+ * Build flags, declared once in rollup.config.mjs and replaced by terser (`global_defs`), the Plausible
+ * way: plain `if (TAG)` branches that the minifier folds away. Unminified code — the npm module, the
+ * unit tests — sees them false.
+ */
+declare const PP_TAG: true | undefined;
+
+/**
+ * True in the script-tag builds (`pp.js`, `pp.idb.js`), which have no use for `TrackerDeps`' test seams
+ * (window, clock) nor for the npm build's guards (the tag always knows its own `src`).
+ */
+export const TAG = typeof PP_TAG != 'undefined';
