@@ -1,7 +1,7 @@
 import type { WireBatch } from './wire';
 
-/** The collector's answer to a batch: HTTP status (0: no answer) and its `Retry-After` header. */
-export type SendResult = [status: number, retryAfter?: string | null];
+/** The collector's answer to a batch, or undefined when there was none (network error, CORS refusal). */
+export type SendResult = Response | void;
 
 /**
  * Sends one batch as `text/plain` JSON, which needs no CORS preflight: `fetch` with `keepalive` while
@@ -18,10 +18,8 @@ export function sendBatch(
 ): Promise<SendResult> | void {
   const body = JSON.stringify(batch);
   if (!hidden)
-    return w.fetch(endpoint + '/e', { method: 'POST', body, keepalive: true }).then(
-      (r): SendResult => [r.status, r.headers.get('retry-after')],
-      (): SendResult => [0],
-    );
+    // size: the Response itself; the tracker reads its status and Retry-After
+    return w.fetch(endpoint + '/e', { method: 'POST', body, keepalive: true }).catch(() => {});
   if (!w.navigator.sendBeacon(endpoint + '/e', body))
     for (const e of batch.e)
       new w.Image().src =

@@ -127,9 +127,9 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   // Global Privacy Control is a legally binding opt-out of sale/sharing (CCPA regulations §7025), so
   // it turns the tag cookieless for good, whatever consent says later.
   const off = (w.navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl || on(o.cookieless);
-  // size: "required" sets both states to false, which counts as denied
-  const initial = o.consent != 'required' && 'granted';
-  const cs: Record<keyof ConsentState, unknown> = { ad_storage: initial, analytics_storage: initial };
+  // Consent given by `consent()`; a state never given is granted unless the option requires consent.
+  const cs: ConsentState = {};
+  const allowed = (k: keyof ConsentState) => !off && (cs[k] ? cs[k] == 'granted' : o.consent != 'required');
   const persistent = deps.store || createLocalStore(w);
   const firstPage = createEventId();
   let pv = firstPage;
@@ -139,7 +139,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   let ad: boolean;
   let fill: typeof fillSlots | undefined;
   let adsAsked: unknown;
-  const load = (file: string) => d.head.append(Object.assign(d.createElement('script'), { src: new URL(file, o.src) + '' }));
+  // size: the src setter turns the URL into its string
+  const load = (file: string) => d.head.append(Object.assign(d.createElement('script'), { src: new URL(file, o.src) as unknown as string }));
 
   // The outbox: every event is written to `store` before its first send and leaves only on a final
   // answer (isFinal); the rest is retried after retryDelay. `store` is memory until analytics_storage.
@@ -151,17 +152,18 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   };
   const flush = (hidden?: unknown) => {
     for (let b: Entry[]; (b = list.filter((x) => x.w <= now()).slice(0, 50)).length; ) {
-      b.map((x) => (x.w = now() + IN_FLIGHT_MS));
-      const batch = { s: o.site, n: now(), e: b.map((x) => x.e) };
+      // Marked in flight as they are taken into the batch.
+      const batch = { s: o.site, n: now(), e: b.map((x) => ((x.w = now() + IN_FLIGHT_MS), x.e)) };
       log('send', batch);
-      sendBatch(o.endpoint, batch, hidden, w)?.then(([status, retryAfter]) => {
+      sendBatch(o.endpoint, batch, hidden, w)?.then((r) => {
+        const status = r?.status;
         if (isFinal(status)) {
           // Debug mode: the answer that ended these events' lives, a 2xx or a refusal (logged as its status).
           // size: one unconditional call; log is a no-op outside debug mode
           log(status, batch);
           drop(b);
         } else {
-          const delay = retryDelay(b[0]!.n + 1, retryAfter);
+          const delay = retryDelay(b[0]!.n + 1, r?.headers.get('retry-after'));
           b.map((x) => {
             x.n++;
             x.w = now() + delay;
@@ -189,13 +191,13 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   };
 
   const apply = (explicit?: unknown) => {
-    ad = !off && cs.ad_storage == 'granted';
+    ad = allowed('ad_storage');
     // A grant also keeps the IDs seen before it (e.g. on the landing page, before a SPA navigation).
     capture(explicit);
     // A withdrawal removes what was stored; the default state does not, or a consent platform that
     // replays a visitor's earlier "granted" after the tag loads would find the click IDs gone.
     if (!ad && explicit) storeClickIds(undefined, days, w);
-    const next = !off && cs.analytics_storage == 'granted' ? persistent : memoryStore;
+    const next = allowed('analytics_storage') ? persistent : memoryStore;
     if (next != store) list.map((x) => (store.del(x.e.i), next.put(x)));
     store = next;
     // Flushed on load: what earlier pages left in the store goes out now, or when it is due. An
@@ -299,8 +301,9 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     const nav = () => url && strip(l.href) != url && pageview();
     for (const m of ['pushState', 'replaceState'] as const) {
       const f = h[m];
-      h[m] = function (this: History, ...a: Parameters<History['pushState']>) {
-        f.apply(this, a);
+      // size: an arrow applying the original to `h`: pages call these on window.history only
+      h[m] = (...a: Parameters<History['pushState']>) => {
+        f.apply(h, a);
         nav();
       };
     }
