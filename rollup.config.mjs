@@ -17,17 +17,19 @@ const sdkTs = (extra = {}) =>
 
 // size: terser with three passes and unsafe arrows, function declarations hoisted (−9 B gzip on pp.js,
 // −15 B on vitals.js); property mangling only for `_`-prefixed internals. `defs` are the build flags
-// (sdk/src/build.ts), replaced and folded by terser.
-const minify = (defs = {}) =>
+// (sdk/src/build.ts), replaced and folded by terser; `compress` adds options for one build.
+const minify = (defs = {}, compress = {}) =>
   terser({
     ecma: 2019,
-    compress: { passes: 3, unsafe_arrows: true, pure_getters: true, hoist_funs: true, global_defs: defs },
+    compress: { passes: 3, unsafe_arrows: true, pure_getters: true, hoist_funs: true, global_defs: defs, ...compress },
     mangle: { properties: { regex: /^_/ } },
     format: { comments: false },
   });
 
-/** The script-tag builds: no test seams, no npm-only guards (sdk/src/build.ts). */
-const tagFlags = { PP_TAG: true };
+// The script-tag builds: no test seams, no npm-only guards; the core tag injects nothing (sdk/src/build.ts).
+// size: their only boolean literals (fetch's keepalive, addEventListener's capture) may be 1, which
+// WebIDL converts to true (−3 B gzip on pp.js); not for vitals.js, whose library code is not ours to check.
+const tagMinify = (core) => minify({ PP_TAG: true, PP_CORE: core }, { booleans_as_integers: true });
 
 /** size: rollup ends a chunk with a newline; in pp.js that one byte cost 4 B gzip (a symbol of its own). */
 const noFinalNewline = () => ({
@@ -69,7 +71,7 @@ export default [
   {
     input: 'sdk/src/tag.ts',
     output: { file: 'sdk/dist/pp.js', format: 'iife', strict: false },
-    plugins: [sdkTs(), minify(tagFlags), noFinalNewline()],
+    plugins: [sdkTs(), tagMinify(true), noFinalNewline()],
   },
   {
     input: 'sdk/src/index.ts',
@@ -90,7 +92,7 @@ export default [
   {
     input: 'sdk/src/tag-idb.ts',
     output: { file: 'sdk/dist/pp.idb.js', format: 'iife', strict: false },
-    plugins: [nodeResolve(), sdkTs(), minify(tagFlags), noFinalNewline()],
+    plugins: [nodeResolve(), sdkTs(), tagMinify(false), noFinalNewline()],
   },
   {
     input: 'demo-site/src/dashboard/main.ts',

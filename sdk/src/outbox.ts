@@ -32,8 +32,9 @@ export const memoryStore: OutboxStore = { load: () => [], put() {}, del() {} };
  * Whether an answer ends an event's life: any 2xx, or a refusal that retrying cannot change
  * (400/401/403/409/410/413/415/422, ARCHITECTURE.md "Wire format").
  */
-// size: test() converts its argument to a string itself (undefined: "undefined", not final)
-export const isFinal = (status?: number): boolean => /^(2..|40[0139]|41[035]|422)$/.test(status as unknown as string);
+// size: test() converts its argument to a string itself (undefined: "undefined", not final); a status
+// has three digits, so no `$`
+export const isFinal = (status?: number): boolean => /^(2|40[0139]|41[035]|422)/.test(status as unknown as string);
 
 /**
  * How long to wait before the next send of an event that failed `tries` times: exponential from 1–2 s,

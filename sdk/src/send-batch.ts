@@ -21,7 +21,8 @@ export function sendBatch(
     // size: the Response itself; the tracker reads its status and Retry-After
     return w.fetch(endpoint + '/e', { method: 'POST', body, keepalive: true }).catch(() => {});
   if (!w.navigator.sendBeacon(endpoint + '/e', body))
-    for (const e of batch.e)
+    // size: the events read back from the body, which has no undefined keys to become "undefined"
+    for (const e of JSON.parse(body).e as WireBatch['e'])
       new w.Image().src =
         endpoint + '/p.gif?' + new URLSearchParams({ s: batch.s, n: batch.n, ...e } as unknown as Record<string, string>);
 }

@@ -17,10 +17,11 @@ export function startTag(deps: TrackerDeps = {}, s = document.currentScript as H
   const a = s.dataset;
   const t = createTracker({ endpoint: new URL(s.src).origin, ...a, src: s.src } as TrackerOptions, deps);
   // The stub queues `arguments` objects, which spread like arrays.
-  const queue = w.pp?.q || [];
+  const queue = w.pp?.q;
   // size: an unknown command throws a TypeError naming it, which is the message a developer needs
   w.pp = (name, ...args) => (t[name] as (...x: unknown[]) => void)(...args);
-  for (const c of queue) w.pp(...c);
+  // size: map over the queue, if any, rather than a loop over `queue || []`
+  queue?.map((c) => w.pp!(...c));
   // A prerendered page (Speculation Rules) may never be seen: count it once it is shown.
   d.prerendering ? d.addEventListener('prerenderingchange', () => t.pageview()) : t.pageview();
 }

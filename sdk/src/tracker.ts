@@ -1,5 +1,5 @@
 import { captureClickIds, readClickIds, storeClickIds, type ClickId } from './click-ids';
-import { TAG } from './build';
+import { CORE, TAG } from './build';
 import { createEventId } from './event-id';
 import type { fillSlots } from './fill-slots';
 import { createLocalStore } from './local-store';
@@ -92,20 +92,17 @@ interface TrackInput extends ConversionInput {
   _metric?: number;
 }
 
-const on = (x: unknown) => x != null && '' + x != 'false';
+// size: the tag's options are data-* strings; `'' +` is for the npm build's booleans
+const on = (x: unknown) => x != null && (TAG ? x : '' + x) != 'false';
 
 /**
  * Origin and path only: queries and fragments may carry personal data. Cut at 2,048 characters, the
  * most the collector takes for `u` and `r` (a longer one would get the whole event refused).
  */
-const strip = (href: string) => {
-  // size: no try; both callers pass a valid URL or '' (no referrer)
-  if (href) {
-    const u = new URL(href);
-    // Safe to cut anywhere: URL serialises origin (punycode) and path (percent-encoded) as ASCII.
-    return (u.origin + u.pathname).slice(0, 2048);
-  }
-};
+// size: no try (both callers pass a valid URL or '', no referrer, which gives undefined); the URL in
+// the parameter. Safe to cut anywhere: URL serialises origin (punycode) and path (percent-encoded) as ASCII.
+const strip = (href: string | URL) =>
+  (href && ((href = new URL(href)), (href.origin + href.pathname).slice(0, 2048))) || undefined;
 
 /**
  * Creates a tracker: consent, click-ID capture, the outbox and its flushing, SPA page views, ad slots and
@@ -130,7 +127,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   // Consent given by `consent()`; a state never given is granted unless the option requires consent.
   const cs: ConsentState = {};
   const allowed = (k: keyof ConsentState) => !off && (cs[k] ? cs[k] == 'granted' : o.consent != 'required');
-  const persistent = deps.store || createLocalStore(w);
+  // size: `!CORE &&`: pp.js takes no deps at all (pp.idb.js hands in its IndexedDB store)
+  const persistent = (!CORE && deps.store) || createLocalStore(w);
   const firstPage = createEventId();
   let pv = firstPage;
   let url: string | undefined;
@@ -138,7 +136,6 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   let held: ClickId[] = [];
   let ad: boolean;
   let fill: typeof fillSlots | undefined;
-  let adsAsked: unknown;
   // size: the src setter turns the URL into its string
   const load = (file: string) => d.head.append(Object.assign(d.createElement('script'), { src: new URL(file, o.src) as unknown as string }));
 
@@ -163,7 +160,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
           log(status, batch);
           drop(b);
         } else {
-          const delay = retryDelay(b[0]!.n + 1, r?.headers.get('retry-after'));
+          // size: not inlined, which would turn its parameters into hoisted vars
+          const delay = /*#__NOINLINE__*/ retryDelay(b[0]!.n + 1, r?.headers.get('retry-after'));
           b.map((x) => {
             x.n++;
             x.w = now() + delay;
@@ -239,8 +237,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
       }
     }
     if (!ad) e.cl = '1';
-    // size: the JSON round trip drops undefined keys, for the GET fallback's query string
-    const entry = { e: JSON.parse(JSON.stringify(e)), n: 0, w: 0 };
+    // Keys left undefined never reach the wire: JSON drops them, and so does sendBatch's GET fallback.
+    const entry = { e, n: 0, w: 0 };
     list.push(entry);
     store.put(entry);
     for (
@@ -271,7 +269,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   const ads = () => {
     if (fill) fill(o.endpoint, pv, (t, tk, p) => track(t, { _token: tk, _page: p }), w, log);
     // size: `TAG ||` as for vitals.js (the npm build has trackAds())
-    else if ((TAG || o.src) && !adsAsked && d.querySelector('[data-pp-slot]')) load('ads.js'), (adsAsked = 1);
+    // Until ads.js hands over its filler, a no-op one: loaded once, and the slots wait for it.
+    else if ((TAG || o.src) && d.querySelector('[data-pp-slot]')) load('ads.js'), (fill = () => {});
   };
 
   const conversion = (x?: ConversionInput) => track('cv', x);
@@ -296,7 +295,7 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     flush();
   });
 
-  if ('' + o.spa != 'false') {
+  if ((TAG ? o.spa : '' + o.spa) != 'false') {
     const h = w.history;
     const nav = () => url && strip(l.href) != url && pageview();
     for (const m of ['pushState', 'replaceState'] as const) {
