@@ -59,6 +59,19 @@ export const OUTBOX_MAX_EVENTS = 500;
 export const OUTBOX_MAX_CHARS = 256 * 1024;
 
 /**
+ * Caps of one request: 50 events (the wire's limit), and events only while their entries' JSON stays
+ * under 60,000 characters (the first is always taken). Browsers fail a keepalive `fetch`, and refuse
+ * a beacon, that would put more than 64 KiB in flight (Fetch standard, "fetch", the keepalive step),
+ * and without keepalive the collector answers 413 past 64 KiB, which is final: the events of an
+ * oversized batch, maybe a conversion, would never be delivered. The 4 KiB left below 64 KiB cover the
+ * batch's own keys and the non-ASCII characters (2–3 bytes in UTF-8) an order ID or click ID may have.
+ * An event longer than the cap on its own (another platform's click ID is kept verbatim, whatever its
+ * length) goes alone, so it never holds up the others.
+ */
+export const BATCH_MAX_EVENTS = 50;
+export const BATCH_MAX_CHARS = 6e4;
+
+/**
  * How long a sent batch is left alone while its answer is awaited (a beacon's never comes). The mark
  * lives only in memory, so a page that dies mid-send resends on the next load; the collector dedupes
  * on event_id.

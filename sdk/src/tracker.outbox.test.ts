@@ -61,6 +61,36 @@ describe('outbox', () => {
     expect(b.beacons().map((s) => s.batch!.e.length)).toEqual([50, 50, 20]);
   });
 
+  it('keeps each request under 60,000 characters: a backlog of long page views goes in several full requests', async () => {
+    let online = false;
+    const t = start({ answer: () => (online ? 202 : 'network-error') }, {}, 'https://shop.example/' + 'x'.repeat(1900));
+    // 41 page views of ~4,000 characters each (a 1,900-character path and the previous one as referrer).
+    t.pageview();
+    for (let i = 0; i < 40; i++) b.win.history.pushState({}, '', '/p' + i + 'x'.repeat(1900));
+    t.conversion({ orderId: 'last' });
+    await b.settle();
+    const offline = b.beacons().length;
+    online = true;
+    b.win.dispatchEvent(new b.win.Event('online'));
+    await b.settle();
+    const sent = b.beacons().slice(offline).map((s) => s.batch!);
+    const sizes = sent.map((x) => JSON.stringify(x).length);
+    expect(Math.max(...sizes)).toBeLessThan(60_000);
+    // Full requests, not one event each: 15 such page views fit in one.
+    expect(sent.map((x) => x.e.length)).toEqual([15, 15, 12]);
+    expect(sent.flatMap((x) => x.e.map((e) => e.t))).toEqual([...Array(41).fill('pv'), 'cv']);
+    expect(stored()).toEqual([]);
+  });
+
+  it('sends an event longer than the request cap on its own, never holding up the others', async () => {
+    // Another platform's click ID is kept verbatim, whatever its length.
+    const t = start({}, {}, 'https://shop.example/?gclid=' + 'g'.repeat(70_000));
+    t.pageview();
+    t.conversion({ orderId: 'A-1' });
+    await b.settle();
+    expect(b.beacons().map((s) => s.batch!.e.map((e) => e.t))).toEqual([['pv'], ['cv']]);
+  });
+
   it.each([400, 401, 403, 409, 410, 413, 415, 422])('drops events refused with %i, says why in debug mode, and never resends them', async (status) => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const t = start({ answer: status }, { debug: true });

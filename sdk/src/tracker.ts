@@ -4,6 +4,8 @@ import { createEventId } from './event-id';
 import type { fillSlots } from './fill-slots';
 import { createLocalStore } from './local-store';
 import {
+  BATCH_MAX_CHARS,
+  BATCH_MAX_EVENTS,
   IN_FLIGHT_MS,
   OUTBOX_MAX_CHARS,
   OUTBOX_MAX_EVENTS,
@@ -148,7 +150,17 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     batch.map((x) => store.del(x.e.i));
   };
   const flush = (hidden?: unknown) => {
-    for (let b: Entry[]; (b = list.filter((x) => x.w <= now()).slice(0, 50)).length; ) {
+    for (
+      let b: Entry[], n: number;
+      // What is due, oldest first, until the next event would pass BATCH_MAX_CHARS (counted on the
+      // entries, a little longer than their events; one event is always taken), at most BATCH_MAX_EVENTS.
+      ((n = 0),
+      (b = list
+        .filter((x) => x.w <= now())
+        .filter((x, i) => (n += JSON.stringify(x).length) < BATCH_MAX_CHARS || !i)
+        .slice(0, BATCH_MAX_EVENTS))).length;
+
+    ) {
       // Marked in flight as they are taken into the batch.
       const batch = { s: o.site, n: now(), e: b.map((x) => ((x.w = now() + IN_FLIGHT_MS), x.e)) };
       log('send', batch);
