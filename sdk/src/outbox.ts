@@ -23,6 +23,8 @@ export interface OutboxStore {
   load(): Entry[] | Promise<Entry[]>;
   put(entry: Entry): unknown;
   del(eventId: string): unknown;
+  /** Optional: removes the store itself once analytics_storage is withdrawn (its entries were deleted one by one). */
+  clear?(): unknown;
 }
 
 /** The store of cookieless mode and of the time before consent: entries live only in the page's memory. */

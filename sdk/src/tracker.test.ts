@@ -211,6 +211,52 @@ describe('consent', () => {
     expect(b.storageKeys()).toEqual([]);
   });
 
+  it('sends a conversion queued before ad_storage was withdrawn without its click IDs, as un-identified', async () => {
+    const answers = [503, 503, 202];
+    const t = start(landing, {}, { answer: () => answers.shift()! });
+    t.conversion({ action: 'purchase', orderId: 'A-1' });
+    await b.settle();
+    expect(b.events()).toMatchObject([{ t: 'cv', k: 'c1', gclid: 'g1' }]);
+    // analytics_storage stays granted: the conversion keeps waiting in localStorage.
+    t.consent({ ad_storage: 'denied' });
+    // The first retry comes 1–2 s later, the second 2–4 s after that.
+    await b.advance(2000);
+    const [first, ...later] = b.events();
+    expect(later.map((e) => [e.i, e.o, e.cl])).toEqual([[first!.i, 'A-1', '1']]);
+    expect(later.some((e) => e.k || e.gclid)).toBe(false);
+    // What is stored for the next retry has lost them too.
+    const kept = b.storageKeys().filter((k) => k.startsWith('_ppo.'));
+    expect(kept.map((k) => JSON.parse(b.win.localStorage.getItem(k)!).e)).toMatchObject([{ o: 'A-1', cl: '1' }]);
+    expect(kept.some((k) => /"k"|gclid/.test(b.win.localStorage.getItem(k)!))).toBe(false);
+    await b.advance(4000);
+    expect(b.events()).toHaveLength(3);
+    expect(b.storageKeys().filter((k) => k.startsWith('_ppo.'))).toEqual([]);
+  });
+
+  it('sends what an earlier page left in the outbox without click IDs while ad_storage is denied', async () => {
+    b = createFakeBrowser('https://shop.example/');
+    const left = { e: { t: 'cv', i: 'left-with-ids', ts: START - 5000, k: 'c0', gclid: 'g0' }, n: 0, w: 0 };
+    b.win.localStorage.setItem('_ppo.left-with-ids', JSON.stringify(left));
+    const t = createTracker({ site: 's', endpoint: b.endpoint }, b.deps);
+    t.consent({ ad_storage: 'denied', analytics_storage: 'granted' });
+    await b.settle();
+    expect(b.events()).toEqual([{ t: 'cv', i: 'left-with-ids', ts: START - 5000, cl: '1' }]);
+  });
+
+  it('clears a store that can clear itself (the IndexedDB outbox) when analytics_storage is withdrawn, and only then', async () => {
+    const clear = vi.fn();
+    b = createFakeBrowser('https://shop.example/');
+    const store = { load: () => [], put() {}, del() {}, clear };
+    const t = createTracker({ site: 's', endpoint: b.endpoint, consent: 'required' }, { ...b.deps, store });
+    t.consent({ ad_storage: 'denied', analytics_storage: 'denied' });
+    t.consent({ analytics_storage: 'granted' });
+    t.consent({ ad_storage: 'granted' });
+    expect(clear).not.toHaveBeenCalled();
+    t.consent({ analytics_storage: 'denied' });
+    t.consent({ ad_storage: 'denied' });
+    expect(clear).toHaveBeenCalledTimes(1);
+  });
+
   it('keeps what an earlier visit stored when the page starts with consent required', async () => {
     b = createFakeBrowser('https://shop.example/');
     b.win.localStorage.setItem(CLICK_IDS_KEY, JSON.stringify([['ppclid', 'old', START - 1000]]));

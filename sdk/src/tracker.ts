@@ -1,4 +1,4 @@
-import { captureClickIds, readClickIds, storeClickIds, type ClickId } from './click-ids';
+import { PLATFORM_CLICK_IDS, captureClickIds, readClickIds, storeClickIds, type ClickId } from './click-ids';
 import { CORE, TAG } from './build';
 import { createEventId } from './event-id';
 import type { fillSlots } from './fill-slots';
@@ -162,7 +162,20 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
 
     ) {
       // Marked in flight as they are taken into the batch.
-      const batch = { s: o.site, n: now(), e: b.map((x) => ((x.w = now() + IN_FLIGHT_MS), x.e)) };
+      const batch = {
+        s: o.site,
+        n: now(),
+        // Identifiers leave only while ad_storage is granted: an event queued before a withdrawal
+        // (or left by an earlier page) goes without `k` and the other platforms' IDs, marked `cl` like
+        // any event tracked without the grant, and is stored that way if it must be retried.
+        e: b.map(
+          (x) => (
+            (x.w = now() + IN_FLIGHT_MS),
+            ad || (['k', ...PLATFORM_CLICK_IDS].map((k) => delete x.e[k]), (x.e.cl = '1')),
+            x.e
+          ),
+        ),
+      };
       log('send', batch);
       sendBatch(o.endpoint, batch, hidden, w)?.then((r) => {
         const status = r?.status;
@@ -208,7 +221,9 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     // replays a visitor's earlier "granted" after the tag loads would find the click IDs gone.
     if (!ad && explicit) storeClickIds(undefined, days, w);
     const next = allowed('analytics_storage') ? persistent : memoryStore;
-    if (next != store) list.map((x) => (store.del(x.e.i), next.put(x)));
+    // Moved to memory (analytics_storage withdrawn): a store that can also removes itself (the
+    // IndexedDB outbox deletes its database). size: `CORE ||`, pp.js's localStorage store cannot.
+    if (next != store) list.map((x) => (store.del(x.e.i), next.put(x))), CORE || store.clear?.();
     store = next;
     // Flushed on load: what earlier pages left in the store goes out now, or when it is due. An
     // entry whose retry was pending when its page died carries a later `w`, and the timer that was
