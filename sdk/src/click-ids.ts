@@ -42,8 +42,8 @@ export function captureClickIds(
 export const readClickIds = (w: Window): ClickId[] =>
   attempt(() => JSON.parse(decodeURIComponent(readCookie(CLICK_IDS_KEY, w.document)) || local(w, 'getItem', CLICK_IDS_KEY)!)) || [];
 
-/** Keeps click IDs in a first-party cookie mirrored to localStorage for `days`, or removes both when `list` is undefined. */
-export function storeClickIds(list: ClickId[] | undefined, days: number, w: Window): void {
+/** Keeps click IDs in a first-party cookie mirrored to localStorage for `days`, or removes both when `list` is missing or false. */
+export function storeClickIds(list: ClickId[] | false | undefined, days: number, w: Window): void {
   const value = JSON.stringify(list);
   writeCookie(CLICK_IDS_KEY, list ? encodeURIComponent(value) : '', list ? days * 86400 : -1, w);
   local(w, list ? 'setItem' : 'removeItem', CLICK_IDS_KEY, value);

@@ -10,9 +10,9 @@ type PageWithQueue = Window & typeof globalThis & { pp?: ((...c: Command) => voi
  * script's own folder), the stub's queue replayed before the first page view (so a queued `consent`
  * applies to it), then `window.pp(command, …args)` for later calls.
  */
-export function startTag(deps: TrackerDeps = {}, s = document.currentScript as HTMLScriptElement): void {
+export function startTag(deps?: TrackerDeps, s = document.currentScript as HTMLScriptElement): void {
   // size: no test seam in the built tag (TAG is false in tests)
-  const w = ((!TAG && deps.window) || window) as PageWithQueue;
+  const w = ((!TAG && deps?.window) || window) as PageWithQueue;
   const d = w.document;
   const a = s.dataset;
   const t = createTracker({ endpoint: new URL(s.src).origin, ...a, src: s.src } as TrackerOptions, deps);

@@ -219,7 +219,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     capture(explicit);
     // A withdrawal removes what was stored; the default state does not, or a consent platform that
     // replays a visitor's earlier "granted" after the tag loads would find the click IDs gone.
-    if (!ad && explicit) storeClickIds(undefined, days, w);
+    // size: false, not undefined (0 once minified)
+    if (!ad && explicit) storeClickIds(false, days, w);
     const next = allowed('analytics_storage') ? persistent : memoryStore;
     // Moved to memory (analytics_storage withdrawn): a store that can also removes itself (the
     // IndexedDB outbox deletes its database). size: `CORE ||`, pp.js's localStorage store cannot.
@@ -229,7 +230,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     // entry whose retry was pending when its page died carries a later `w`, and the timer that was
     // to send it died with that page: each loaded entry gets its own.
     Promise.resolve()
-      .then(() => next.load())
+      // size: the tag's own stores' load needs no `this` (a store an npm user hands in may)
+      .then(TAG ? next.load : () => next.load())
       .then((xs) => {
         xs.map((x) => list.some((y) => y.e.i == x.e.i) || setTimeout(flush, list.push(x) && x.w - now()));
         flush();
@@ -270,7 +272,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     store.put(entry);
     for (
       let i;
-      (list.length > OUTBOX_MAX_EVENTS || JSON.stringify(list).length > OUTBOX_MAX_CHARS) &&
+      // size: an entry at index OUTBOX_MAX_EVENTS means one too many
+      (list[OUTBOX_MAX_EVENTS] || JSON.stringify(list).length > OUTBOX_MAX_CHARS) &&
       // size: 'cv' and 'clk' are the only types starting with "c"; money is never dropped
       (i = list.findIndex((x) => x.e.t[0] != 'c')) >= 0;
 
