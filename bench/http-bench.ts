@@ -101,24 +101,30 @@ export async function runHttpBenchmarks(opts: { seconds: number; connections: nu
   const results: HttpResult[] = [];
   const plainPort = 18788;
   const colPort = 18789;
-  const ua = (n: number) => `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.${n % 5000}.0 Safari/537.36`;
+  // A distinct browser per request: the click-flood rule (10 clicks a minute per source) must not
+  // turn the benchmark's clicks into invalid, unbilled ones.
+  const ua = (n: number) => `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.${n}.0 Safari/537.36`;
   let n = 0;
 
   // Decision IDs minted the way GET /ad mints them (time-ordered), as real tokens carry.
-  const tokenFor = (): string => {
-    const t: AdToken = { d: timeOrderedId(Date.now()), si: 'bench-pub', s: 'bench-slot', p: 'bench-p', a: 'bench-a', c: 'bench-cpm', cr: 'bench-cr', v: 1, pv: randomBytes(6).toString('base64url'), t: Date.now() };
+  const tokenFor = (billed = true): string => {
+    const [c, cr] = billed ? ['bench-cpm', 'bench-cr'] : ['bench-cpc', 'bench-cr-cpc'];
+    const t: AdToken = { d: timeOrderedId(Date.now()), si: 'bench-pub', s: 'bench-slot', p: 'bench-p', a: 'bench-a', c, cr, v: 1, pv: randomBytes(6).toString('base64url'), t: Date.now() };
     return keys.signToken(t);
   };
-  const impressionBatch = (size: number): Req => {
+  const impressionBatch = (size: number, billed = true): Req => {
     const now = Date.now();
-    const e = Array.from({ length: size }, () => ({ t: 'imp', i: randomUUID(), ts: now, tk: tokenFor() }));
+    const e = Array.from({ length: size }, () => ({ t: 'imp', i: randomUUID(), ts: now, tk: tokenFor(billed) }));
     return { method: 'POST', path: '/e', headers: { 'content-type': 'text/plain', 'user-agent': ua(n++) }, body: JSON.stringify({ s: 'bench-pub', n: now, e }) };
   };
 
   const scenarios: { name: string; per: number; next: () => Req }[] = [
-    { name: 'POST /e, 1 event', per: 1, next: () => impressionBatch(1) },
-    { name: 'POST /e, 20 events', per: 20, next: () => impressionBatch(20) },
-    { name: 'GET /c/:token (click redirect)', per: 1, next: () => ({ method: 'GET', path: `/c/${tokenFor()}`, headers: { 'user-agent': ua(n++) } }) },
+    { name: 'POST /e, 1 event (billed CPM)', per: 1, next: () => impressionBatch(1) },
+    // The same impression of a CPC campaign: stored, deduplicated and checked, but no ledger entry —
+    // the difference is what the money path (running totals, budget rows, entry group) costs.
+    { name: 'POST /e, 1 event (not billed)', per: 1, next: () => impressionBatch(1, false) },
+    { name: 'POST /e, 20 events (billed CPM)', per: 20, next: () => impressionBatch(20) },
+    { name: 'GET /c/:token (billed CPC click)', per: 1, next: () => ({ method: 'GET', path: `/c/${tokenFor(false)}`, headers: { 'user-agent': ua(n++) } }) },
     { name: 'GET /ad (ad decision)', per: 1, next: () => ({ method: 'GET', path: `/ad?slot=bench-slot&p=${randomBytes(6).toString('base64url')}` }) },
   ];
 
@@ -161,4 +167,6 @@ async function setupCatalog(port: number) {
   // the whole money path (running totals, budget rows, ledger legs), not just an insert.
   await call('POST', '/v1/campaigns', { id: 'bench-cpm', advertiserId: 'bench-a', name: 'Bench CPM', landingUrl: 'https://bench.example/', terms: { costModel: 'cpm', cpmMicros: '2500000', cpmBasis: 'served' } });
   await call('POST', '/v1/creatives', { id: 'bench-cr', campaignId: 'bench-cpm', size: '300x250', imageUrl: '/x.svg', alt: 'bench' });
+  await call('POST', '/v1/campaigns', { id: 'bench-cpc', advertiserId: 'bench-a', name: 'Bench CPC', landingUrl: 'https://bench.example/', terms: { costModel: 'cpc', cpcMicros: '400000' } });
+  await call('POST', '/v1/creatives', { id: 'bench-cr-cpc', campaignId: 'bench-cpc', size: '300x250', imageUrl: '/y.svg', alt: 'bench' });
 }
