@@ -416,7 +416,7 @@ describe('POST /v1/clicks/:id/invalidate', () => {
     expect((await h.api('POST', `/v1/clicks/${id}/invalidate`, OPERATOR_KEY, { nope: 1 })).status).toBe(422);
     const r = await h.api('POST', `/v1/clicks/${id}/invalidate`, OPERATOR_KEY, { reason: 'botnet found in logs' });
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ click_id: id, reversed_micros: '800000' });
+    expect(r.body).toEqual({ click_id: id, reversed_micros: '800000', click_reversed_micros: '800000', conversions: [] });
     expect(await adv()).toBe(0n);
     expect(await pub()).toBe(0n);
     expect(await h.store.write((tx) => tx.click(id))).toMatchObject({ invalidReason: 'botnet found in logs' });
@@ -427,6 +427,57 @@ describe('POST /v1/clicks/:id/invalidate', () => {
     const again = await h.api('POST', `/v1/clicks/${id}/invalidate`, OPERATOR_KEY, {});
     expect(again.body.reversed_micros).toBe('0');
     expect(await adv()).toBe(0n);
+  });
+
+  it('reverses every conversion the click had won, rejects the held one, and gives their budget back', async () => {
+    const send = async (o: Record<string, unknown>) => ((await (await h.s2s(w.advertiserId, w.s2sSecret, body(o))).json()) as { conversion: { id: string; status: string } }).conversion;
+    const sale = await send({});
+    const second = await send({ event_id: eventId('s2s-2'), order_id: 'O-2', value: '10.00' });
+    expect((await h.api('POST', `/v1/conversions/${second.id}/restate`, w.advertiserKey, { value: '20.00' })).status).toBe(200);
+    // Another click of the same browser, converted 1 s later: held for review (too fast).
+    const fast = (await clickThrough(h, (await serveAd(h, w.slotId)).tk, { 'x-test-peer': '192.0.2.10' })).clickId!;
+    h.clock.advance(1_000);
+    const held = await send({ event_id: eventId('s2s-3'), order_id: 'O-3', click_id: fast });
+    expect([sale.status, second.status, held.status]).toEqual(['approved', 'approved', 'pending']);
+    expect(await adv()).toBe(5_990_000n + 3_000_000n);
+    const day = new Date(h.clock()).toISOString().slice(0, 10);
+    const spend = () => h.store.write((tx) => tx.spend('cmp_main', w.publisherId, day));
+    expect((await spend()).totalMicros).toBe(8_990_000n);
+    const credited = metric(await scrape(h), 'pp_credited_micros_total', { currency: 'EUR' });
+
+    const r = await h.api('POST', `/v1/clicks/${clickId}/invalidate`, OPERATOR_KEY, { reason: 'click injection' });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      click_id: clickId,
+      reversed_micros: '8990000',
+      click_reversed_micros: '0', // a CPA campaign: the click itself cost nothing
+      conversions: [
+        { id: sale.id, status: 'reversed', reversed_micros: '5990000' },
+        { id: second.id, status: 'reversed', reversed_micros: '3000000' },
+      ],
+    });
+    expect(await adv()).toBe(0n);
+    expect(await pub()).toBe(0n);
+    expect((await spend()).totalMicros).toBe(0n);
+    expect(metric(await scrape(h), 'pp_credited_micros_total', { currency: 'EUR' }) - credited).toBe(8_990_000);
+    expect((await groups(sale.id)).map((g) => g.kind)).toEqual(['charge', 'reversal']);
+    await expectLedgerBalanced(h.store);
+    // The explain record names the click invalid and says what happened, after the original decision.
+    const stored = (await h.store.write((tx) => tx.conversion(sale.id)))!;
+    expect(stored).toMatchObject({ status: 'reversed', statusReason: `winning click ${clickId} invalidated: click injection`, costMicros: 0n });
+    const d = stored.decision as { candidates: { touchId: string; verdict: string; detail: string }[]; history: { action: string; netCostMicros: string }[]; charge: { costMicros: string } };
+    expect(d.candidates.find((x) => x.touchId === clickId)).toMatchObject({ verdict: 'invalid', detail: 'click injection' });
+    expect(d.charge.costMicros).toBe('5990000');
+    expect(d.history.at(-1)).toMatchObject({ action: 'reversed', netCostMicros: '0' });
+    // Reversed is final: a second invalidation finds nothing more to give back.
+    expect((await h.api('POST', `/v1/clicks/${clickId}/invalidate`, OPERATOR_KEY, {})).body).toMatchObject({ reversed_micros: '0', conversions: [] });
+
+    // The held conversion of the other click is rejected, and no money moves.
+    const f = await h.api('POST', `/v1/clicks/${fast}/invalidate`, OPERATOR_KEY, { reason: 'bot' });
+    expect(f.body).toMatchObject({ reversed_micros: '0', conversions: [{ id: held.id, status: 'rejected', reversed_micros: '0' }] });
+    expect((await h.api('POST', `/v1/conversions/${held.id}/approve`, OPERATOR_KEY, {})).status).toBe(409);
+    expect(await adv()).toBe(0n);
+    await expectLedgerBalanced(h.store);
   });
 
   it('stops an invalidated click from winning a later conversion', async () => {

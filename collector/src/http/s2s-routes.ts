@@ -83,7 +83,8 @@ export function s2sRoutes(app: Hono, col: Collector): void {
       method: 'post',
       path: '/v1/clicks/:clickId/invalidate',
       tag: 'Conversions',
-      summary: 'Flag a click as invalid traffic found later; its charge is reversed by an invalidation entry group.',
+      summary:
+        'Flag a click as invalid traffic found later: its CPC charge is reversed by an invalidation entry group, and every conversion it won is reversed (clawback) or, if held, rejected. Answers what was given back in total and per conversion.',
       auth: ['operator'],
       body: reasonBody,
       responses: { 200: 'done', 404: 'unknown click' },
@@ -159,8 +160,14 @@ export function s2sRoutes(app: Hono, col: Collector): void {
     if (!body.ok) return fail(c, 422, 'invalid', body.reason);
     const r = await col.store.write((tx) => invalidateClick(tx, c.req.param('clickId'), body.value.reason ?? 'invalid traffic found later', col.clock()));
     if (!r.ok) return fail(c, 404, 'not_found', 'no such click');
-    if (r.reversedMicros > 0n) col.metrics.credited.inc({ currency: r.currency ?? '' }, Number(r.reversedMicros));
-    return c.json({ click_id: c.req.param('clickId'), reversed_micros: String(r.reversedMicros) });
+    const total = r.conversions.reduce((s, x) => s + x.reversedMicros, r.clickMicros);
+    if (total > 0n) col.metrics.credited.inc({ currency: r.currency ?? '' }, Number(total));
+    return c.json({
+      click_id: c.req.param('clickId'),
+      reversed_micros: String(total),
+      click_reversed_micros: String(r.clickMicros),
+      conversions: r.conversions.map((x) => ({ id: x.id, status: x.status, reversed_micros: String(x.reversedMicros) })),
+    });
   });
 }
 

@@ -436,19 +436,19 @@ export async function commandConversion(
   return { ok: true, conversion: c, costDeltaMicros: c.costMicros - costBefore };
 }
 
-/** Posts the group that brings a conversion's net to zero, and gives the budget back. */
-async function clawBack(tx: WriteTx, c: ConversionRecord, reason: string, at: number): Promise<void> {
+/** Posts the group that brings a conversion's net to zero, gives the budget back; returns the cost given back. */
+async function clawBack(tx: WriteTx, c: ConversionRecord, reason: string, at: number): Promise<bigint> {
   const groups = await tx.groupsFor('conversion', c.id);
-  if (groups.length === 0) return;
+  c.costMicros = 0n;
+  if (groups.length === 0) return 0n;
   const first = groups[0]!;
   const nets = netsOf(groups.flatMap((g) => g.legs));
   const meta: EntryMeta = { ...first.meta, reason, at };
   const g = reversalGroup(`conversion:${c.id}:reversal`, 'reversal', meta, nets);
-  if (g && (await tx.postGroup(g, at))) {
-    const cost = nets.get(`advertiser:${c.advertiserId}`) ?? 0n;
-    await tx.addSpend(first.meta.campaignId, first.meta.publisherId, utcDay(first.meta.at), -cost);
-  }
-  c.costMicros = 0n;
+  if (!g || !(await tx.postGroup(g, at))) return 0n;
+  const cost = nets.get(`advertiser:${c.advertiserId}`) ?? 0n;
+  await tx.addSpend(first.meta.campaignId, first.meta.publisherId, utcDay(first.meta.at), -cost);
+  return cost;
 }
 
 /** Re-prices a charged conversion at a new value and posts the difference; mutates `c`. */
@@ -495,19 +495,58 @@ async function restate(tx: WriteTx, c: ConversionRecord, valueMicros: bigint, re
   return { ok: true };
 }
 
-/** Invalidates a click found to be invalid later: its charge is reversed by a new entry group. */
-export async function invalidateClick(tx: WriteTx, clickId: string, reason: string, at: number): Promise<{ ok: boolean; reversedMicros: bigint; currency: string | null }> {
+/** What invalidating a click gave back. */
+export interface InvalidationResult {
+  ok: boolean;
+  /** The click's own charge (CPC) given back. */
+  clickMicros: bigint;
+  /** The conversions the click had won, each reversed (charged) or rejected (held), and what each gave back. */
+  conversions: { id: string; status: ConversionStatus; reversedMicros: bigint }[];
+  currency: string | null;
+}
+
+/**
+ * Invalidates a click found to be invalid later (SPEC §3.4: "IVT found later" is corrected by new
+ * entries). Its CPC charge is reversed, and so is every conversion it won: attribution only counts
+ * touches "not flagged invalid" (§3.3), so a sale credited to a fraudulent click must not stay
+ * billed. A charged conversion is reversed with a clawback group, a held one is rejected; the explain
+ * record marks the click `invalid` and says why in its history. The conversion is not re-attributed
+ * to the runner-up touch: its state machine ends at `reversed`, and a second charge under a new key
+ * is a decision for a person, not for this command.
+ */
+export async function invalidateClick(tx: WriteTx, clickId: string, reason: string, at: number): Promise<InvalidationResult> {
   const click = await tx.click(clickId);
-  if (!click) return { ok: false, reversedMicros: 0n, currency: null };
+  if (!click) return { ok: false, clickMicros: 0n, conversions: [], currency: null };
   const groups = await tx.groupsFor('click', clickId);
   const nets = netsOf(groups.flatMap((g) => g.legs));
-  const cost = nets.get(`advertiser:${click.advertiserId}`) ?? 0n;
+  let clickMicros = nets.get(`advertiser:${click.advertiserId}`) ?? 0n;
   await tx.markClickInvalid(clickId, reason);
   if (groups.length > 0) {
     const g = reversalGroup(`click:${clickId}:invalidation`, 'invalidation', { ...groups[0]!.meta, reason, at }, nets);
-    if (g && (await tx.postGroup(g, at))) await tx.addSpend(click.campaignId, click.publisherId, utcDay(click.at), -cost);
+    if (g && (await tx.postGroup(g, at))) await tx.addSpend(click.campaignId, click.publisherId, utcDay(click.at), -clickMicros);
+    else clickMicros = 0n;
   }
-  return { ok: true, reversedMicros: cost, currency: groups[0]?.meta.currency ?? null };
+  const conversions: InvalidationResult['conversions'] = [];
+  let currency = groups[0]?.meta.currency ?? null;
+  const why = `winning click ${clickId} invalidated: ${reason}`;
+  for (const found of await tx.conversionsWonBy(clickId)) {
+    const c: ConversionRecord = { ...found, updatedAt: at };
+    let reversedMicros = 0n;
+    if (c.status === 'pending') {
+      c.status = 'rejected';
+    } else {
+      currency ??= (await tx.groupsFor('conversion', c.id))[0]?.meta.currency ?? null;
+      reversedMicros = await clawBack(tx, c, why, at);
+      c.status = 'reversed';
+    }
+    c.statusReason = why;
+    const d = (c.decision ?? {}) as { candidates?: { touchId: string; verdict: string; detail: string | null }[] };
+    c.decision = { ...d, candidates: (d.candidates ?? []).map((x) => (x.touchId === clickId ? { ...x, verdict: 'invalid', detail: reason } : x)) };
+    record(c, { at, action: c.status === 'rejected' ? 'rejected' : 'reversed', reason: why });
+    await tx.updateConversion(c);
+    conversions.push({ id: c.id, status: c.status, reversedMicros });
+  }
+  return { ok: true, clickMicros, conversions, currency };
 }
 
 export type { ConversionStatus };

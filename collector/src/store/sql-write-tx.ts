@@ -281,6 +281,15 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       ]);
       return r ? toConversion(r) : null;
     },
+    async conversionsWonBy(touchId) {
+      // conversions_touch (touch_id, action_key, status) serves this; oldest first, so a caller
+      // walking them posts its corrections in the order the charges were made.
+      const rows = await tx.all<Row>(
+        `SELECT * FROM conversions WHERE touch_id = ? AND status IN ('approved', 'restated', 'pending') ORDER BY received_at, id${lock}`,
+        [touchId],
+      );
+      return rows.map(toConversion);
+    },
     async insertConversion(c) {
       await tx.run(`INSERT INTO conversions (${CONVERSION_COLS.join(', ')}) VALUES (${CONVERSION_COLS.map(() => '?').join(', ')})`, conversionValues(c));
     },

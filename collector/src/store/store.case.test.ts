@@ -657,6 +657,27 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
           expect((await tx.countedConversions([], 'purchase', 'x')).size).toBe(0);
         });
       });
+
+      it('lists the conversions a touch won that still count, of every action, oldest first', async () => {
+        await write(async (tx) => {
+          const on = (id: string, touchId: string, status: ConversionRecord['status'], receivedAt: number, actionKey = 'purchase') =>
+            tx.insertConversion(conversion({ id, eventId: `e_${id}`, orderId: `o_${id}`, touchId, status, actionKey, receivedAt }));
+          await on('cv_late', 'k1', 'restated', T0 + 30);
+          await on('cv_early', 'k1', 'approved', T0 + 10);
+          await on('cv_held', 'k1', 'pending', T0 + 20, 'signup');
+          await on('cv_gone', 'k1', 'reversed', T0 + 5);
+          await on('cv_no', 'k1', 'rejected', T0 + 6);
+          await on('cv_other', 'k2', 'approved', T0 + 1);
+        });
+        await write(async (tx) => {
+          expect((await tx.conversionsWonBy('k1')).map((c) => [c.id, c.status])).toEqual([
+            ['cv_early', 'approved'],
+            ['cv_held', 'pending'],
+            ['cv_late', 'restated'],
+          ]);
+          expect(await tx.conversionsWonBy('k_none')).toEqual([]);
+        });
+      });
     });
 
     // ================================================================ money

@@ -304,6 +304,8 @@ export interface WriteTx {
   conversion(id: string): Promise<ConversionRecord | null>;
   conversionByOrder(advertiserId: string, actionKey: string, orderId: string): Promise<ConversionRecord | null>;
   conversionByEvent(advertiserId: string, eventId: string): Promise<ConversionRecord | null>;
+  /** The conversions a touch won that still count (pending, approved or restated), locked for update. */
+  conversionsWonBy(touchId: string): Promise<ConversionRecord[]>;
   insertConversion(c: ConversionRecord): Promise<void>;
   updateConversion(c: ConversionRecord): Promise<void>;
   /** Clicks with these IDs, plus viewable impressions of the advertiser from `sourceKey` since `since`. */
