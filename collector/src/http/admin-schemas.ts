@@ -116,4 +116,9 @@ export const reportQuery = z.strictObject({
   status: z.enum(['pending', 'approved', 'rejected', 'unattributed', 'reversed', 'restated']).optional(),
   limit: z.string().regex(/^\d{1,4}$/).optional(),
   after: z.string().regex(/^\d{1,16}$/).optional(),
+  before: z
+    .string()
+    .regex(/^\d{1,16}(_[A-Za-z0-9_-]{1,64})?$/)
+    .optional()
+    .describe('paging cursor: the `next` of the previous page (conversions, ledger)'),
 });

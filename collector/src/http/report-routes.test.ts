@@ -158,6 +158,64 @@ describe('CSV exports', () => {
   it('forbids the conversions export to publishers', async () => {
     expect((await h.api('GET', '/v1/conversions.csv', w.publisherKey)).status).toBe(403);
   });
+
+  it('exports every conversion and every ledger leg of the range, past any page size (streamed)', async () => {
+    // 2,500 more conversions, each with a charge group: two and a half export pages of each.
+    const base = (await h.store.reports.conversion(conversionId))!;
+    const [group] = await h.store.write((tx) => tx.groupsFor('conversion', conversionId));
+    h.clock.advance(1_000);
+    await h.store.write(async (tx) => {
+      for (let i = 0; i < 2500; i++) {
+        const id = `cv_bulk_${String(i).padStart(4, '0')}`;
+        await tx.insertConversion({ ...base, id, eventId: `e_${id}`, orderId: `B-${i}`, receivedAt: base.receivedAt + 1 + (i % 7) });
+        await tx.postGroup({ ...group!, key: `conversion:${id}`, meta: { ...group!.meta, refId: id } }, base.receivedAt);
+      }
+    });
+    const conv = ((await h.api('GET', '/v1/conversions.csv', w.advertiserKey)).body as string).trimEnd().split('\r\n');
+    expect(conv).toHaveLength(1 + 2501);
+    expect(new Set(conv.slice(1).map((l) => l.split(',')[0])).size).toBe(2501);
+    const ledger = ((await h.api('GET', '/v1/ledger.csv', w.advertiserKey)).body as string).trimEnd().split('\r\n');
+    expect(ledger).toHaveLength(1 + 2501 * 3);
+    expect(new Set(ledger.slice(1).map((l) => l.split(',')[0])).size).toBe(2501);
+  });
+});
+
+describe('paging', () => {
+  it('walks the conversions and the ledger page by page with `next`, each row once', async () => {
+    for (let i = 0; i < 4; i++) {
+      h.clock.advance(1_000);
+      expect((await h.beacon(w.shopSiteId, [conversion(h, { k: clickId, o: `P-${i}`, v: '10.00', i: eventId(`page-${i}`) })])).status).toBe(202);
+    }
+    const walk = async (path: string, list: 'conversions' | 'groups') => {
+      const seen: string[] = [];
+      let next: string | null = null;
+      do {
+        const r = await h.api('GET', `${path}?limit=2${next ? `&before=${encodeURIComponent(next)}` : ''}`, w.advertiserKey);
+        expect(r.status).toBe(200);
+        seen.push(...(r.body[list] as { id: string | number }[]).map((x) => String(x.id)));
+        next = r.body.next;
+      } while (next);
+      return seen;
+    };
+    const conversions = await walk('/v1/conversions', 'conversions');
+    expect(conversions).toEqual(((await h.api('GET', '/v1/conversions', w.advertiserKey)).body.conversions as { id: string }[]).map((c) => c.id));
+    expect(conversions).toHaveLength(5);
+    const groups = await walk('/v1/ledger', 'groups');
+    expect(groups).toEqual(((await h.api('GET', '/v1/ledger', w.advertiserKey)).body.groups as { id: number }[]).map((g) => String(g.id)));
+    expect(groups).toHaveLength(5);
+    // A short last page has no `next`.
+    expect((await h.api('GET', '/v1/conversions?limit=10', w.advertiserKey)).body.next).toBeNull();
+  });
+
+  it.each([
+    ['/v1/conversions', 'before=123'],
+    ['/v1/ledger', 'before=123_cv_x'],
+    ['/v1/ledger', 'before=../x'],
+  ])('answers 400 for a cursor that is not one of %s: %s', async (path, q) => {
+    const r = await h.api('GET', `${path}?${q}`, w.advertiserKey);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_query');
+  });
 });
 
 /** Splits one RFC 4180 line into cells. */

@@ -11,7 +11,7 @@ import { reportQuery } from './admin-schemas';
 import { authenticate, type Auth } from './auth';
 import { fail, type Collector } from './context';
 import { conversionJson, groupJson, performanceJson } from './json';
-import type { LedgerLine } from '../store/store';
+import type { ConversionCursor, LedgerLine } from '../store/store';
 
 /** Registers the report routes. */
 export function reportRoutes(app: Hono, col: Collector): void {
@@ -59,8 +59,11 @@ export function reportRoutes(app: Hono, col: Collector): void {
     const s = await scoped(c);
     if ('res' in s) return s.res;
     if (s.auth.kind === 'publisher') return fail(c, 403, 'forbidden', 'publishers see earnings, not conversions');
-    const list = await col.store.reports.conversions({ ...s.filter, status: s.q.status }, s.range, s.limit);
-    return c.json({ conversions: list.map(conversionJson) });
+    const before = conversionCursor(s.q.before);
+    if (before === false) return fail(c, 400, 'invalid_query', 'before: not a conversions cursor (use the `next` of the previous page)');
+    const list = await col.store.reports.conversions({ ...s.filter, status: s.q.status }, s.range, s.limit, before);
+    const last = list.at(-1);
+    return c.json({ conversions: list.map(conversionJson), next: list.length === s.limit && last ? `${last.receivedAt}_${last.id}` : null });
   });
   docs('/v1/conversions/:id', 'One conversion: every candidate touch, why it won or lost, and the money split.', ['operator', 'advertiser']);
   app.get('/v1/conversions/:id', async (c) => {
@@ -77,8 +80,10 @@ export function reportRoutes(app: Hono, col: Collector): void {
   app.get('/v1/ledger', async (c) => {
     const s = await scoped(c);
     if ('res' in s) return s.res;
-    const groups = visibleLegs(s.auth, await col.store.reports.ledger(s.filter, s.range, s.limit));
-    return c.json({ groups: groups.map(groupJson) });
+    const beforeId = ledgerCursor(s.q.before);
+    if (beforeId === false) return fail(c, 400, 'invalid_query', 'before: not a ledger cursor (use the `next` of the previous page)');
+    const groups = visibleLegs(s.auth, await col.store.reports.ledger(s.filter, s.range, s.limit, beforeId));
+    return c.json({ groups: groups.map(groupJson), next: groups.length === s.limit ? String(groups.at(-1)!.id) : null });
   });
   docs('/v1/ledger/totals', 'Σ debits and Σ credits over the whole ledger (always equal) and balances per account.', ['operator']);
   app.get('/v1/ledger/totals', async (c) => {
@@ -146,31 +151,53 @@ export function reportRoutes(app: Hono, col: Collector): void {
     const s = await scoped(c);
     if ('res' in s) return s.res;
     if (s.auth.kind === 'publisher') return fail(c, 403, 'forbidden', 'publishers see earnings, not conversions');
-    const list = await col.store.reports.conversions({ ...s.filter, status: s.q.status }, s.range, 5000);
-    const rows = [
+    const { range } = s;
+    const filter = { ...s.filter, status: s.q.status };
+    // Every conversion of the range, page by page, streamed: an export is never silently cut short.
+    async function* pages() {
+      let before: ConversionCursor | undefined;
+      for (;;) {
+        const page = await col.store.reports.conversions(filter, range, EXPORT_PAGE, before);
+        yield page.map((v) => [
+          v.id, new Date(v.receivedAt).toISOString(), v.advertiserId, v.actionKey, v.orderId, v.status, v.statusReason, formatMicros(v.valueMicros), v.currency,
+          v.campaignId, v.publisherId, v.slotId, v.touchId, v.touchKind, v.termsVersion, formatMicros(v.costMicros),
+        ]);
+        if (page.length < EXPORT_PAGE) return;
+        before = { receivedAt: page.at(-1)!.receivedAt, id: page.at(-1)!.id };
+      }
+    }
+    return csv(
+      c,
+      'conversions.csv',
       ['id', 'received_at', 'advertiser', 'action', 'order_id', 'status', 'status_reason', 'value', 'currency', 'campaign', 'publisher', 'slot', 'touch', 'touch_kind', 'terms_version', 'cost'],
-      ...list.map((v) => [
-        v.id, new Date(v.receivedAt).toISOString(), v.advertiserId, v.actionKey, v.orderId, v.status, v.statusReason, formatMicros(v.valueMicros), v.currency,
-        v.campaignId, v.publisherId, v.slotId, v.touchId, v.touchKind, v.termsVersion, formatMicros(v.costMicros),
-      ]),
-    ];
-    return csv(c, 'conversions.csv', rows);
+      pages(),
+    );
   });
   docs('/v1/ledger.csv', 'Ledger legs as CSV (one row per leg).');
   app.get('/v1/ledger.csv', async (c) => {
     const s = await scoped(c);
     if ('res' in s) return s.res;
-    const groups = visibleLegs(s.auth, await col.store.reports.ledger(s.filter, s.range, 5000));
-    const rows = [
+    const { auth, filter, range } = s;
+    async function* pages() {
+      let beforeId: number | undefined;
+      for (;;) {
+        const page = await col.store.reports.ledger(filter, range, EXPORT_PAGE, beforeId);
+        yield visibleLegs(auth, page).flatMap((g) =>
+          g.legs.map((l) => [
+            g.id, g.key, g.kind, new Date(g.meta.at).toISOString(), g.meta.refType, g.meta.refId, g.meta.campaignId, g.meta.publisherId, g.meta.slotId ?? '',
+            g.meta.termsVersion, g.meta.currency, l.account, l.side === 'debit' ? formatMicros(l.micros) : '', l.side === 'credit' ? formatMicros(l.micros) : '', g.meta.reason,
+          ]),
+        );
+        if (page.length < EXPORT_PAGE) return;
+        beforeId = page.at(-1)!.id;
+      }
+    }
+    return csv(
+      c,
+      'ledger.csv',
       ['group', 'key', 'kind', 'at', 'ref_type', 'ref_id', 'campaign', 'publisher', 'slot', 'terms_version', 'currency', 'account', 'debit', 'credit', 'reason'],
-      ...groups.flatMap((g) =>
-        g.legs.map((l) => [
-          g.id, g.key, g.kind, new Date(g.meta.at).toISOString(), g.meta.refType, g.meta.refId, g.meta.campaignId, g.meta.publisherId, g.meta.slotId ?? '',
-          g.meta.termsVersion, g.meta.currency, l.account, l.side === 'debit' ? formatMicros(l.micros) : '', l.side === 'credit' ? formatMicros(l.micros) : '', g.meta.reason,
-        ]),
-      ),
-    ];
-    return csv(c, 'ledger.csv', rows);
+      pages(),
+    );
   });
 }
 
@@ -185,15 +212,51 @@ function visibleLegs(auth: Auth, groups: LedgerLine[]): LedgerLine[] {
   return groups.map((g) => ({ ...g, legs: g.legs.filter((l) => l.account === own) }));
 }
 
-/** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with ' (CSV injection). */
-function csv(c: Context, name: string, rows: unknown[][]) {
+/** Rows per store query while exporting. */
+const EXPORT_PAGE = 1000;
+
+/** A `before` cursor of the conversions list (`<receivedAt>_<id>`); undefined when absent, false when malformed. */
+function conversionCursor(before: string | undefined): ConversionCursor | undefined | false {
+  if (before === undefined) return undefined;
+  const cut = before.indexOf('_');
+  if (cut < 0) return false;
+  return { receivedAt: Number(before.slice(0, cut)), id: before.slice(cut + 1) };
+}
+
+/** A `before` cursor of the ledger (a group id); undefined when absent, false when malformed. */
+function ledgerCursor(before: string | undefined): number | undefined | false {
+  if (before === undefined) return undefined;
+  return /^\d+$/.test(before) ? Number(before) : false;
+}
+
+/**
+ * RFC 4180 CSV, streamed page by page so an export of any size is complete without holding it all
+ * in memory. Cells that a spreadsheet would run as a formula are prefixed with ' (CSV injection).
+ * A failure after the first bytes aborts the stream, so the download fails instead of looking whole.
+ */
+function csv(c: Context, name: string, header: unknown[], pages: AsyncGenerator<unknown[][]>) {
   const cell = (v: unknown) => {
     let s = v === null || v === undefined ? '' : String(v);
     // Only a cell that is wholly a number may start with "-": `-1+cmd|' /C calc'!A0` is a formula.
     if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return c.body(rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n', 200, {
+  const line = (r: unknown[]) => r.map(cell).join(',') + '\r\n';
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(line(header)));
+    },
+    async pull(controller) {
+      const next = await pages.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(next.value.map(line).join('')));
+    },
+    async cancel() {
+      await pages.return(undefined);
+    },
+  });
+  return c.body(body, 200, {
     'Content-Type': 'text/csv; charset=utf-8',
     'Content-Disposition': `attachment; filename="${name}"`,
   });

@@ -103,14 +103,17 @@ export function createSqlReports(db: Db): Reports {
       return [...rows.values()].sort((a, b) => (a.day ?? '').localeCompare(b.day ?? '') || a.key.localeCompare(b.key));
     },
 
-    async conversions(filter, range, limit) {
+    async conversions(filter, range, limit, before) {
+      // Keyset paging on the sort key itself, so a page never repeats or skips a row that an
+      // OFFSET would when conversions arrive between two pages.
+      const after = before ? ' AND (received_at < ? OR (received_at = ? AND id > ?))' : '';
       const rows = await db.all<Row>(
         `SELECT * FROM conversions WHERE received_at >= ? AND received_at < ?
            AND (CAST(? AS TEXT) IS NULL OR advertiser_id = ?) AND (CAST(? AS TEXT) IS NULL OR campaign_id = ?)
-           AND (CAST(? AS TEXT) IS NULL OR status = ?)
+           AND (CAST(? AS TEXT) IS NULL OR status = ?)${after}
          ORDER BY received_at DESC, id LIMIT ?`,
         [range.from, range.to, filter.advertiserId ?? null, filter.advertiserId ?? null, filter.campaignId ?? null, filter.campaignId ?? null,
-          filter.status ?? null, filter.status ?? null, limit],
+          filter.status ?? null, filter.status ?? null, ...(before ? [before.receivedAt, before.receivedAt, before.id] : []), limit],
       );
       return rows.map(toConversion);
     },
@@ -119,15 +122,15 @@ export function createSqlReports(db: Db): Reports {
       return r ? toConversion(r) : null;
     },
 
-    async ledger(filter, range, limit) {
+    async ledger(filter, range, limit, beforeId) {
       // Limit groups first, then fetch their legs, so a group is never cut in half.
       const ids = await db.all<Row>(
         `SELECT id FROM ledger_groups WHERE at >= ? AND at < ?
            AND (CAST(? AS TEXT) IS NULL OR advertiser_id = ?) AND (CAST(? AS TEXT) IS NULL OR publisher_id = ?)
-           AND (CAST(? AS TEXT) IS NULL OR campaign_id = ?)
+           AND (CAST(? AS TEXT) IS NULL OR campaign_id = ?)${beforeId === undefined ? '' : ' AND id < ?'}
          ORDER BY id DESC LIMIT ?`,
         [range.from, range.to, filter.advertiserId ?? null, filter.advertiserId ?? null, filter.publisherId ?? null, filter.publisherId ?? null,
-          filter.campaignId ?? null, filter.campaignId ?? null, limit],
+          filter.campaignId ?? null, filter.campaignId ?? null, ...(beforeId === undefined ? [] : [beforeId]), limit],
       );
       if (ids.length === 0) return [];
       const min = ids.reduce((m, r) => Math.min(m, num(r.id)), Infinity);

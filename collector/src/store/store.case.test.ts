@@ -1045,6 +1045,27 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         expect(await store.reports.conversion('cv_none')).toBeNull();
       });
 
+      it('conversions page by keyset: every row once, in order, also across equal received times', async () => {
+        await seedTraffic();
+        // Two more received in the same millisecond as cv3: the id breaks the tie.
+        await write(async (tx) => {
+          for (const id of ['cv3b', 'cv3a']) await tx.insertConversion(conversion({ id, eventId: `e_${id}`, orderId: `o_${id}`, advertiserId: 'adv_shop', at: T0 + 200, receivedAt: T0 + 200 }));
+        });
+        const whole = (await store.reports.conversions({ advertiserId: 'adv_shop' }, RANGE, 100)).map((c) => c.id);
+        expect(whole).toEqual(['cv2', 'cv5', 'cv4', 'cv3', 'cv3a', 'cv3b', 'cv1']);
+        for (const size of [1, 2, 3]) {
+          const seen: string[] = [];
+          let before: { receivedAt: number; id: string } | undefined;
+          for (;;) {
+            const page = await store.reports.conversions({ advertiserId: 'adv_shop' }, RANGE, size, before);
+            seen.push(...page.map((c) => c.id));
+            if (page.length < size) break;
+            before = { receivedAt: page.at(-1)!.receivedAt, id: page.at(-1)!.id };
+          }
+          expect(seen, `pages of ${size}`).toEqual(whole);
+        }
+      });
+
       it('ledger: newest groups first, whole groups only, whatever the limit', async () => {
         await seedTraffic();
         const all = await store.reports.ledger({}, RANGE, 100);
@@ -1055,6 +1076,10 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         expect((await store.reports.ledger({ campaignId: 'cmp_a' }, { from: T0, to: T0 + DAY }, 100)).map((g) => g.key)).toEqual(['conversion:cv1', 'click:k1']);
         expect(await store.reports.ledger({ publisherId: 'pub_blog' }, RANGE, 100)).toEqual([]);
         expect(await store.reports.ledger({ advertiserId: 'adv_other' }, RANGE, 100)).toEqual([]);
+        // Keyset pages: groups older than the last one seen, whole, none twice.
+        const next = await store.reports.ledger({ advertiserId: 'adv_shop' }, RANGE, 2, two.at(-1)!.id);
+        expect(next.map(sorted)).toEqual(all.slice(2, 4).map(sorted));
+        expect(await store.reports.ledger({}, RANGE, 2, all.at(-1)!.id)).toEqual([]);
       });
 
       it('ledger totals balance, and balances are debits minus credits per account', async () => {

@@ -363,6 +363,12 @@ export interface PerformanceRow {
 
 export interface LedgerLine extends PostedGroup {}
 
+/** Where a page of conversions ended: the last row's received_at and id. */
+export interface ConversionCursor {
+  receivedAt: number;
+  id: string;
+}
+
 export interface FeedItem {
   type: 'pageview' | 'served' | 'viewable' | 'click' | 'conversion' | 'rejected';
   at: number;
@@ -380,9 +386,16 @@ export interface Reports {
     groupBy: 'campaign' | 'slot' | 'publisher' | 'creative',
     perDay: boolean,
   ): Promise<PerformanceRow[]>;
-  conversions(filter: { advertiserId?: string; campaignId?: string; status?: ConversionStatus }, range: ReportRange, limit: number): Promise<ConversionRecord[]>;
+  /** Newest first (received_at DESC, id); `before` continues after the last row of a page (keyset paging). */
+  conversions(
+    filter: { advertiserId?: string; campaignId?: string; status?: ConversionStatus },
+    range: ReportRange,
+    limit: number,
+    before?: ConversionCursor,
+  ): Promise<ConversionRecord[]>;
   conversion(id: string): Promise<ConversionRecord | null>;
-  ledger(filter: { advertiserId?: string; publisherId?: string; campaignId?: string }, range: ReportRange, limit: number): Promise<LedgerLine[]>;
+  /** Entry groups newest first (id DESC), each with all its legs; `beforeId` continues a page. */
+  ledger(filter: { advertiserId?: string; publisherId?: string; campaignId?: string }, range: ReportRange, limit: number, beforeId?: number): Promise<LedgerLine[]>;
   /** Σ debits and Σ credits over the whole ledger (they must be equal). */
   ledgerTotals(): Promise<{ debits: bigint; credits: bigint; groups: number }>;
   /** Balance per account (debits − credits). */

@@ -227,6 +227,8 @@ export interface ReportQuery {
   perDay?: boolean;
   limit?: number;
   after?: number;
+  /** Paging cursor: the `next` of the previous page. */
+  before?: string;
   siteId?: string;
   status?: string;
 }
@@ -269,9 +271,9 @@ export function createApi(key: string, fetchFn: typeof fetch = (...a) => fetch(.
     key,
     me: () => get<Me>('/v1/me'),
     performance: (q: ReportQuery = {}) => get<{ from: number; to: number; groupBy: string; rows: PerformanceRow[] }>(`/v1/reports/performance${query(q)}`),
-    conversions: (q: ReportQuery = {}) => get<{ conversions: Conversion[] }>(`/v1/conversions${query(q)}`),
+    conversions: (q: ReportQuery = {}) => get<{ conversions: Conversion[]; next: string | null }>(`/v1/conversions${query(q)}`),
     conversion: (id: string) => get<{ conversion: Conversion; ledger: EntryGroup[] }>(`/v1/conversions/${encodeURIComponent(id)}`),
-    ledger: (q: ReportQuery = {}) => get<{ groups: EntryGroup[] }>(`/v1/ledger${query(q)}`),
+    ledger: (q: ReportQuery = {}) => get<{ groups: EntryGroup[]; next: string | null }>(`/v1/ledger${query(q)}`),
     ledgerTotals: () => get<LedgerTotals>('/v1/ledger/totals'),
     feed: (q: ReportQuery = {}) => get<{ items: FeedItem[]; now: number }>(`/v1/feed${query(q)}`),
     campaigns: () => get<{ campaigns: Campaign[] }>('/v1/campaigns'),

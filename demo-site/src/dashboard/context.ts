@@ -34,7 +34,7 @@ export async function loadContext(api: Api, me: Me): Promise<DashboardContext> {
     for (const c of (await list(api.campaigns(), { campaigns: [] })).campaigns) ctx.campaigns.set(c.id, c);
   } else if (me.kind === 'publisher') {
     if (me.publisher) ctx.publishers.set(me.id, me.publisher.name);
-    const [slots, ledger] = await Promise.all([list(api.slots(), { slots: [] }), list(api.ledger({ limit: 200 }), { groups: [] })]);
+    const [slots, ledger] = await Promise.all([list(api.slots(), { slots: [] }), list(api.ledger({ limit: 200 }), { groups: [], next: null })]);
     for (const s of slots.slots) ctx.slots.set(s.id, s);
     // Publishers earn from advertisers of any currency: show a symbol only when there is one currency.
     ctx.currency = single(ledger.groups.map((g) => g.meta.currency));

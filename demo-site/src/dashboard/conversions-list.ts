@@ -3,7 +3,7 @@
  * Test hooks: `conversion-row` rows with `data-conversion-id` and `data-status`; the link inside
  * is `open-explain`.
  */
-import type { Conversion } from './api';
+import { ApiError, type Conversion } from './api';
 import { campaignName, publisherLabel, type DashboardContext } from './context';
 import { csvButton } from './csv-export';
 import { empty, h, loading, mount } from './dom';
@@ -13,6 +13,9 @@ import { shopUrl } from './links';
 import { pageHead, rangePicker } from './panels';
 import { dataTable, pill, td } from './table';
 import { statusWords } from './verdict-words';
+
+/** Conversions per page of the list. */
+const PAGE = 500;
 
 const ACTION: Record<string, string> = { purchase: 'Purchase', signup: 'Signup', lead: 'Lead', conversion: 'Conversion' };
 
@@ -29,7 +32,8 @@ export async function renderConversions(el: HTMLElement, ctx: DashboardContext, 
     csvButton(ctx.api, '/v1/conversions.csv', 'conversions.csv', 'Export CSV', { from }),
   );
   mount(el, head, loading('conversions'));
-  const { conversions } = await ctx.api.conversions({ from, limit: 500 });
+  const first = await ctx.api.conversions({ from, limit: PAGE });
+  const conversions = first.conversions;
   if (conversions.length === 0) {
     mount(
       el,
@@ -39,7 +43,7 @@ export async function renderConversions(el: HTMLElement, ctx: DashboardContext, 
     return;
   }
   const cur = (c: Conversion) => c.currency ?? ctx.currency;
-  const body = conversions.map((c) => {
+  const row = (c: Conversion) => {
     const s = statusWords(c.status, c.statusReason);
     const href = `#conversion/${encodeURIComponent(c.id)}`;
     return h(
@@ -53,29 +57,59 @@ export async function renderConversions(el: HTMLElement, ctx: DashboardContext, 
       td(formatMoney(c.costMicros, cur(c)), true),
       td(h('a', { href, class: 'button small secondary', 'aria-label': `Explain conversion ${c.orderId ?? c.id}` }, 'Explain')),
     );
+  };
+  const note = h('p', { class: 'sub table-note' });
+  const table = dataTable({
+    caption: 'Conversions',
+    testid: 'conversions-table',
+    className: 'conversions',
+    columns: [
+      { label: 'Received' },
+      { label: 'Action' },
+      { label: 'Value', num: true },
+      { label: 'Status' },
+      { label: 'Credited to' },
+      { label: 'Cost', num: true },
+      { label: '' },
+    ],
+    body: conversions.map(row),
   });
+  // Older pages load on demand (keyset cursor), so a long range is never cut off without a word.
+  let next = first.next;
+  let shown = conversions.length;
+  const more = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'conversions-more' }, `Show ${PAGE} older`);
+  const status = h('span', { class: 'inline-status', role: 'status' });
+  const describe = () => {
+    note.textContent = next ? `The newest ${shown} conversions in this range; older ones load below.` : `${shown} conversion${shown === 1 ? '' : 's'}, newest first.`;
+    more.hidden = !next;
+  };
+  more.addEventListener('click', async () => {
+    if (!next) return;
+    more.disabled = true;
+    status.textContent = 'Loading…';
+    try {
+      const page = await ctx.api.conversions({ from, limit: PAGE, before: next });
+      table.querySelector('tbody')!.append(...page.conversions.map(row));
+      shown += page.conversions.length;
+      next = page.next;
+      status.textContent = '';
+    } catch (err) {
+      status.textContent = err instanceof ApiError ? err.message : 'Could not load older conversions.';
+    } finally {
+      more.disabled = false;
+      describe();
+    }
+  });
+  describe();
   mount(
     el,
     head,
     h(
       'section',
       { class: 'card' },
-      h('p', { class: 'sub table-note' }, `${conversions.length} conversion${conversions.length === 1 ? '' : 's'}, newest first.`),
-      dataTable({
-        caption: 'Conversions',
-        testid: 'conversions-table',
-        className: 'conversions',
-        columns: [
-          { label: 'Received' },
-          { label: 'Action' },
-          { label: 'Value', num: true },
-          { label: 'Status' },
-          { label: 'Credited to' },
-          { label: 'Cost', num: true },
-          { label: '' },
-        ],
-        body,
-      }),
+      note,
+      table,
+      h('p', { class: 'more' }, more, status),
     ),
   );
 }
