@@ -34,7 +34,7 @@ describe('GET /v1/reports/performance', () => {
     expect(r.status).toBe(200);
     expect(r.body.groupBy).toBe('campaign');
     expect(r.body.rows).toEqual([
-      { key: 'cmp_main', served: 1, viewable: 1, clicks: 1, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 1, conversions: 1, valueMicros: '49900000', costMicros: '5000000', earningMicros: '3500000' },
+      { key: 'cmp_main', currency: 'EUR', served: 1, viewable: 1, clicks: 1, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 1, conversions: 1, valueMicros: '49900000', costMicros: '5000000', earningMicros: '3500000' },
     ]);
     expect((await h.api('GET', '/v1/reports/performance', rivalKey)).body.rows).toEqual([]);
   });

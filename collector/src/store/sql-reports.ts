@@ -14,69 +14,79 @@ export function createSqlReports(db: Db): Reports {
 
   const reports: Reports = {
     async performance(filter, range, groupBy, perDay) {
+      // Money is only ever summed within one currency: every fact is put in the currency of the
+      // advertiser it belongs to (the currency its charges are posted in), so a slot that served a
+      // EUR and a USD campaign has one row per currency instead of a sum of euros and dollars.
       const keyCol = { campaign: 'campaign_id', slot: 'slot_id', publisher: 'publisher_id', creative: 'creative_id' }[groupBy];
-      const where = (alias = '') => {
-        const p = alias ? `${alias}.` : '';
-        const clauses = [`${p}at >= ?`, `${p}at < ?`];
+      const where = (alias: string) => {
+        const clauses = [`${alias}.at >= ?`, `${alias}.at < ?`];
         const params: SqlValue[] = [range.from, range.to];
-        if (filter.advertiserId) (clauses.push(`${p}advertiser_id = ?`), params.push(filter.advertiserId));
-        if (filter.publisherId) (clauses.push(`${p}publisher_id = ?`), params.push(filter.publisherId));
-        if (filter.campaignId) (clauses.push(`${p}campaign_id = ?`), params.push(filter.campaignId));
+        if (filter.advertiserId) (clauses.push(`${alias}.advertiser_id = ?`), params.push(filter.advertiserId));
+        if (filter.publisherId) (clauses.push(`${alias}.publisher_id = ?`), params.push(filter.publisherId));
+        if (filter.campaignId) (clauses.push(`${alias}.campaign_id = ?`), params.push(filter.campaignId));
         return { sql: clauses.join(' AND '), params };
       };
-      const dayCol = perDay ? `, ${dayExpr('at')} AS d` : '';
-      const dayGroup = perDay ? `, ${dayExpr('at')}` : '';
+      const day = (alias: string) => (perDay ? `, ${dayExpr(`${alias}.at`)}` : '');
       const rows = new Map<string, PerformanceRow>();
-      const row = (key: string, d: unknown): PerformanceRow => {
-        const day = perDay ? utcDay(num(d) * DAY_MS) : undefined;
-        const id = `${key}|${day ?? ''}`;
+      const row = (key: string, d: unknown, currency: unknown): PerformanceRow => {
+        const dayText = perDay ? utcDay(num(d) * DAY_MS) : undefined;
+        const cur = String(currency);
+        const id = `${key}|${dayText ?? ''}|${cur}`;
         let r = rows.get(id);
         if (!r) {
-          r = { key, ...(day ? { day } : {}), served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n };
+          r = { key, ...(dayText ? { day: dayText } : {}), currency: cur, served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n };
           rows.set(id, r);
         }
         return r;
       };
+      /** `SELECT <key> AS k[, <day> AS d], a.currency AS cur, …` over `table alias` joined to its advertiser. */
+      const select = (table: string, alias: string, columns: string, extraWhere = '', extraGroup = '') => {
+        const w = where(alias);
+        return db.all<Row>(
+          `SELECT ${alias}.${keyCol} AS k${perDay ? `${day(alias)} AS d` : ''}, COALESCE(adv.currency, '') AS cur${extraGroup ? `, ${extraGroup} AS cur2` : ''}, ${columns}
+           FROM ${table} ${alias} LEFT JOIN advertisers adv ON adv.id = ${alias}.advertiser_id
+           WHERE ${w.sql}${extraWhere} GROUP BY ${alias}.${keyCol}${day(alias)}, COALESCE(adv.currency, '')${extraGroup ? `, ${extraGroup}` : ''}`,
+          w.params,
+        );
+      };
 
-      const imp = where();
-      for (const r of await db.all<Row>(
-        `SELECT ${keyCol} AS k${dayCol},
-           SUM(CASE WHEN kind = 'served' AND invalid_reason IS NULL THEN 1 ELSE 0 END) AS served,
-           SUM(CASE WHEN kind = 'viewable' AND invalid_reason IS NULL THEN 1 ELSE 0 END) AS viewable,
-           SUM(CASE WHEN kind = 'served' AND invalid_reason IS NOT NULL THEN 1 ELSE 0 END) AS invalid_served,
-           SUM(CASE WHEN kind = 'viewable' AND invalid_reason IS NOT NULL THEN 1 ELSE 0 END) AS invalid_viewable
-         FROM impressions WHERE ${imp.sql} GROUP BY ${keyCol}${dayGroup}`,
-        imp.params,
+      for (const r of await select(
+        'impressions',
+        'i',
+        `SUM(CASE WHEN i.kind = 'served' AND i.invalid_reason IS NULL THEN 1 ELSE 0 END) AS served,
+         SUM(CASE WHEN i.kind = 'viewable' AND i.invalid_reason IS NULL THEN 1 ELSE 0 END) AS viewable,
+         SUM(CASE WHEN i.kind = 'served' AND i.invalid_reason IS NOT NULL THEN 1 ELSE 0 END) AS invalid_served,
+         SUM(CASE WHEN i.kind = 'viewable' AND i.invalid_reason IS NOT NULL THEN 1 ELSE 0 END) AS invalid_viewable`,
       )) {
-        const x = row(String(r.k), r.d);
+        const x = row(String(r.k), r.d, r.cur);
         x.served += num(r.served);
         x.viewable += num(r.viewable);
         x.invalidServed += num(r.invalid_served);
         x.invalidViewable += num(r.invalid_viewable);
         x.invalidImpressions += num(r.invalid_served) + num(r.invalid_viewable);
       }
-      const clk = where();
-      for (const r of await db.all<Row>(
-        `SELECT ${keyCol} AS k${dayCol},
-           SUM(CASE WHEN invalid_reason IS NULL AND duplicate_of IS NULL THEN 1 ELSE 0 END) AS clicks,
-           SUM(CASE WHEN invalid_reason IS NOT NULL OR duplicate_of IS NOT NULL THEN 1 ELSE 0 END) AS invalid
-         FROM clicks WHERE ${clk.sql} GROUP BY ${keyCol}${dayGroup}`,
-        clk.params,
+      for (const r of await select(
+        'clicks',
+        'k',
+        `SUM(CASE WHEN k.invalid_reason IS NULL AND k.duplicate_of IS NULL THEN 1 ELSE 0 END) AS clicks,
+         SUM(CASE WHEN k.invalid_reason IS NOT NULL OR k.duplicate_of IS NOT NULL THEN 1 ELSE 0 END) AS invalid`,
       )) {
-        const x = row(String(r.k), r.d);
+        const x = row(String(r.k), r.d, r.cur);
         x.clicks += num(r.clicks);
         x.invalidClicks += num(r.invalid);
       }
-      const cv = where();
-      for (const r of await db.all<Row>(
-        `SELECT ${keyCol} AS k${dayCol}, COUNT(*) AS n, SUM(value_micros) AS value
-         FROM conversions WHERE ${cv.sql} AND campaign_id IS NOT NULL AND status IN ('approved', 'restated')
-         GROUP BY ${keyCol}${dayGroup}`,
-        cv.params,
+      // A conversion counts in its advertiser's currency; its value is summed in the currency the
+      // site reported it in (the advertiser's when it gave none), so a value in another currency
+      // lands in a row of its own rather than being added to the wrong one.
+      for (const r of await select(
+        'conversions',
+        'v',
+        'COUNT(*) AS n, SUM(v.value_micros) AS value',
+        " AND v.campaign_id IS NOT NULL AND v.status IN ('approved', 'restated')",
+        "COALESCE(v.currency, adv.currency, '')",
       )) {
-        const x = row(String(r.k), r.d);
-        x.conversions += num(r.n);
-        x.valueMicros += big(r.value);
+        row(String(r.k), r.d, r.cur).conversions += num(r.n);
+        row(String(r.k), r.d, r.cur2).valueMicros += big(r.value);
       }
       const lg = where('g');
       // Entry groups record no creative: a group's creative is that of the click, impression or
@@ -89,18 +99,18 @@ export function createSqlReports(db: Db): Reports {
             LEFT JOIN conversions cv ON g.ref_type = 'conversion' AND cv.id = g.ref_id`
         : '';
       for (const r of await db.all<Row>(
-        `SELECT ${lgKey} AS k${perDay ? `, ${dayExpr('g.at')} AS d` : ''},
+        `SELECT ${lgKey} AS k${perDay ? `${day('g')} AS d` : ''}, g.currency AS cur,
            SUM(CASE WHEN l.account LIKE 'advertiser:%' THEN (CASE WHEN l.side = 'debit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS cost,
            SUM(CASE WHEN l.account LIKE 'publisher:%' THEN (CASE WHEN l.side = 'credit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS earning
          FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id${lgRefs} WHERE ${lg.sql}
-         GROUP BY ${lgKey}${perDay ? `, ${dayExpr('g.at')}` : ''}`,
+         GROUP BY ${lgKey}${day('g')}, g.currency`,
         lg.params,
       )) {
-        const x = row(String(r.k), r.d);
+        const x = row(String(r.k), r.d, r.cur);
         x.costMicros += big(r.cost);
         x.earningMicros += big(r.earning);
       }
-      return [...rows.values()].sort((a, b) => (a.day ?? '').localeCompare(b.day ?? '') || a.key.localeCompare(b.key));
+      return [...rows.values()].sort((a, b) => (a.day ?? '').localeCompare(b.day ?? '') || a.key.localeCompare(b.key) || a.currency.localeCompare(b.currency));
     },
 
     async conversions(filter, range, limit, before) {

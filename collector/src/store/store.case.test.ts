@@ -936,6 +936,9 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         const onA = { ...a, siteId: 'site_news' };
         const onB = { ...b, siteId: 'site_blog' };
         const x = { campaignId: 'cmp_x', creativeId: 'cr_x', slotId: 'slot_top', publisherId: 'pub_news', siteId: 'site_news', advertiserId: 'adv_other' };
+        // The shop pays in euros, the other advertiser in dollars: money must never be summed across them.
+        await store.catalog.createAdvertiser({ id: 'adv_shop', name: 'Shop', currency: 'EUR', s2sSecrets: ['s'] }, 'hash_shop');
+        await store.catalog.createAdvertiser({ id: 'adv_other', name: 'Other', currency: 'USD', s2sSecrets: ['s'] }, 'hash_other');
         await write(async (tx) => {
           await tx.insertPageView(pageView({ eventId: 'pv_a', at: T0, receivedAt: T0 }));
           await tx.insertPageView(pageView({ eventId: 'pv_b', at: T0 + 1, receivedAt: T0 + 1, invalidReason: 'declared_bot' }));
@@ -968,13 +971,13 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         });
       };
       const RANGE = { from: T0, to: T0 + 2 * DAY };
-      const zero = { served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n };
+      const zero = { currency: 'EUR', served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n };
 
       it('performance by campaign: gross, invalid, conversions, value, net cost and earnings', async () => {
         await seedTraffic();
         expect(await store.reports.performance({ advertiserId: 'adv_shop' }, RANGE, 'campaign', false)).toEqual([
           {
-            key: 'cmp_a', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
+            key: 'cmp_a', currency: 'EUR', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
             valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n,
           },
           { ...zero, key: 'cmp_b', served: 1, clicks: 1 },
@@ -986,7 +989,7 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         await seedTraffic();
         expect(await store.reports.performance({ advertiserId: 'adv_shop' }, RANGE, 'campaign', true)).toEqual([
           {
-            key: 'cmp_a', day: DAY1, served: 1, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 1,
+            key: 'cmp_a', day: DAY1, currency: 'EUR', served: 1, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 1,
             valueMicros: 10_000_000n, costMicros: 1_250_000n, earningMicros: 875_000n,
           },
           { ...zero, key: 'cmp_b', day: DAY1, served: 1 },
@@ -1006,19 +1009,22 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         const slots = await store.reports.performance({ publisherId: 'pub_news' }, RANGE, 'slot', false);
         expect(slots).toEqual([
           {
-            key: 'slot_top', served: 3, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
+            key: 'slot_top', currency: 'EUR', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
             valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n,
           },
+          // adv_other's impression in the same slot is in dollars: a row of its own.
+          { ...zero, key: 'slot_top', currency: 'USD', served: 1 },
         ]);
         const pubs = await store.reports.performance({}, RANGE, 'publisher', false);
-        expect(pubs.map((r) => [r.key, r.served, r.clicks])).toEqual([
-          ['pub_blog', 1, 1],
-          ['pub_news', 3, 1],
+        expect(pubs.map((r) => [r.key, r.currency, r.served, r.clicks])).toEqual([
+          ['pub_blog', 'EUR', 1, 1],
+          ['pub_news', 'EUR', 2, 1],
+          ['pub_news', 'USD', 1, 0],
         ]);
         const creatives = await store.reports.performance({ advertiserId: 'adv_shop' }, RANGE, 'creative', false);
         expect(creatives).toEqual([
           {
-            key: 'cr_a', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
+            key: 'cr_a', currency: 'EUR', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
             valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n,
           },
           { ...zero, key: 'cr_b', served: 1, clicks: 1 },
@@ -1027,6 +1033,24 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         expect(creativeDays.map((r) => [r.key, r.day, r.costMicros])).toEqual([
           ['cr_a', DAY1, 1_250_000n],
           ['cr_a', DAY2, 250_000n],
+        ]);
+      });
+
+      it('never adds up two currencies: one row per currency, a value in the currency it was reported in', async () => {
+        await seedTraffic();
+        await write(async (tx) => {
+          // A dollar charge for adv_other in the slot where adv_shop pays in euros…
+          await tx.postGroup(charge('impression:i5', 700_000n, { refType: 'impression', refId: 'i5', advertiserId: 'adv_other', campaignId: 'cmp_x', currency: 'USD', at: T0 + 50 }), T0 + 50);
+          // …and a euro advertiser's sale whose shop reported its value in pounds.
+          await tx.insertConversion(
+            conversion({ id: 'cv_gbp', eventId: 'e_gbp', orderId: 'o_gbp', campaignId: 'cmp_a', publisherId: 'pub_news', slotId: 'slot_top', at: T0 + 60, receivedAt: T0 + 60, status: 'approved', valueMicros: 3_000_000n, currency: 'GBP' }),
+          );
+        });
+        const slots = await store.reports.performance({ publisherId: 'pub_news' }, RANGE, 'slot', false);
+        expect(slots.map((r) => [r.currency, r.served, r.conversions, r.valueMicros, r.costMicros, r.earningMicros])).toEqual([
+          ['EUR', 2, 3, 15_000_000n, 1_500_000n, 1_050_000n], // the pound sale counts here…
+          ['GBP', 0, 0, 3_000_000n, 0n, 0n], // …and its value is kept in pounds
+          ['USD', 1, 0, 0n, 700_000n, 490_000n],
         ]);
       });
 

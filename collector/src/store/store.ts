@@ -346,6 +346,11 @@ export interface ReportRange {
 export interface PerformanceRow {
   key: string;
   day?: string;
+  /**
+   * The currency of this row's money: a row holds the facts of advertisers paying in it, and a key
+   * with facts in two currencies has two rows. Money is never summed across currencies.
+   */
+  currency: string;
   served: number;
   viewable: number;
   clicks: number;

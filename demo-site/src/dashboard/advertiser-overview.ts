@@ -5,6 +5,7 @@
  */
 import type { LedgerTotals, PerformanceRow } from './api';
 import { campaignTable } from './campaign-table';
+import { currencyPicker, inOneCurrency } from './currency-choice';
 import { type DashboardContext } from './context';
 import { empty, h, loading, mount } from './dom';
 import { formatCount, formatMoney } from './format-money';
@@ -32,9 +33,16 @@ export async function renderAdvertiserOverview(el: HTMLElement, ctx: DashboardCo
     operator ? ctx.api.ledgerTotals() : Promise.resolve(null),
   ]);
   const dayList = daysBetween(from, now);
-  const rows = perf.rows;
+  const money = inOneCurrency(perf.rows, ctx);
+  const rows = money.rows;
   const t = grandTotal(rows);
-  const cur = ctx.currency;
+  const cur = money.currency;
+  // The tables below read the currency from the context: theirs is the one shown.
+  const vctx: DashboardContext = { ...ctx, currency: cur };
+  const picker = currencyPicker(money, (c) => {
+    ctx.pickedCurrency = c;
+    void renderAdvertiserOverview(el, ctx, days, setDays);
+  });
   const cpc = costPerConversion(t);
 
   const parts: HTMLElement[] = [
@@ -47,6 +55,7 @@ export async function renderAdvertiserOverview(el: HTMLElement, ctx: DashboardCo
       { label: 'Invalid removed', value: formatCount(invalidRemoved(t)), note: 'never billed' },
     ]),
   ];
+  if (picker) parts.unshift(picker);
   if (totals) parts.unshift(ledgerTotalsCard(ctx, totals));
 
   if (rows.length === 0 && ctx.campaigns.size === 0) {
@@ -97,10 +106,10 @@ export async function renderAdvertiserOverview(el: HTMLElement, ctx: DashboardCo
       { class: 'card', 'aria-labelledby': 'campaigns-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'campaigns-title' }, 'Campaigns'), h('p', { class: 'sub' }, 'Invalid traffic is removed before anything is counted or billed.')),
       rows.length === 0 ? empty('No traffic in this range yet — open the news page to serve a few ads.', h('a', { href: '/news/', class: 'button secondary' }, 'Open the news page')) : null,
-      campaignTable(ctx, aggregate(rows)),
+      campaignTable(vctx, aggregate(rows)),
     ),
   );
-  if (byPublisher) parts.push(publisherTable(ctx, byPublisher.rows));
+  if (byPublisher) parts.push(publisherTable(vctx, byPublisher.rows.filter((r) => r.currency === cur)));
   if (!operator && t.conversions === 0) {
     parts.push(empty('No conversions in this range yet — open the shop and buy something.', h('a', { href: shopUrl(), class: 'button secondary' }, 'Open the shop')));
   }
@@ -111,6 +120,7 @@ export async function renderAdvertiserOverview(el: HTMLElement, ctx: DashboardCo
 function aggregate(rows: readonly PerformanceRow[]): PerformanceRow[] {
   return [...totalsByKey(rows).entries()].map(([key, t]) => ({
     key,
+    currency: rows[0]?.currency ?? '',
     ...t,
     valueMicros: String(t.valueMicros),
     costMicros: String(t.costMicros),

@@ -18,6 +18,8 @@ export type Me =
 export interface PerformanceRow {
   key: string;
   day?: string;
+  /** The currency of the row's money; a key with facts in two currencies has a row for each. */
+  currency: string;
   served: number;
   viewable: number;
   clicks: number;

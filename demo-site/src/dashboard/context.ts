@@ -11,6 +11,8 @@ export interface DashboardContext {
   me: Me;
   /** The currency of every amount shown, or null when the figures mix currencies (then shown without a symbol). */
   currency: string | null;
+  /** The currency the person chose to see when the figures span several (see currency-choice.ts). */
+  pickedCurrency?: string;
   campaigns: Map<string, Campaign>;
   publishers: Map<string, string>;
   advertisers: Map<string, string>;

@@ -10,6 +10,7 @@ import { formatCount, formatMoney } from './format-money';
 import { dayLabel, daysBetween, rangeStart } from './format-time';
 import { chartPanel, kpiGrid, pageHead, rangePicker } from './panels';
 import { ctr, ecpm, grandTotal, invalidRemoved, totalsByDay, totalsByKey, viewability, type Totals } from './report-math';
+import { currencyPicker, inOneCurrency } from './currency-choice';
 import { dataTable, td } from './table';
 
 const PALETTE = ['#4f46e5', '#0d9488', '#d97706', '#db2777', '#0284c7', '#65a30d'];
@@ -21,13 +22,21 @@ export async function renderPublisherOverview(el: HTMLElement, ctx: DashboardCon
   const now = Date.now();
   const from = rangeStart(now, days);
   const perf = await ctx.api.performance({ from, groupBy: 'slot', perDay: true });
-  const rows = perf.rows;
+  const money = inOneCurrency(perf.rows, ctx);
+  const rows = money.rows;
   const dayList = daysBetween(from, now);
-  const cur = ctx.currency;
+  const cur = money.currency;
+  // The tables below read the currency from the context: theirs is the one shown.
+  const vctx: DashboardContext = { ...ctx, currency: cur };
   const t = grandTotal(rows);
   const e = ecpm(t, t.earningMicros);
 
+  const picker = currencyPicker(money, (c) => {
+    ctx.pickedCurrency = c;
+    void renderPublisherOverview(el, ctx, days, setDays);
+  });
   const parts: HTMLElement[] = [
+    ...(picker ? [picker] : []),
     kpiGrid([
       { label: 'Earnings', value: formatMoney(t.earningMicros, cur), testid: 'kpi-earnings' },
       { label: 'eCPM', value: e === null ? '–' : formatMoney(e, cur), note: 'earnings per 1,000 served' },
@@ -59,8 +68,8 @@ export async function renderPublisherOverview(el: HTMLElement, ctx: DashboardCon
       },
     ], cur),
   );
-  parts.push(slotTable(ctx, rows, slots));
-  parts.push(dailyTable(ctx, rows, dayList, slots));
+  parts.push(slotTable(vctx, rows, slots));
+  parts.push(dailyTable(vctx, rows, dayList, slots));
   mount(el, head, ...parts);
 }
 

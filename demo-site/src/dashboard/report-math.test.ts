@@ -6,6 +6,7 @@ import { daysBetween, rangeStart, utcDay } from './format-time';
 const row = (key: string, day: string | undefined, o: Partial<PerformanceRow> = {}): PerformanceRow => ({
   key,
   ...(day ? { day } : {}),
+  currency: 'EUR',
   served: 0,
   viewable: 0,
   clicks: 0,
