@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { CHROMIUM_PATH, launchChromium } from '../test/e2e/support/browser';
 
 /** Gzip sizes of sdk/dist/*.js and *.mjs. */
 export function sdkSizes(root: string): { file: string; bytes: number; gzip: number }[] {
@@ -24,10 +25,9 @@ export function sdkSizes(root: string): { file: string; bytes: number; gzip: num
 
 /** Main-thread microseconds per tracked conversion in Chromium, or why it was not measured. */
 export async function sdkMainThread(root: string, events = 500): Promise<{ microsPerEvent: number; events: number; browser: string } | { skipped: string }> {
-  if (!existsSync('/usr/bin/chromium')) return { skipped: 'no /usr/bin/chromium (apt-get install -y chromium)' };
+  if (!existsSync(CHROMIUM_PATH)) return { skipped: `no ${CHROMIUM_PATH} (apt-get install -y chromium)` };
   const tag = join(root, 'sdk/dist/pp.js');
   if (!existsSync(tag)) return { skipped: 'sdk/dist/pp.js not built (npm run build)' };
-  const { chromium } = await import('playwright-core');
   const server = createServer((req, res) => {
     if (req.url === '/pp.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
@@ -45,10 +45,7 @@ export async function sdkMainThread(root: string, events = 500): Promise<{ micro
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/`);

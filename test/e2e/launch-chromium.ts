@@ -4,27 +4,17 @@
  * page's layout shifts.
  *
  * ```ts
- * const browser = await launchChromium();
+ * const browser = await launchChromium();          // from support/browser.ts
  * const context = await newHumanContext(browser);
  * const errors = watchErrors(context);               // errors.on(url => url.includes('/news/'))
  * const shifts = await layoutShifts(page);           // [{ value, hadRecentInput, sources }]
  * ```
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './support/browser';
 
-/** Where CI (and `apt-get install chromium`) puts the browser; `PP_CHROMIUM` overrides it. */
-export const CHROMIUM = process.env.PP_CHROMIUM ?? '/usr/bin/chromium';
-
-/** Launches headless Chromium with nothing that talks to the network on its own. */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (never download a browser build)`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    timeout: 30_000,
-  });
-}
+// One launcher for every real-browser suite and the SDK benchmark (support/browser.ts).
+export { launchChromium };
 
 /**
  * The user agent of a desktop Chrome of the same version. Headless Chromium says "HeadlessChrome",

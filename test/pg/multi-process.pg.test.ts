@@ -310,12 +310,15 @@ describe('two collector processes on one PostgreSQL', () => {
     expect(charged).toBe(spent);
     const publisher = (spent * 7000n) / 10_000n; // every charge splits exactly: 250,000 and 1,000,000 × 70 %
     for (const c of [a, b]) {
+      const balances = { 'advertiser:adv_mp': String(spent), 'publisher:pub_mp': String(-publisher), platform: String(-(spent - publisher)) };
+      const groups = 20 + 10 + 2 * SMALL;
       expect(await admin(c, 'GET', '/v1/ledger/totals', undefined, 200)).toEqual({
         debitsMicros: String(spent),
         creditsMicros: String(spent),
         balanced: true,
-        groups: 20 + 10 + 2 * SMALL,
-        balances: { 'advertiser:adv_mp': String(spent), 'publisher:pub_mp': String(-publisher), platform: String(-(spent - publisher)) },
+        groups,
+        balances,
+        currencies: [{ currency: 'EUR', debitsMicros: String(spent), creditsMicros: String(spent), balanced: true, groups, balances }],
       });
     }
     // Both processes are still healthy after the run.

@@ -109,6 +109,12 @@ describe('ledger', () => {
     expect(totals.body).toMatchObject({ debitsMicros: '5000000', creditsMicros: '5000000', balanced: true, groups: 1 });
     expect(totals.body.balances['advertiser:adv_shop']).toBe('5000000');
     expect(totals.body.balances['publisher:pub_news']).toBe('-3500000');
+    expect(totals.body.currencies).toEqual([
+      {
+        currency: 'EUR', debitsMicros: '5000000', creditsMicros: '5000000', balanced: true, groups: 1,
+        balances: { 'advertiser:adv_shop': '5000000', 'publisher:pub_news': '-3500000', platform: '-1500000' },
+      },
+    ]);
     expect((await h.api('GET', '/v1/ledger/totals', w.advertiserKey)).status).toBe(403);
   });
 

@@ -85,19 +85,29 @@ export function reportRoutes(app: Hono, col: Collector): void {
     const groups = visibleLegs(s.auth, await col.store.reports.ledger(s.filter, s.range, s.limit, beforeId));
     return c.json({ groups: groups.map(groupJson), next: groups.length === s.limit ? String(groups.at(-1)!.id) : null });
   });
-  docs('/v1/ledger/totals', 'Σ debits and Σ credits over the whole ledger (always equal) and balances per account.', ['operator']);
+  docs('/v1/ledger/totals', 'Σ debits and Σ credits (always equal) and the balance of every account, per currency (`currencies`) and over the whole ledger as a check.', ['operator']);
   app.get('/v1/ledger/totals', async (c) => {
     const auth = await authenticate(col, c);
     if (!auth) return fail(c, 401, 'unauthenticated', 'operator key required');
     if (auth.kind !== 'operator') return fail(c, 403, 'forbidden', 'operator only');
-    const t = await col.store.reports.ledgerTotals();
-    const balances = await col.store.reports.balances();
+    const [t, balances, perCurrency] = await Promise.all([col.store.reports.ledgerTotals(), col.store.reports.balances(), col.store.reports.ledgerByCurrency()]);
+    const money = (m: Map<string, bigint>) => Object.fromEntries([...m].map(([k, v]) => [k, String(v)]));
     return c.json({
+      // The whole ledger at once is a balance check across currencies, not an amount of money;
+      // `currencies` holds the amounts, one currency at a time.
       debitsMicros: String(t.debits),
       creditsMicros: String(t.credits),
-      balanced: t.debits === t.credits,
+      balanced: t.debits === t.credits && perCurrency.every((x) => x.debits === x.credits),
       groups: t.groups,
-      balances: Object.fromEntries([...balances].map(([k, v]) => [k, String(v)])),
+      balances: money(balances),
+      currencies: perCurrency.map((x) => ({
+        currency: x.currency,
+        debitsMicros: String(x.debits),
+        creditsMicros: String(x.credits),
+        balanced: x.debits === x.credits,
+        groups: x.groups,
+        balances: money(x.balances),
+      })),
     });
   });
 

@@ -165,6 +165,27 @@ export function createSqlReports(db: Db): Reports {
       return out;
     },
 
+    async ledgerByCurrency() {
+      const out = new Map<string, { currency: string; debits: bigint; credits: bigint; groups: number; balances: Map<string, bigint> }>();
+      const of = (currency: unknown) => {
+        const c = String(currency);
+        let x = out.get(c);
+        if (!x) out.set(c, (x = { currency: c, debits: 0n, credits: 0n, groups: 0, balances: new Map() }));
+        return x;
+      };
+      for (const r of await db.all<Row>('SELECT currency, COUNT(*) AS n FROM ledger_groups GROUP BY currency')) of(r.currency).groups = num(r.n);
+      for (const r of await db.all<Row>(
+        `SELECT g.currency, l.account, SUM(CASE WHEN l.side = 'debit' THEN l.micros ELSE 0 END) AS d, SUM(CASE WHEN l.side = 'credit' THEN l.micros ELSE 0 END) AS c
+         FROM ledger_legs l JOIN ledger_groups g ON g.id = l.group_id GROUP BY g.currency, l.account ORDER BY g.currency, l.account`,
+      )) {
+        const x = of(r.currency);
+        x.debits += big(r.d);
+        x.credits += big(r.c);
+        x.balances.set(String(r.account), big(r.d) - big(r.c));
+      }
+      return [...out.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+    },
+
     async rejected(filter, range, limit) {
       const rows = await db.all<Row>(
         `SELECT * FROM rejected_events WHERE received_at >= ? AND received_at < ? AND (CAST(? AS TEXT) IS NULL OR site_id = ?)

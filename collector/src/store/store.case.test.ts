@@ -1117,6 +1117,18 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
           ]),
         );
         expect(await store.reports.balances(['platform', 'publisher:pub_none'])).toEqual(new Map([['platform', -450_000n]]));
+        // Per currency: a dollar charge to the same publisher and platform stays out of the euros.
+        await write((tx) => tx.postGroup(charge('impression:i5', 1_000_000n, { refType: 'impression', refId: 'i5', advertiserId: 'adv_other', campaignId: 'cmp_x', currency: 'USD', at: T0 + 50 }), T0 + 50));
+        expect(await store.reports.ledgerByCurrency()).toEqual([
+          {
+            currency: 'EUR', debits: 2_000_000n, credits: 2_000_000n, groups: 4,
+            balances: new Map([['advertiser:adv_shop', 1_500_000n], ['platform', -450_000n], ['publisher:pub_news', -1_050_000n]]),
+          },
+          {
+            currency: 'USD', debits: 1_000_000n, credits: 1_000_000n, groups: 1,
+            balances: new Map([['advertiser:adv_other', 1_000_000n], ['platform', -300_000n], ['publisher:pub_news', -700_000n]]),
+          },
+        ]);
       });
 
       it('rejected events newest first, filtered by site and time, and counted by reason', async () => {

@@ -405,6 +405,11 @@ export interface Reports {
   ledgerTotals(): Promise<{ debits: bigint; credits: bigint; groups: number }>;
   /** Balance per account (debits − credits). */
   balances(accounts?: string[]): Promise<Map<string, bigint>>;
+  /**
+   * The ledger per currency: Σ debits, Σ credits, entry groups and the balance of every account, in
+   * that currency only (a publisher or the platform holds money in each currency it earned in).
+   */
+  ledgerByCurrency(): Promise<{ currency: string; debits: bigint; credits: bigint; groups: number; balances: Map<string, bigint> }[]>;
   rejected(filter: { siteId?: string }, range: ReportRange, limit: number): Promise<RejectedEvent[]>;
   rejectedCounts(filter: { siteId?: string }, range: ReportRange): Promise<{ reason: string; count: number }[]>;
   feed(filter: { advertiserId?: string; publisherId?: string; siteId?: string }, limit: number, after?: number): Promise<FeedItem[]>;

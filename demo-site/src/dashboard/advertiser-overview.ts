@@ -128,9 +128,25 @@ function aggregate(rows: readonly PerformanceRow[]): PerformanceRow[] {
   }));
 }
 
-/** The operator's card: the ledger balances, and the balance of every account. */
+/** The operator's card: the ledger balances, and the balance of every account — per currency, never summed across. */
 function ledgerTotalsCard(ctx: DashboardContext, t: LedgerTotals): HTMLElement {
   const names = new Map([...ctx.advertisers, ...ctx.publishers]);
+  const several = t.currencies.length > 1;
+  const block = (x: LedgerTotals['currencies'][number]) => [
+    several ? h('h3', { class: 'currency-head' }, x.currency) : null,
+    kpiGrid([
+      { label: 'Σ debits', value: formatMoney(x.debitsMicros, x.currency, { exact: true }), testid: several ? undefined : 'ledger-debits' },
+      { label: 'Σ credits', value: formatMoney(x.creditsMicros, x.currency, { exact: true }), testid: several ? undefined : 'ledger-credits' },
+      { label: 'Entry groups', value: formatCount(x.groups) },
+    ]),
+    dataTable({
+      caption: `Balance per account in ${x.currency} (debits − credits)`,
+      columns: [{ label: 'Account' }, { label: 'Balance', num: true, title: 'Debits minus credits: advertisers owe (positive), publishers and the platform are owed (negative)' }],
+      body: Object.entries(x.balances).map(([account, micros]) =>
+        h('tr', {}, h('th', { scope: 'row' }, accountWords(account, names)), td(formatMoney(micros, x.currency, { exact: true }), true)),
+      ),
+    }),
+  ];
   return h(
     'section',
     { class: 'card ledger-totals', 'data-testid': 'ledger-totals', 'aria-labelledby': 'totals-title' },
@@ -140,18 +156,8 @@ function ledgerTotalsCard(ctx: DashboardContext, t: LedgerTotals): HTMLElement {
       h('h2', { id: 'totals-title' }, 'Ledger totals'),
       t.balanced ? pill('Balanced: Σ debits = Σ credits', 'won', { 'data-testid': 'ledger-balanced' }) : pill('NOT BALANCED', 'bad', { 'data-testid': 'ledger-balanced' }),
     ),
-    kpiGrid([
-      { label: 'Σ debits', value: formatMoney(t.debitsMicros, ctx.currency, { exact: true }), testid: 'ledger-debits' },
-      { label: 'Σ credits', value: formatMoney(t.creditsMicros, ctx.currency, { exact: true }), testid: 'ledger-credits' },
-      { label: 'Entry groups', value: formatCount(t.groups) },
-    ]),
-    dataTable({
-      caption: 'Balance per account (debits − credits)',
-      columns: [{ label: 'Account' }, { label: 'Balance', num: true, title: 'Debits minus credits: advertisers owe (positive), publishers and the platform are owed (negative)' }],
-      body: Object.entries(t.balances).map(([account, micros]) =>
-        h('tr', {}, h('th', { scope: 'row' }, accountWords(account, names)), td(formatMoney(micros, ctx.currency, { exact: true }), true)),
-      ),
-    }),
+    t.currencies.length === 0 ? h('p', { class: 'sub' }, 'No entries yet.') : null,
+    t.currencies.flatMap(block),
   );
 }
 

@@ -130,6 +130,8 @@ export interface LedgerTotals {
   balanced: boolean;
   groups: number;
   balances: Record<string, string>;
+  /** The amounts, one currency at a time (the top-level sums are only a balance check). */
+  currencies: { currency: string; debitsMicros: string; creditsMicros: string; balanced: boolean; groups: number; balances: Record<string, string> }[];
 }
 
 /** One line of the live feed. */

@@ -50,8 +50,9 @@ function cells(t: Totals, currency: string | null): HTMLTableCellElement[] {
 export function campaignTable(ctx: DashboardContext, rows: readonly PerformanceRow[]): HTMLElement {
   const withAdvertiser = ctx.me.kind === 'operator';
   const byCampaign = totalsByKey(rows);
-  // Campaigns without traffic in the range still get a row: an advertiser looks for all of them.
-  for (const id of ctx.campaigns.keys()) if (!byCampaign.has(id)) byCampaign.set(id, grandTotal([]));
+  // Campaigns without traffic in the range still get a row: an advertiser looks for all of them —
+  // those that pay in the currency shown (currency-choice.ts); the others are under their own.
+  for (const [id, c] of ctx.campaigns) if (!byCampaign.has(id) && (!ctx.currency || c.terms.currency === ctx.currency)) byCampaign.set(id, grandTotal([]));
   const body = [...byCampaign.entries()]
     .sort((a, b) => (b[1].costMicros > a[1].costMicros ? 1 : b[1].costMicros < a[1].costMicros ? -1 : a[0].localeCompare(b[0])))
     .map(([id, t]) => {

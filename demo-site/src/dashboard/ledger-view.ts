@@ -102,9 +102,11 @@ export async function renderLedger(el: HTMLElement, ctx: DashboardContext, days:
     mount(el, head, empty('No ledger entries in this range yet. Charges appear here the moment a billable click, impression or conversion is recorded.'));
     return;
   }
-  const { debits, credits } = groupSums(groups);
-  const currencies = new Set(groups.map((g) => g.meta.currency));
-  const cur = currencies.size === 1 ? [...currencies][0]! : null;
+  // Sums per currency: euros and dollars are never added together.
+  const byCurrency = new Map<string, EntryGroup[]>();
+  for (const g of groups) byCurrency.set(g.meta.currency, [...(byCurrency.get(g.meta.currency) ?? []), g]);
+  const sums = [...byCurrency].sort((a, b) => a[0].localeCompare(b[0])).map(([cur, list]) => ({ cur, ...groupSums(list) }));
+  const balanced = sums.every((x) => x.debits === x.credits);
   mount(
     el,
     head,
@@ -115,8 +117,10 @@ export async function renderLedger(el: HTMLElement, ctx: DashboardContext, days:
         'div',
         { class: 'ledger-summary', 'data-testid': 'ledger-summary' },
         h('p', {}, `${formatCount(groups.length)} entry group${groups.length === 1 ? '' : 's'}${groups.length === limit ? ` (the newest ${limit})` : ''}:`),
-        h('p', {}, 'Σ debits ', h('strong', { class: 'num' }, formatMoney(debits, cur, { exact: true })), ' · Σ credits ', h('strong', { class: 'num' }, formatMoney(credits, cur, { exact: true }))),
-        debits === credits ? pill('balanced', 'won') : pill('not balanced', 'bad'),
+        sums.map((x) =>
+          h('p', {}, 'Σ debits ', h('strong', { class: 'num' }, formatMoney(x.debits, x.cur, { exact: true })), ' · Σ credits ', h('strong', { class: 'num' }, formatMoney(x.credits, x.cur, { exact: true }))),
+        ),
+        balanced ? pill('balanced', 'won') : pill('not balanced', 'bad'),
       ),
       ledgerTable(ctx, groups),
     ),
