@@ -3,10 +3,11 @@
  * Test hooks: `conversion-row` rows with `data-conversion-id` and `data-status`; the link inside
  * is `open-explain`.
  */
-import { ApiError, type Conversion } from './api';
+import type { Conversion } from './api';
 import { campaignName, publisherLabel, type DashboardContext } from './context';
 import { csvButton } from './csv-export';
 import { empty, h, loading, mount } from './dom';
+import { loadMore } from './load-more';
 import { formatMoney } from './format-money';
 import { dateTime, rangeStart } from './format-time';
 import { shopUrl } from './links';
@@ -77,28 +78,16 @@ export async function renderConversions(el: HTMLElement, ctx: DashboardContext, 
   // Older pages load on demand (keyset cursor), so a long range is never cut off without a word.
   let next = first.next;
   let shown = conversions.length;
-  const more = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'conversions-more' }, `Show ${PAGE} older`);
-  const status = h('span', { class: 'inline-status', role: 'status' });
   const describe = () => {
     note.textContent = next ? `The newest ${shown} conversions in this range; older ones load below.` : `${shown} conversion${shown === 1 ? '' : 's'}, newest first.`;
-    more.hidden = !next;
   };
-  more.addEventListener('click', async () => {
-    if (!next) return;
-    more.disabled = true;
-    status.textContent = 'Loading…';
-    try {
-      const page = await ctx.api.conversions({ from, limit: PAGE, before: next });
-      table.querySelector('tbody')!.append(...page.conversions.map(row));
-      shown += page.conversions.length;
-      next = page.next;
-      status.textContent = '';
-    } catch (err) {
-      status.textContent = err instanceof ApiError ? err.message : 'Could not load older conversions.';
-    } finally {
-      more.disabled = false;
-      describe();
-    }
+  const more = loadMore(`Show ${PAGE} older`, 'conversions-more', !!next, async () => {
+    const page = await ctx.api.conversions({ from, limit: PAGE, before: next! });
+    table.querySelector('tbody')!.append(...page.conversions.map(row));
+    shown += page.conversions.length;
+    next = page.next;
+    describe();
+    return !!next;
   });
   describe();
   mount(
@@ -109,7 +98,7 @@ export async function renderConversions(el: HTMLElement, ctx: DashboardContext, 
       { class: 'card' },
       note,
       table,
-      h('p', { class: 'more' }, more, status),
+      more,
     ),
   );
 }

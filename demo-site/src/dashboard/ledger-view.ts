@@ -7,6 +7,7 @@ import type { EntryGroup } from './api';
 import { campaignName, publisherName, slotName, type DashboardContext } from './context';
 import { csvButton } from './csv-export';
 import { empty, h, loading, mount } from './dom';
+import { loadMore } from './load-more';
 import { formatCount, formatMoney, sumMicros } from './format-money';
 import { dateTime, rangeStart } from './format-time';
 import { pageHead, rangePicker } from './panels';
@@ -97,32 +98,36 @@ export async function renderLedger(el: HTMLElement, ctx: DashboardContext, days:
   );
   mount(el, head, loading('the ledger'));
   const limit = 200;
-  const { groups } = await ctx.api.ledger({ from, limit });
+  const first = await ctx.api.ledger({ from, limit });
+  const groups = [...first.groups];
   if (groups.length === 0) {
     mount(el, head, empty('No ledger entries in this range yet. Charges appear here the moment a billable click, impression or conversion is recorded.'));
     return;
   }
-  // Sums per currency: euros and dollars are never added together.
-  const byCurrency = new Map<string, EntryGroup[]>();
-  for (const g of groups) byCurrency.set(g.meta.currency, [...(byCurrency.get(g.meta.currency) ?? []), g]);
-  const sums = [...byCurrency].sort((a, b) => a[0].localeCompare(b[0])).map(([cur, list]) => ({ cur, ...groupSums(list) }));
-  const balanced = sums.every((x) => x.debits === x.credits);
-  mount(
-    el,
-    head,
-    h(
-      'section',
-      { class: 'card' },
-      h(
-        'div',
-        { class: 'ledger-summary', 'data-testid': 'ledger-summary' },
-        h('p', {}, `${formatCount(groups.length)} entry group${groups.length === 1 ? '' : 's'}${groups.length === limit ? ` (the newest ${limit})` : ''}:`),
-        sums.map((x) =>
-          h('p', {}, 'Σ debits ', h('strong', { class: 'num' }, formatMoney(x.debits, x.cur, { exact: true })), ' · Σ credits ', h('strong', { class: 'num' }, formatMoney(x.credits, x.cur, { exact: true }))),
-        ),
-        balanced ? pill('balanced', 'won') : pill('not balanced', 'bad'),
+  let next = first.next;
+  const summary = h('div', { class: 'ledger-summary', 'data-testid': 'ledger-summary' });
+  const describe = () => {
+    // Sums per currency over the groups shown: euros and dollars are never added together.
+    const byCurrency = new Map<string, EntryGroup[]>();
+    for (const g of groups) byCurrency.set(g.meta.currency, [...(byCurrency.get(g.meta.currency) ?? []), g]);
+    const sums = [...byCurrency].sort((a, b) => a[0].localeCompare(b[0])).map(([cur, list]) => ({ cur, ...groupSums(list) }));
+    summary.replaceChildren(
+      h('p', {}, `${formatCount(groups.length)} entry group${groups.length === 1 ? '' : 's'}${next ? ` (the newest ${formatCount(groups.length)}; older ones load below)` : ''}:`),
+      ...sums.map((x) =>
+        h('p', {}, 'Σ debits ', h('strong', { class: 'num' }, formatMoney(x.debits, x.cur, { exact: true })), ' · Σ credits ', h('strong', { class: 'num' }, formatMoney(x.credits, x.cur, { exact: true }))),
       ),
-      ledgerTable(ctx, groups),
-    ),
-  );
+      sums.every((x) => x.debits === x.credits) ? pill('balanced', 'won') : pill('not balanced', 'bad'),
+    );
+  };
+  const table = ledgerTable(ctx, groups);
+  const more = loadMore(`Show ${limit} older`, 'ledger-more', !!next, async () => {
+    const page = await ctx.api.ledger({ from, limit, before: next! });
+    table.querySelector('table')!.append(...ledgerTable(ctx, page.groups).querySelectorAll('tbody'));
+    groups.push(...page.groups);
+    next = page.next;
+    describe();
+    return !!next;
+  });
+  describe();
+  mount(el, head, h('section', { class: 'card' }, summary, table, more));
 }
