@@ -50,6 +50,10 @@ describe('status and charge words', () => {
     expect(statusWords('rejected', 'counting_one').detail).toBe('counted once per click: this click already earned one');
     expect(statusWords('unattributed', null).label).toBe('No ad touch');
     expect(statusWords('reversed', 'order refunded').detail).toBe('order refunded');
+    // A click ID may hold underscores: they are not turned into spaces.
+    expect(statusWords('reversed', 'winning click Ab_9-x_Q invalidated: click_injection found').detail).toBe(
+      'its winning click was found invalid later: click_injection found',
+    );
   });
 
   it('words what billing decided', () => {
