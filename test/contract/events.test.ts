@@ -3,47 +3,18 @@
  * through a browser-shaped transport into the collector's `app.request()`, and must be accepted
  * and stored as meant (ARCHITECTURE.md "Wire format (beacon v1)").
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { clickThrough, serveAd } from '../../collector/src/test-fixtures';
 import { num } from '../../collector/src/store/db';
 import { init, trackAds, trackClick, trackConversion, trackPageview, trackVitals } from '../../sdk/src/index';
 import { FakeIntersectionObserver } from '../../sdk/test/fake-browser';
-import {
-  COLLECTOR,
-  createContractCollector,
-  createSdkBrowser,
-  pageViewRow,
-  tokenPayload,
-  type ContractCollector,
-  type SdkBrowser,
-  type SdkBrowserOptions,
-} from './sdk-browser';
+import { reported } from './fake-web-vitals';
+import { COLLECTOR, eachTestCollector, pageViewRow, tokenPayload, type ContractCollector, type SdkBrowser, type SdkBrowserOptions } from './sdk-browser';
 
-// web-vitals needs a real browser's PerformanceObserver; the SDK's own wiring (trackVitals → `wv`) is what is under test.
-const vitals = vi.hoisted(() => ({ report: new Map<string, (m: { name: string; value: number }) => void>() }));
-vi.mock('web-vitals', () => ({
-  onLCP: (cb: never) => vitals.report.set('LCP', cb),
-  onINP: (cb: never) => vitals.report.set('INP', cb),
-  onCLS: (cb: never) => vitals.report.set('CLS', cb),
-}));
+vi.mock('web-vitals', () => import('./fake-web-vitals'));
 
 let c: ContractCollector;
-const pages: SdkBrowser[] = [];
-const open = (url: string, o?: SdkBrowserOptions) => {
-  const b = createSdkBrowser(c, url, o);
-  pages.push(b);
-  return b;
-};
-
-beforeEach(async () => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  c = await createContractCollector();
-});
-afterEach(async () => {
-  pages.splice(0).map((b) => b.close());
-  vi.useRealTimers();
-  await c.close();
-});
+const open = eachTestCollector((x) => (c = x));
 
 /** Two click IDs minted by the collector's redirect, oldest first. */
 const mintClickIds = async () => {
@@ -282,9 +253,9 @@ describe('web vitals', () => {
     const b = open('https://shop.example/');
     init({ site: 'site_shop', endpoint: COLLECTOR }, b.deps);
     await trackVitals();
-    vitals.report.get('LCP')!({ name: 'LCP', value: 2345.6 });
-    vitals.report.get('INP')!({ name: 'INP', value: 184 });
-    vitals.report.get('CLS')!({ name: 'CLS', value: 0.0123 });
+    reported.get('LCP')!({ name: 'LCP', value: 2345.6 });
+    reported.get('INP')!({ name: 'INP', value: 184 });
+    reported.get('CLS')!({ name: 'CLS', value: 0.0123 });
     await b.settle();
     const pv = sentEvent(b, 'pv').event.p;
     expect(b.beacons().every((r) => r.status === 202)).toBe(true);

@@ -4,29 +4,14 @@
  * redirect, lands on the advertiser's site with `?ppclid=…`, converts on a later page, and the
  * collector attributes the conversion to that click.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BROWSER_UA, DEFAULT_PEER } from '../../collector/src/test-fixtures';
 import { init, trackAds, trackConversion } from '../../sdk/src/index';
 import { FakeIntersectionObserver } from '../../sdk/test/fake-browser';
-import { COLLECTOR, createContractCollector, createSdkBrowser, pageViewRow, type ContractCollector, type SdkBrowser, type SdkBrowserOptions } from './sdk-browser';
+import { COLLECTOR, eachTestCollector, pageViewRow, type ContractCollector } from './sdk-browser';
 
 let c: ContractCollector;
-const pages: SdkBrowser[] = [];
-const open = (url: string, o?: SdkBrowserOptions) => {
-  const b = createSdkBrowser(c, url, o);
-  pages.push(b);
-  return b;
-};
-
-beforeEach(async () => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  c = await createContractCollector();
-});
-afterEach(async () => {
-  pages.splice(0).map((b) => b.close());
-  vi.useRealTimers();
-  await c.close();
-});
+const open = eachTestCollector((x) => (c = x));
 
 describe('round trip', () => {
   it('attributes a conversion to the click the collector minted, carried by the SDK from landing page to checkout', async () => {

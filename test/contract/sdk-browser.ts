@@ -26,7 +26,7 @@
  * Response, and the SDK takes its window from `deps.window`, so each page is its own happy-dom Window.
  */
 import { Window as HappyWindow } from 'happy-dom';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { num } from '../../collector/src/store/db';
 import { openSqliteDb } from '../../collector/src/store/sqlite-db';
 import { createSqlStore } from '../../collector/src/store/sql-store';
@@ -107,6 +107,38 @@ export async function createContractCollector(o: HarnessOptions = {}): Promise<C
     rows: (table) => db.all(`SELECT * FROM ${table} ORDER BY received_at, rowid`),
     conversions: () => h.store.reports.conversions({}, { from: 0, to: Number.MAX_SAFE_INTEGER }, 1000).then((x) => x.sort((a, b) => a.receivedAt - b.receivedAt)),
     close: () => h.close(),
+  };
+}
+
+/**
+ * What every contract suite sets up: a fresh collector before each test and, after it, every page
+ * opened on it closed and the collector shut. setTimeout is faked (the SDK's retries are timers).
+ * `onCollector` receives each new collector; the returned `open` loads the SDK in a page on it.
+ *
+ * ```ts
+ * let c: ContractCollector;
+ * const open = eachTestCollector((x) => (c = x));
+ * const b = open('https://shop.example/landing');
+ * ```
+ */
+export function eachTestCollector(onCollector: (c: ContractCollector) => void): (url: string, o?: SdkBrowserOptions) => SdkBrowser {
+  let c: ContractCollector | undefined;
+  const pages: SdkBrowser[] = [];
+  beforeEach(async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    c = await createContractCollector();
+    onCollector(c);
+  });
+  afterEach(async () => {
+    pages.splice(0).map((b) => b.close());
+    vi.useRealTimers();
+    await c?.close();
+    c = undefined;
+  });
+  return (url, o) => {
+    const b = createSdkBrowser(c!, url, o);
+    pages.push(b);
+    return b;
   };
 }
 

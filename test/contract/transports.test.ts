@@ -4,45 +4,21 @@
  * one `GET /p.gif` per event when the beacon is refused — are each accepted by the collector, and an
  * event that arrives twice by two transports is stored once.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { clickThrough, serveAd } from '../../collector/src/test-fixtures';
 import { init, trackConversion, trackVitals } from '../../sdk/src/index';
-import {
-  COLLECTOR,
-  createContractCollector,
-  createSdkBrowser,
-  pageViewRow,
-  type ContractCollector,
-  type SdkBrowser,
-  type SdkBrowserOptions,
-} from './sdk-browser';
+import { reported } from './fake-web-vitals';
+import { COLLECTOR, eachTestCollector, pageViewRow, type ContractCollector, type SdkBrowser, type SdkBrowserOptions } from './sdk-browser';
 
-const vitals = vi.hoisted(() => ({ report: new Map<string, (m: { name: string; value: number }) => void>() }));
-vi.mock('web-vitals', () => ({
-  onLCP: (cb: never) => vitals.report.set('LCP', cb),
-  onINP: (cb: never) => vitals.report.set('INP', cb),
-  onCLS: (cb: never) => vitals.report.set('CLS', cb),
-}));
+vi.mock('web-vitals', () => import('./fake-web-vitals'));
 
 let c: ContractCollector;
 let clickId: string;
-const pages: SdkBrowser[] = [];
-const open = (url: string, o?: SdkBrowserOptions) => {
-  const b = createSdkBrowser(c, url, o);
-  pages.push(b);
-  return b;
-};
+const open = eachTestCollector((x) => (c = x));
 
 beforeEach(async () => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  c = await createContractCollector();
   clickId = (await clickThrough(c.h, (await serveAd(c.h, c.w.slotId)).tk)).clickId!;
   c.h.clock.advance(60_000);
-});
-afterEach(async () => {
-  pages.splice(0).map((b) => b.close());
-  vi.useRealTimers();
-  await c.close();
 });
 
 /** A checkout page that came from an ad and is about to be left right after the purchase. */
@@ -78,10 +54,10 @@ const storedPurchase = async () => {
 
 describe('fetch (the page lives)', () => {
   it('POSTs text/plain JSON with keepalive and the page’s Origin, with no preflight, and reads the 202', async () => {
-    checkout();
+    const b = checkout();
     purchase();
-    await pages[0]!.settle();
-    const [r] = pages[0]!.beacons();
+    await b.settle();
+    const [r] = b.beacons();
     expect(r).toMatchObject({
       via: 'fetch',
       method: 'POST',
@@ -96,7 +72,7 @@ describe('fetch (the page lives)', () => {
     expect(JSON.parse(r!.body)).toEqual({ s: 'site_shop', n: c.h.clock(), e: [expect.objectContaining({ t: 'pv' }), expect.objectContaining({ t: 'cv', v: '49.900000' })] });
     const cv = await storedPurchase();
     expect(cv.eventId).toBe(JSON.parse(r!.body).e[1].i);
-    expect(pages[0]!.outbox()).toEqual([]);
+    expect(b.outbox()).toEqual([]);
   });
 });
 
@@ -146,7 +122,7 @@ describe('GET /p.gif (the beacon was refused)', () => {
     purchase();
     b.win.dispatchEvent(new b.win.Event('pagehide'));
     await trackVitals();
-    vitals.report.get('CLS')!({ name: 'CLS', value: 0.042 });
+    reported.get('CLS')!({ name: 'CLS', value: 0.042 });
     b.setHidden(true);
     await b.settle();
 
