@@ -304,32 +304,37 @@ export interface GatedStore {
   readonly waiting: number;
 }
 
-/** Wraps a store so tests can delay commits and count transactions. */
-export function gateStore(inner: Store): GatedStore {
-  let gate: Promise<void> | null = null;
-  let open: () => void = () => undefined;
-  let writes = 0;
-  let waiting = 0;
-  const store: Store = {
+/** `inner` with its `write` replaced: the seam every store double in the tests uses. */
+export function withWrite(inner: Store, write: Store['write']): Store {
+  return {
     kind: inner.kind,
     catalog: inner.catalog,
     reports: inner.reports,
     migrate: () => inner.migrate(),
     ping: () => inner.ping(),
     close: () => inner.close(),
-    write: (fn) => {
-      writes++;
-      return inner.write(async (tx) => {
-        const out = await fn(tx);
-        if (gate) {
-          waiting++;
-          await gate;
-          waiting--;
-        }
-        return out;
-      });
-    },
+    write,
   };
+}
+
+/** Wraps a store so tests can delay commits and count transactions. */
+export function gateStore(inner: Store): GatedStore {
+  let gate: Promise<void> | null = null;
+  let open: () => void = () => undefined;
+  let writes = 0;
+  let waiting = 0;
+  const store = withWrite(inner, (fn) => {
+    writes++;
+    return inner.write(async (tx) => {
+      const out = await fn(tx);
+      if (gate) {
+        waiting++;
+        await gate;
+        waiting--;
+      }
+      return out;
+    });
+  });
   return {
     store,
     get writes() {

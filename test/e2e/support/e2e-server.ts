@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { OverloadedError } from '../../../collector/src/ingest/group-commit';
 import { openStore } from '../../../collector/src/store/open-store';
 import type { Store } from '../../../collector/src/store/store';
-import { clickThrough, createHarness, seedWorld, serveAd, type Harness, type TestClock, type World } from '../../../collector/src/test-fixtures';
+import { clickThrough, createHarness, seedWorld, serveAd, withWrite, type Harness, type TestClock, type World } from '../../../collector/src/test-fixtures';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 /** The folder the SDK builds are served from. */
@@ -121,15 +121,7 @@ function realClock(): TestClock {
 
 /** A store whose writes fail with the collector's own overload error while `faults.unavailable` is set. */
 function switchableStore(inner: Store, faults: Faults): Store {
-  return {
-    kind: inner.kind,
-    catalog: inner.catalog,
-    reports: inner.reports,
-    migrate: () => inner.migrate(),
-    ping: () => inner.ping(),
-    close: () => inner.close(),
-    write: (fn) => (faults.unavailable === null ? inner.write(fn) : Promise.reject(new OverloadedError(faults.unavailable))),
-  };
+  return withWrite(inner, (fn) => (faults.unavailable === null ? inner.write(fn) : Promise.reject(new OverloadedError(faults.unavailable))));
 }
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8' };
