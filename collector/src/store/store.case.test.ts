@@ -57,11 +57,8 @@ const terms = (over: Partial<CampaignTerms> = {}): CampaignTerms => ({
   ...over,
 });
 
-const click = (over: Partial<ClickRecord> = {}): ClickRecord => ({
-  clickId: 'clk_1',
-  decisionId: 'dec_1',
-  via: 'redirect',
-  eventId: 'clk_1',
+/** What a click and an impression of the default ad in `slot_top` share. */
+const onSlotTop = {
   siteId: 'site_news',
   slotId: 'slot_top',
   publisherId: 'pub_news',
@@ -74,6 +71,14 @@ const click = (over: Partial<ClickRecord> = {}): ClickRecord => ({
   at: T0,
   receivedAt: T0,
   invalidReason: null,
+} as const;
+
+const click = (over: Partial<ClickRecord> = {}): ClickRecord => ({
+  clickId: 'clk_1',
+  decisionId: 'dec_1',
+  via: 'redirect',
+  eventId: 'clk_1',
+  ...onSlotTop,
   duplicateOf: null,
   billing: 'charged',
   costMicros: 250_000n,
@@ -84,18 +89,7 @@ const impression = (over: Partial<ImpressionRecord> = {}): ImpressionRecord => (
   decisionId: 'dec_1',
   kind: 'served',
   eventId: 'ev_imp_1',
-  siteId: 'site_news',
-  slotId: 'slot_top',
-  publisherId: 'pub_news',
-  campaignId: 'cmp_a',
-  creativeId: 'cr_a',
-  advertiserId: 'adv_shop',
-  termsVersion: 1,
-  pageViewId: 'pv_1',
-  sourceKey: 'src_a',
-  at: T0,
-  receivedAt: T0,
-  invalidReason: null,
+  ...onSlotTop,
   billing: 'no_charge',
   costMicros: 0n,
   ...over,
