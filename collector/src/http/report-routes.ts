@@ -90,15 +90,19 @@ export function reportRoutes(app: Hono, col: Collector): void {
     const auth = await authenticate(col, c);
     if (!auth) return fail(c, 401, 'unauthenticated', 'operator key required');
     if (auth.kind !== 'operator') return fail(c, 403, 'forbidden', 'operator only');
-    const [t, balances, perCurrency] = await Promise.all([col.store.reports.ledgerTotals(), col.store.reports.balances(), col.store.reports.ledgerByCurrency()]);
-    const money = (m: Map<string, bigint>) => Object.fromEntries([...m].map(([k, v]) => [k, String(v)]));
+    // One pass over the ledger, per currency; the whole-ledger figures are their sums — a balance
+    // check across currencies, not an amount of money.
+    const perCurrency = await col.store.reports.ledgerByCurrency();
+    const debits = perCurrency.reduce((s, x) => s + x.debits, 0n);
+    const credits = perCurrency.reduce((s, x) => s + x.credits, 0n);
+    const balances = new Map<string, bigint>();
+    for (const x of perCurrency) for (const [account, v] of x.balances) balances.set(account, (balances.get(account) ?? 0n) + v);
+    const money = (m: Map<string, bigint>) => Object.fromEntries([...[...m].sort((a, b) => a[0].localeCompare(b[0]))].map(([k, v]) => [k, String(v)]));
     return c.json({
-      // The whole ledger at once is a balance check across currencies, not an amount of money;
-      // `currencies` holds the amounts, one currency at a time.
-      debitsMicros: String(t.debits),
-      creditsMicros: String(t.credits),
-      balanced: t.debits === t.credits && perCurrency.every((x) => x.debits === x.credits),
-      groups: t.groups,
+      debitsMicros: String(debits),
+      creditsMicros: String(credits),
+      balanced: debits === credits && perCurrency.every((x) => x.debits === x.credits),
+      groups: perCurrency.reduce((s, x) => s + x.groups, 0),
       balances: money(balances),
       currencies: perCurrency.map((x) => ({
         currency: x.currency,
