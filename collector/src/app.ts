@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import pino, { type Logger } from 'pino';
 import { createGroupCommitter } from './ingest/group-commit';
@@ -23,7 +24,7 @@ import type { Store, WriteTx } from './store/store';
 import { isTransientStoreError } from './store/db';
 import { createAdDecider, type AdDecider } from './serving/ad-decider';
 import { createCatalogCache } from './http/catalog-cache';
-import type { Collector } from './http/context';
+import type { AppEnv, Collector } from './http/context';
 import { createMetrics, type Metrics } from './http/metrics';
 import { createRateLimiter } from './http/rate-limit';
 import { ingestRoutes } from './http/ingest-routes';
@@ -32,6 +33,7 @@ import { s2sRoutes } from './http/s2s-routes';
 import { opsRoutes } from './http/ops-routes';
 import { adminRoutes } from './http/admin-routes';
 import { reportRoutes } from './http/report-routes';
+import { securityHeaders } from './http/security-headers';
 
 /** What the app is built from. */
 export interface AppOptions {
@@ -60,6 +62,7 @@ export interface AppOptions {
 
 /** The app plus what the server entry needs to shut down cleanly. */
 export interface CollectorApp {
+  /** The root app; extensions (the demo site) add plain routes to it, so its context type is Hono's own. */
   app: Hono;
   collector: Collector;
   decider: AdDecider;
@@ -160,7 +163,6 @@ export function createCollector(o: AppOptions): CollectorApp {
     pipeline,
     publicUrl: (o.publicUrl ?? 'http://localhost:8787').replace(/\/$/, ''),
     operatorKey: o.operatorKey,
-    docs: [],
     peer:
       o.peer ??
       ((c) => (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '127.0.0.1'),
@@ -168,7 +170,7 @@ export function createCollector(o: AppOptions): CollectorApp {
   };
   const decider = createAdDecider({ store: o.store, clock: o.clock, rng: o.rng ?? Math.random });
 
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(async (c, next) => {
     const started = performance.now();
@@ -181,20 +183,30 @@ export function createCollector(o: AppOptions): CollectorApp {
       logger[level]({ reqId: c.get('requestId'), method: c.req.method, path: c.req.path.slice(0, 80), status, ms: Math.round(performance.now() - started), ip: keys.ipTag(ip) });
     }
   });
+  app.use(securityHeaders());
+  // A write through the API changes what the hot paths read: forget the cached catalog and snapshots.
+  app.use('/v1/*', async (c, next) => {
+    await next();
+    if (c.req.method !== 'GET' && c.res.status < 300) {
+      col.cache.clear();
+      decider.invalidate();
+    }
+  });
   app.onError((err, c) => {
+    // 400/401/403/404 raised by a loader (auth.ts `owned*`, `httpError`) carry their own JSON answer.
+    if (err instanceof HTTPException) return err.getResponse();
     logger.error({ err, reqId: c.get('requestId') }, 'unhandled error');
     return c.json({ error: 'internal_error', reason: 'something went wrong; it has been logged' }, 500);
   });
   app.notFound((c) => c.json({ error: 'not_found', reason: `no route for ${c.req.method} ${c.req.path.slice(0, 200)}` }, 404));
 
-  opsRoutes(app, col);
-  ingestRoutes(app, col);
-  servingRoutes(app, col, decider);
-  s2sRoutes(app, col);
-  adminRoutes(app, col, () => decider.invalidate());
-  reportRoutes(app, col);
+  // One typed sub-app per area, mounted at the root (their paths are absolute). The OpenAPI
+  // document is built from the same route definitions (router.ts).
+  const areas = [ingestRoutes(col), servingRoutes(col, decider), s2sRoutes(col), adminRoutes(col), reportRoutes(col)];
+  const ops = opsRoutes(col, () => [...ops.docs, ...areas.flatMap((a) => a.docs)]);
+  for (const area of [ops, ...areas]) app.route('/', area.app);
 
-  return { app, collector: col, decider, drain: () => committer.drain() };
+  return { app: app as unknown as Hono, collector: col, decider, drain: () => committer.drain() };
 }
 
 /** Builds just the Hono app. */

@@ -12,11 +12,12 @@
  * const res = await h.beacon(w.shopSiteId, [conversion({ k: clickId, v: '49.90', o: 'A-1' })]);
  * ```
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { createCollector, type AppOptions, type CollectorApp } from './app';
 import { signS2s } from './http/s2s-routes';
 import { openStore } from './store/open-store';
+import { openPgDb } from './store/pg-db';
 import type { Store } from './store/store';
 
 /** Noon UTC on a Monday: far from midnight, so daily budgets do not roll over by accident. */
@@ -91,12 +92,41 @@ export interface HarnessOptions extends Partial<Omit<AppOptions, 'store' | 'cloc
   clock?: TestClock;
 }
 
-/** Builds a collector with a fixed clock, seeded randomness and a fresh in-memory store. */
+/**
+ * The PostgreSQL the HTTP suites run on when set (`npm run test:pg`, vitest.pg-http.config.ts); unset,
+ * they run on an in-memory SQLite store.
+ */
+export const TEST_DATABASE_URL = process.env.PP_TEST_DATABASE_URL || null;
+
+/** A fresh store for one test: in-memory SQLite, or its own schema of PP_TEST_DATABASE_URL (dropped on close). */
+async function freshStore(clock: TestClock): Promise<{ store: Store; dispose: () => Promise<void> }> {
+  if (!TEST_DATABASE_URL) {
+    const store = await openStore(':memory:', { clock });
+    return { store, dispose: () => store.close() };
+  }
+  const schema = `tst_http_${randomBytes(6).toString('hex')}`;
+  const store = await openStore(TEST_DATABASE_URL, { clock, pgSchema: schema, pgPoolSize: 4 });
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      const admin = openPgDb(TEST_DATABASE_URL);
+      try {
+        await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await admin.close();
+      }
+    },
+  };
+}
+
+/** Builds a collector with a fixed clock, seeded randomness and a fresh store (see freshStore). */
 export async function createHarness(o: HarnessOptions = {}): Promise<Harness> {
   const clock = o.clock ?? createTestClock();
   const { store: given, storeUrl, clock: _c, ...rest } = o;
   void _c;
-  const store = given ?? (await openStore(storeUrl ?? ':memory:', { clock }));
+  const opened = given ? null : storeUrl ? await openStore(storeUrl, { clock }).then((store) => ({ store, dispose: () => store.close() })) : await freshStore(clock);
+  const store = given ?? opened!.store;
   const collector = createCollector({
     secret: SECRET,
     operatorKey: OPERATOR_KEY,
@@ -148,7 +178,7 @@ export async function createHarness(o: HarnessOptions = {}): Promise<Harness> {
     },
     async close() {
       await collector.drain();
-      await store.close();
+      await (opened ? opened.dispose() : store.close());
     },
   };
 }
@@ -182,9 +212,10 @@ export async function seedWorld(h: Harness, o: { terms?: TermsInput; landingUrl?
   };
   const adv = ok(await h.api('POST', '/v1/advertisers', OPERATOR_KEY, { id: 'adv_shop', name: 'Shop', currency: 'EUR' }));
   const pub = ok(await h.api('POST', '/v1/publishers', OPERATOR_KEY, { id: 'pub_news', name: 'News', revShareBps: 7000 }));
-  ok(await h.api('POST', '/v1/sites', adv.apiKey, { id: 'site_shop', name: 'Shop', origins: o.origins ?? ['https://shop.example'] }));
-  ok(await h.api('POST', '/v1/sites', pub.apiKey, { id: 'site_news', name: 'News', origins: [] }));
-  ok(await h.api('POST', '/v1/slots', pub.apiKey, { id: 'slot_top', siteId: 'site_news', name: 'Top', size: '300x250' }));
+  // Fixed IDs are the operator's to choose (issue 16 item 9): an advertiser or publisher key gets generated ones.
+  ok(await h.api('POST', '/v1/sites', OPERATOR_KEY, { id: 'site_shop', name: 'Shop', ownerType: 'advertiser', ownerId: 'adv_shop', origins: o.origins ?? ['https://shop.example'] }));
+  ok(await h.api('POST', '/v1/sites', OPERATOR_KEY, { id: 'site_news', name: 'News', ownerType: 'publisher', ownerId: 'pub_news', origins: [] }));
+  ok(await h.api('POST', '/v1/slots', OPERATOR_KEY, { id: 'slot_top', siteId: 'site_news', name: 'Top', size: '300x250' }));
   const world: World = {
     advertiserId: 'adv_shop',
     advertiserKey: adv.apiKey,
@@ -206,14 +237,38 @@ export async function seedWorld(h: Harness, o: { terms?: TermsInput; landingUrl?
   return world;
 }
 
-/** Adds a campaign with one 300×250 creative for the world's advertiser. */
+/** What seedTraffic recorded. */
+export interface Traffic {
+  /** The billed click of the conversion. */
+  clickId: string;
+  conversionId: string;
+}
+
+/**
+ * Traffic on a seeded world: one served + viewable impression, one click, one bot click, one
+ * conversion (order A-1001, 49.90 EUR, charged on the click) and one rejected beacon.
+ */
+export async function seedTraffic(h: Harness, w: World): Promise<Traffic> {
+  const ad = await serveAd(h, w.slotId, 'pv_1');
+  expect((await h.beacon(w.newsSiteId, [{ t: 'imp', i: eventId('imp'), ts: h.clock(), tk: ad.tk, p: 'pv_1' }, { t: 'vi', i: eventId('vi'), ts: h.clock(), tk: ad.tk, p: 'pv_1' }])).status).toBe(202);
+  const clickId = (await clickThrough(h, ad.tk)).clickId!;
+  await clickThrough(h, (await serveAd(h, w.slotId)).tk, { 'user-agent': 'Googlebot/2.1 (+http://www.google.com/bot.html)', 'x-test-peer': '66.249.66.1' });
+  h.clock.advance(60_000);
+  expect((await h.beacon(w.shopSiteId, [conversion(h, { k: clickId, o: 'A-1001', v: '49.90', i: eventId('cv') })])).status).toBe(202);
+  expect((await h.beacon(w.shopSiteId, [{ t: 'cv', i: eventId('bad'), ts: h.clock(), v: 'lots' }])).status).toBe(422);
+  const conversionId = (await h.store.reports.conversions({}, { from: 0, to: Number.MAX_SAFE_INTEGER }, 1))[0]!.id;
+  return { clickId, conversionId };
+}
+
+/** Adds a campaign with one 300×250 creative for the world's advertiser (fixed IDs: through the operator key). */
 export async function addCampaign(
   h: Harness,
-  w: Pick<World, 'advertiserKey'>,
+  w: Pick<World, 'advertiserId'>,
   o: { id: string; creativeId: string; terms: TermsInput; landingUrl?: string; allowedHosts?: string[]; creativeLanding?: string; status?: 'active' | 'paused' },
 ): Promise<void> {
-  const c = await h.api('POST', '/v1/campaigns', w.advertiserKey, {
+  const c = await h.api('POST', '/v1/campaigns', OPERATOR_KEY, {
     id: o.id,
+    advertiserId: w.advertiserId,
     name: o.id,
     landingUrl: o.landingUrl ?? 'https://shop.example/landing',
     allowedHosts: o.allowedHosts ?? [],
@@ -221,7 +276,7 @@ export async function addCampaign(
     ...(o.status ? { status: o.status } : {}),
   });
   expect(c.status, JSON.stringify(c.body)).toBe(201);
-  const cr = await h.api('POST', '/v1/creatives', w.advertiserKey, {
+  const cr = await h.api('POST', '/v1/creatives', OPERATOR_KEY, {
     id: o.creativeId,
     campaignId: o.id,
     size: '300x250',

@@ -1,7 +1,8 @@
 /**
  * The admin API through `app.request()`, following the "who may do what" table in
- * admin-routes.ts: 401 without or with an unknown key, 403 for someone else's object, 400 with a
- * reason for bad input; campaign terms versions and what they mean for money.
+ * admin-routes.ts: 401 without or with an unknown key, 403 for a route not for the key's role, the
+ * same 404 for someone else's object as for an unknown one, 400 with a reason for bad input; campaign
+ * terms versions and what they mean for money. (The cross-tenant rules in full: tenancy.test.ts.)
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OPERATOR_KEY, balance, clickThrough, conversion, createHarness, eventId, seedWorld, serveAd, type Harness, type World } from '../test-fixtures';
@@ -50,7 +51,7 @@ describe('authentication', () => {
     expect(r.body.apiKey).toMatch(/^ppa_/);
     expect((await h.api('GET', '/v1/campaigns', w.advertiserKey)).status).toBe(401);
     expect((await h.api('GET', '/v1/campaigns', r.body.apiKey)).status).toBe(200);
-    expect((await h.api('POST', '/v1/keys/rotate', OPERATOR_KEY)).status).toBe(400);
+    expect((await h.api('POST', '/v1/keys/rotate', OPERATOR_KEY)).status).toBe(403);
   });
 });
 
@@ -87,9 +88,9 @@ describe('advertisers and publishers', () => {
     const list = await h.api('GET', '/v1/advertisers', w.advertiserKey);
     expect(list.body.advertisers.map((a: { id: string }) => a.id)).toEqual(['adv_shop']);
     expect((await h.api('GET', '/v1/advertisers', OPERATOR_KEY)).body.advertisers).toHaveLength(2);
-    expect((await h.api('GET', '/v1/advertisers/adv_rival', w.advertiserKey)).status).toBe(403);
+    expect((await h.api('GET', '/v1/advertisers/adv_rival', w.advertiserKey)).status).toBe(404);
     expect((await h.api('GET', '/v1/advertisers/adv_nobody', OPERATOR_KEY)).status).toBe(404);
-    expect((await h.api('PATCH', '/v1/advertisers/adv_rival', w.advertiserKey, { name: 'Mine now' })).status).toBe(403);
+    expect((await h.api('PATCH', '/v1/advertisers/adv_rival', w.advertiserKey, { name: 'Mine now' })).status).toBe(404);
     expect((await h.api('GET', '/v1/advertisers', w.publisherKey)).status).toBe(403);
     const renamed = await h.api('PATCH', '/v1/advertisers/adv_shop', w.advertiserKey, { name: 'Shop GmbH' });
     expect(renamed.body.advertiser.name).toBe('Shop GmbH');
@@ -102,7 +103,7 @@ describe('advertisers and publishers', () => {
     expect(share.status).toBe(403);
     expect((await h.api('GET', '/v1/publishers/pub_news', w.publisherKey)).body.publisher.revShareBps).toBe(7000);
     expect((await h.api('PATCH', '/v1/publishers/pub_news', OPERATOR_KEY, { revShareBps: 8000 })).body.publisher.revShareBps).toBe(8000);
-    expect((await h.api('GET', '/v1/publishers/pub_blog', w.publisherKey)).status).toBe(403);
+    expect((await h.api('GET', '/v1/publishers/pub_blog', w.publisherKey)).status).toBe(404);
     expect((await h.api('GET', '/v1/publishers', w.publisherKey)).body.publishers).toHaveLength(1);
     expect((await h.api('GET', '/v1/publishers', w.advertiserKey)).status).toBe(403);
     expect((await h.api('PATCH', '/v1/publishers/pub_news', w.publisherKey, { revShareBps: 20000 })).status).toBe(400);
@@ -117,7 +118,7 @@ describe('advertisers and publishers', () => {
 
 describe('sites and slots', () => {
   it("makes the caller the owner of a site it creates; the operator must name one", async () => {
-    const mine = await h.api('POST', '/v1/sites', w.advertiserKey, { id: 'site_x', name: 'X', ownerType: 'publisher', ownerId: 'pub_news' });
+    const mine = await h.api('POST', '/v1/sites', w.advertiserKey, { name: 'X', ownerType: 'publisher', ownerId: 'pub_news' });
     expect(mine.status).toBe(201);
     expect(mine.body.site).toMatchObject({ ownerType: 'advertiser', ownerId: 'adv_shop' });
     expect((await h.api('POST', '/v1/sites', OPERATOR_KEY, { name: 'Y' })).body.reason).toMatch(/ownerType and ownerId/);
@@ -129,8 +130,8 @@ describe('sites and slots', () => {
   });
 
   it("keeps sites to their owners", async () => {
-    expect((await h.api('GET', '/v1/sites/site_shop', w.publisherKey)).status).toBe(403);
-    expect((await h.api('PATCH', '/v1/sites/site_shop', otherAdv, { origins: ['https://evil.example'] })).status).toBe(403);
+    expect((await h.api('GET', '/v1/sites/site_shop', w.publisherKey)).status).toBe(404);
+    expect((await h.api('PATCH', '/v1/sites/site_shop', otherAdv, { origins: ['https://evil.example'] })).status).toBe(404);
     expect((await h.api('GET', '/v1/sites/site_none', OPERATOR_KEY)).status).toBe(404);
     expect((await h.api('GET', '/v1/sites', w.advertiserKey)).body.sites.map((s: { id: string }) => s.id)).toEqual(['site_shop']);
     expect((await h.api('GET', '/v1/sites', OPERATOR_KEY)).body.sites).toHaveLength(2);
@@ -138,7 +139,7 @@ describe('sites and slots', () => {
   });
 
   it("lets a publisher add slots on its own sites only, in IAB sizes", async () => {
-    expect((await h.api('POST', '/v1/slots', otherPub, { siteId: 'site_news', name: 'S', size: '300x250' })).status).toBe(403);
+    expect((await h.api('POST', '/v1/slots', otherPub, { siteId: 'site_news', name: 'S', size: '300x250' })).body).toEqual({ error: 'invalid', reason: 'no publisher site site_news' });
     expect((await h.api('POST', '/v1/slots', w.advertiserKey, { siteId: 'site_news', name: 'S', size: '300x250' })).status).toBe(403);
     expect((await h.api('POST', '/v1/slots', OPERATOR_KEY, { siteId: 'site_shop', name: 'S', size: '300x250' })).body.reason).toMatch(/no publisher site/);
     const odd = await h.api('POST', '/v1/slots', w.publisherKey, { siteId: 'site_news', name: 'S', size: '301x250' });
@@ -150,7 +151,7 @@ describe('sites and slots', () => {
     expect((await h.api('GET', '/v1/slots', w.publisherKey)).body.slots).toHaveLength(2);
     expect((await h.api('GET', '/v1/slots', otherPub)).body.slots).toHaveLength(0);
     expect((await h.api('GET', '/v1/slots', w.advertiserKey)).status).toBe(403);
-    expect((await h.api('PATCH', `/v1/slots/${ok.body.slot.id}`, otherPub, { status: 'paused' })).status).toBe(403);
+    expect((await h.api('PATCH', `/v1/slots/${ok.body.slot.id}`, otherPub, { status: 'paused' })).status).toBe(404);
     const resized = await h.api('PATCH', `/v1/slots/${ok.body.slot.id}`, w.publisherKey, { size: '300x600' });
     expect(resized.body.slot).toMatchObject({ width: 300, height: 600 });
     expect((await h.api('PATCH', '/v1/slots/slot_none', w.publisherKey, { status: 'paused' })).status).toBe(404);
@@ -160,7 +161,6 @@ describe('sites and slots', () => {
 describe('campaigns and terms versions', () => {
   it('creates a campaign with terms version 1 for the calling advertiser', async () => {
     const r = await h.api('POST', '/v1/campaigns', w.advertiserKey, {
-      id: 'cmp_new',
       advertiserId: 'adv_rival',
       name: 'New',
       landingUrl: 'https://shop.example/new',
@@ -178,7 +178,8 @@ describe('campaigns and terms versions', () => {
     [{ costModel: 'cpc', cpcMicros: '1', clickWindowDays: 91 }, 'invalid', /clickWindowDays/],
     [{ costModel: 'cpx', cpcMicros: '1' }, 'invalid', /costModel/],
   ])('answers 400 for terms %j with the reason', async (terms, error, reason) => {
-    const r = await h.api('POST', '/v1/campaigns', w.advertiserKey, { name: 'Bad', landingUrl: 'https://shop.example/', terms });
+    // Through the operator key: a payout is the operator's to set (tenancy.test.ts).
+    const r = await h.api('POST', '/v1/campaigns', OPERATOR_KEY, { advertiserId: 'adv_shop', name: 'Bad', landingUrl: 'https://shop.example/', terms });
     expect(r.status).toBe(400);
     expect(r.body.error).toBe(error);
     expect(r.body.reason).toMatch(reason);
@@ -190,11 +191,11 @@ describe('campaigns and terms versions', () => {
     expect(r.body.reason).toBeTruthy();
   });
 
-  it("answers 403 for a publisher and for another advertiser's campaign, 404 for an unknown one", async () => {
+  it("answers 403 for a publisher, and the same 404 for another advertiser's campaign as for an unknown one", async () => {
     expect((await h.api('POST', '/v1/campaigns', w.publisherKey, { name: 'X', landingUrl: 'https://a.example/', terms: { costModel: 'cpc', cpcMicros: '1' } })).status).toBe(403);
-    expect((await h.api('GET', '/v1/campaigns/cmp_main', otherAdv)).status).toBe(403);
-    expect((await h.api('PATCH', '/v1/campaigns/cmp_main', otherAdv, { status: 'paused' })).status).toBe(403);
-    expect((await h.api('GET', '/v1/campaigns/cmp_main/terms', otherAdv)).status).toBe(403);
+    expect((await h.api('GET', '/v1/campaigns/cmp_main', otherAdv)).status).toBe(404);
+    expect((await h.api('PATCH', '/v1/campaigns/cmp_main', otherAdv, { status: 'paused' })).status).toBe(404);
+    expect((await h.api('GET', '/v1/campaigns/cmp_main/terms', otherAdv)).status).toBe(404);
     expect((await h.api('GET', '/v1/campaigns/cmp_none', w.advertiserKey)).status).toBe(404);
     expect((await h.api('GET', '/v1/campaigns', otherAdv)).body.campaigns).toEqual([]);
     expect((await h.api('GET', '/v1/campaigns', w.publisherKey)).status).toBe(403);
@@ -248,7 +249,7 @@ describe('creatives', () => {
 
   it('takes a landing URL on an allowed host, and defaults to the campaign landing URL', async () => {
     expect((await h.api('PATCH', '/v1/campaigns/cmp_main', w.advertiserKey, { allowedHosts: ['Promo.Example'] })).body.campaign.allowedHosts).toEqual(['promo.example']);
-    const r = await h.api('POST', '/v1/creatives', w.advertiserKey, { id: 'cr_promo', campaignId: 'cmp_main', size: '728x90', imageUrl: 'https://cdn.example/a.png', alt: 'a', landingUrl: 'https://promo.example/x' });
+    const r = await h.api('POST', '/v1/creatives', w.advertiserKey, { campaignId: 'cmp_main', size: '728x90', imageUrl: 'https://cdn.example/a.png', alt: 'a', landingUrl: 'https://promo.example/x' });
     expect(r.status).toBe(201);
     expect(r.body.creative).toMatchObject({ width: 728, height: 90, landingUrl: 'https://promo.example/x', status: 'active' });
     const d = await h.api('POST', '/v1/creatives', w.advertiserKey, { campaignId: 'cmp_main', size: '300x250', imageUrl: '/b.png', alt: 'b' });
@@ -256,8 +257,8 @@ describe('creatives', () => {
   });
 
   it("keeps creatives to their campaign's advertiser", async () => {
-    expect((await h.api('POST', '/v1/creatives', otherAdv, { campaignId: 'cmp_main', size: '300x250', imageUrl: '/a.png', alt: 'a' })).status).toBe(403);
-    expect((await h.api('PATCH', '/v1/creatives/cr_main', otherAdv, { status: 'paused' })).status).toBe(403);
+    expect((await h.api('POST', '/v1/creatives', otherAdv, { campaignId: 'cmp_main', size: '300x250', imageUrl: '/a.png', alt: 'a' })).body.reason).toBe('no campaign cmp_main');
+    expect((await h.api('PATCH', '/v1/creatives/cr_main', otherAdv, { status: 'paused' })).status).toBe(404);
     expect((await h.api('POST', '/v1/creatives', w.advertiserKey, { campaignId: 'cmp_none', size: '300x250', imageUrl: '/a.png', alt: 'a' })).body.reason).toMatch(/no campaign cmp_none/);
     expect((await h.api('POST', '/v1/creatives', w.advertiserKey, { campaignId: 'cmp_main', size: '300x250', imageUrl: 'javascript:alert(1)', alt: 'a' })).status).toBe(400);
     expect((await h.api('PATCH', '/v1/creatives/cr_none', w.advertiserKey, { status: 'paused' })).status).toBe(404);

@@ -2,7 +2,8 @@
  * The admin API (SPEC §3.1, issue "Campaigns and ad serving"): advertisers, publishers, sites,
  * slots, campaigns (every terms change is a new version), creatives and conversion actions.
  *
- * Who may do what:
+ * Who may do what (`roles` of each route, enforced by `auth(...roles)`; objects by the `owned*`
+ * loaders of auth.ts):
  * | object             | operator | advertiser            | publisher            |
  * |--------------------|----------|-----------------------|----------------------|
  * | advertisers        | all      | read/rename self, rotate own secret and key | —  |
@@ -10,15 +11,16 @@
  * | sites              | all      | own (conversion sites)| own (ad inventory)   |
  * | slots              | all      | —                     | on own sites         |
  * | campaigns, creatives, conversion actions | all | own | —                     |
- * Missing or unknown key: 401. Known key, someone else's object: 403 (or 404 for reads of ids
- * that do not exist). Bad input: 400 with the reason.
+ * | publisher payouts, revenue shares, subsidies | set | — (403 payout_is_operator_only) | — |
+ * | client-chosen `id` on create | yes | — (400 id_not_allowed) | — (400 id_not_allowed) |
+ *
+ * Missing or unknown key: 401. A route not for the key's role: 403. Someone else's object: the
+ * same 404 as an unknown one (issue 16 item 9). Bad input: 400 with the reason.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Context, Hono } from 'hono';
-import { bodyText, limitBody } from './body-limit';
-import type { z } from 'zod';
+import type { Context } from 'hono';
+import { z } from 'zod';
 import { checkTerms, DEFAULT_TERMS, defaultViewWindowDays, type CampaignTerms } from '../core/terms';
-import type { Campaign } from '../store/store';
 import { allowedHosts, landsOn, parseLanding } from '../serving/landing';
 import { describeIssues } from '../ingest/beacon-schema';
 import {
@@ -37,392 +39,337 @@ import {
   slotPatch,
   termsInput,
 } from './admin-schemas';
-import { authenticate, forgetKeys, hashKey, newApiKey, type Auth } from './auth';
+import {
+  advertiserAnswer,
+  campaignAnswer,
+  conversionActionAnswer,
+  creativeAnswer,
+  errorAnswer,
+  publisherAnswer,
+  siteAnswer,
+  slotAnswer,
+  termsAnswer,
+} from './answer-schemas';
+import { forgetKeys, hashKey, httpError, newApiKey, ownedAdvertiser, ownedCampaign, ownedCreative, ownedPublisher, ownedSite, ownedSlot, type Auth } from './auth';
 import { fail, type Collector } from './context';
 import { advertiserJson, campaignJson, termsJson } from './json';
-import type { RouteDoc } from './openapi';
+import { actionKeyParam, advertiserQuery, creativesQuery, idParam, noQuery, slotsQuery } from './query-schemas';
+import { createRouter, type Router } from './router';
 
-type Ok<T> = { ok: true; value: T } | { ok: false; res: Response };
+const one = <K extends string, S extends z.ZodType>(key: K, s: S) => z.object({ [key]: s } as Record<K, S>);
+const list = <K extends string, S extends z.ZodType>(key: K, s: S) => z.object({ [key]: z.array(s) } as Record<K, z.ZodArray<S>>);
+const created = (what: string, s: z.ZodType) => ({ 201: s.describe(`the new ${what}`), 409: errorAnswer.describe('the ID is taken (operator only: others cannot choose IDs)') });
 
-/** Registers the admin routes; `changed` is called after every write (cache invalidation). */
-export function adminRoutes(app: Hono, col: Collector, changed: () => void): void {
-  const doc = (d: Omit<RouteDoc, 'tag' | 'responses'> & { responses?: RouteDoc['responses'] }, tag: string) =>
-    col.docs.push({ ...d, tag, responses: d.responses ?? { 200: 'ok', 201: 'created', 400: 'invalid input', 401: 'unauthenticated', 403: 'forbidden', 404: 'not found' } });
-  const limit = limitBody(64 * 1024, (c) => fail(c, 413, 'body_too_large', 'at most 64 KiB'));
-  app.use('/v1/*', async (c, next) => {
-    await next();
-    if (c.req.method !== 'GET' && c.res.status < 300) {
-      col.cache.clear();
-      changed();
-    }
-  });
+/** Refuses a client-chosen ID from anyone but the operator (one answer, whether the ID is free or taken). */
+function chosenId(who: Auth, id: string | undefined): void {
+  if (id !== undefined && who.kind !== 'operator') throw httpError(400, 'id_not_allowed', 'ids are assigned by the collector');
+}
 
-  const who = async (c: Context): Promise<Ok<Auth>> => {
-    const a = await authenticate(col, c);
-    return a ? { ok: true, value: a } : { ok: false, res: fail(c, 401, 'unauthenticated', 'send Authorization: Bearer <API key>') };
-  };
-  const body = async <T extends z.ZodType>(c: Context, schema: T): Promise<Ok<z.infer<T>>> => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse((await bodyText(c)) || '{}');
-    } catch {
-      return { ok: false, res: fail(c, 400, 'malformed_json', 'the body is not JSON') };
-    }
-    const p = schema.safeParse(raw);
-    return p.success ? { ok: true, value: p.data } : { ok: false, res: fail(c, 400, 'invalid', describeIssues(p.error)) };
-  };
-  const forbidden = (c: Context) => fail(c, 403, 'forbidden', 'this key may not do that');
-  const notFound = (c: Context, what: string) => fail(c, 404, 'not_found', `no ${what} ${c.req.param('id') ?? ''}`.trim());
+/**
+ * Publisher payouts and subsidies are the operator's (SPEC §3.8; issue 16 item 2): a 403 for anyone
+ * else who sends one, null when the terms may go on. The operator's edit is the approval.
+ */
+function refusePayout(c: Context, who: Auth, terms: { payout?: unknown; subsidy?: unknown } | undefined): Response | null {
+  if (who.kind === 'operator' || !terms || (terms.payout === undefined && terms.subsidy === undefined)) return null;
+  return c.json({ error: 'payout_is_operator_only', reason: 'publisher payouts and subsidies are set by the operator; leave out payout and subsidy' }, 403);
+}
+
+/** The admin routes. */
+export function adminRoutes(col: Collector): Router {
+  const r = createRouter(col, 'Admin');
   const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const secret = () => randomBytes(32).toString('base64url');
-  const ownerOf = (a: Auth, given: string | undefined): string | null => (a.kind === 'operator' ? (given ?? null) : a.kind === 'advertiser' ? a.id : null);
+  const both = ['operator', 'advertiser'] as const;
 
   // ------------------------------------------------------------ advertisers
-  doc({ method: 'post', path: '/v1/advertisers', summary: 'Create an advertiser; answers its API key and S2S secret once.', auth: ['operator'], body: advertiserCreate }, 'Advertisers');
-  app.post('/v1/advertisers', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    if (a.value.kind !== 'operator') return forbidden(c);
-    const b = await body(c, advertiserCreate);
-    if (!b.ok) return b.res;
-    const id = b.value.id ?? newId('adv');
-    if (await col.store.catalog.getAdvertiser(id)) return fail(c, 409, 'conflict', `advertiser ${id} exists`);
-    const apiKey = newApiKey('advertiser');
-    const adv = await col.store.catalog.createAdvertiser({ id, name: b.value.name, currency: b.value.currency, s2sSecrets: [secret()] }, hashKey(apiKey));
-    return c.json({ advertiser: advertiserJson(adv, true), apiKey }, 201);
+  r.route(
+    { method: 'post', path: '/v1/advertisers', summary: 'Create an advertiser; answers its API key and S2S secret once.', roles: ['operator'], body: advertiserCreate, responses: created('advertiser and its key', z.object({ advertiser: advertiserAnswer, apiKey: z.string() })) },
+    async (c) => {
+      const b = c.req.valid('json');
+      const id = b.id ?? newId('adv');
+      if (await col.store.catalog.getAdvertiser(id)) return fail(c, 409, 'conflict', `advertiser ${id} exists`);
+      const apiKey = newApiKey('advertiser');
+      const adv = await col.store.catalog.createAdvertiser({ id, name: b.name, currency: b.currency, s2sSecrets: [secret()] }, hashKey(apiKey));
+      return c.json({ advertiser: advertiserJson(adv, true), apiKey }, 201);
+    },
+  );
+  r.route({ method: 'get', path: '/v1/advertisers', summary: 'List advertisers (an advertiser sees itself).', roles: [...both], query: noQuery, responses: { 200: list('advertisers', advertiserAnswer) } }, async (c) => {
+    const who = c.var.principal;
+    const all = await col.store.catalog.listAdvertisers();
+    return c.json({ advertisers: all.filter((x) => who.kind === 'operator' || (who.kind === 'advertiser' && x.id === who.id)).map((x) => advertiserJson(x, false)) });
   });
-  doc({ method: 'get', path: '/v1/advertisers', summary: 'List advertisers (an advertiser sees itself).', auth: ['operator', 'advertiser'] }, 'Advertisers');
-  app.get('/v1/advertisers', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    if (a.value.kind === 'publisher') return forbidden(c);
-    const list = await col.store.catalog.listAdvertisers();
-    return c.json({ advertisers: list.filter((x) => a.value.kind === 'operator' || x.id === (a.value as { id: string }).id).map((x) => advertiserJson(x, false)) });
+  r.route({ method: 'get', path: '/v1/advertisers/:id', summary: 'Read an advertiser.', roles: [...both], params: idParam, responses: { 200: one('advertiser', advertiserAnswer) } }, async (c) =>
+    c.json({ advertiser: advertiserJson(await ownedAdvertiser(col, c.var.principal, c.req.valid('param').id), false) }),
+  );
+  r.route({ method: 'patch', path: '/v1/advertisers/:id', summary: 'Rename an advertiser.', roles: [...both], params: idParam, body: advertiserPatch, responses: { 200: one('advertiser', advertiserAnswer) } }, async (c) => {
+    const adv = await ownedAdvertiser(col, c.var.principal, c.req.valid('param').id);
+    return c.json({ advertiser: advertiserJson((await col.store.catalog.updateAdvertiser(adv.id, c.req.valid('json')))!, false) });
   });
-  doc({ method: 'get', path: '/v1/advertisers/:id', summary: 'Read an advertiser.', auth: ['operator', 'advertiser'] }, 'Advertisers');
-  app.get('/v1/advertisers/:id', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const adv = await col.store.catalog.getAdvertiser(c.req.param('id'));
-    if (!adv) return notFound(c, 'advertiser');
-    if (!(a.value.kind === 'operator' || (a.value.kind === 'advertiser' && a.value.id === adv.id))) return forbidden(c);
-    return c.json({ advertiser: advertiserJson(adv, false) });
-  });
-  doc({ method: 'patch', path: '/v1/advertisers/:id', summary: 'Rename an advertiser.', auth: ['operator', 'advertiser'], body: advertiserPatch }, 'Advertisers');
-  app.patch('/v1/advertisers/:id', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const id = c.req.param('id');
-    if (!(a.value.kind === 'operator' || (a.value.kind === 'advertiser' && a.value.id === id))) return forbidden(c);
-    const b = await body(c, advertiserPatch);
-    if (!b.ok) return b.res;
-    const adv = await col.store.catalog.updateAdvertiser(id, b.value);
-    return adv ? c.json({ advertiser: advertiserJson(adv, false) }) : notFound(c, 'advertiser');
-  });
-  doc({ method: 'post', path: '/v1/advertisers/:id/rotate-secret', summary: 'Start an S2S secret rotation: a new secret becomes primary, the old one stays valid until the next rotation.', auth: ['operator', 'advertiser'] }, 'Advertisers');
-  app.post('/v1/advertisers/:id/rotate-secret', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const id = c.req.param('id');
-    if (!(a.value.kind === 'operator' || (a.value.kind === 'advertiser' && a.value.id === id))) return forbidden(c);
-    const adv = await col.store.catalog.getAdvertiser(id);
-    if (!adv) return notFound(c, 'advertiser');
-    const fresh = secret();
-    // Two live secrets: servers can switch to the new one while the old one still verifies.
-    const updated = await col.store.catalog.updateAdvertiser(id, { s2sSecrets: [fresh, adv.s2sSecrets[0]!] });
-    return c.json({ advertiser: advertiserJson(updated!, false), secret: fresh });
-  });
+  r.route(
+    {
+      method: 'post',
+      path: '/v1/advertisers/:id/rotate-secret',
+      summary: 'Start an S2S secret rotation: a new secret becomes primary, the old one stays valid until the next rotation.',
+      roles: [...both],
+      params: idParam,
+      responses: { 200: z.object({ advertiser: advertiserAnswer, secret: z.string() }) },
+    },
+    async (c) => {
+      const adv = await ownedAdvertiser(col, c.var.principal, c.req.valid('param').id);
+      const fresh = secret();
+      // Two live secrets: servers can switch to the new one while the old one still verifies.
+      const updated = await col.store.catalog.updateAdvertiser(adv.id, { s2sSecrets: [fresh, adv.s2sSecrets[0]!] });
+      return c.json({ advertiser: advertiserJson(updated!, false), secret: fresh });
+    },
+  );
 
   // ------------------------------------------------------------ publishers
-  doc({ method: 'post', path: '/v1/publishers', summary: 'Create a publisher; answers its API key once.', auth: ['operator'], body: publisherCreate }, 'Publishers');
-  app.post('/v1/publishers', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    if (a.value.kind !== 'operator') return forbidden(c);
-    const b = await body(c, publisherCreate);
-    if (!b.ok) return b.res;
-    const id = b.value.id ?? newId('pub');
-    if (await col.store.catalog.getPublisher(id)) return fail(c, 409, 'conflict', `publisher ${id} exists`);
-    const apiKey = newApiKey('publisher');
-    const pub = await col.store.catalog.createPublisher({ id, name: b.value.name, revShareBps: b.value.revShareBps }, hashKey(apiKey));
-    return c.json({ publisher: pub, apiKey }, 201);
+  r.route(
+    { method: 'post', path: '/v1/publishers', summary: 'Create a publisher; answers its API key once.', roles: ['operator'], body: publisherCreate, responses: created('publisher and its key', z.object({ publisher: publisherAnswer, apiKey: z.string() })) },
+    async (c) => {
+      const b = c.req.valid('json');
+      const id = b.id ?? newId('pub');
+      if (await col.store.catalog.getPublisher(id)) return fail(c, 409, 'conflict', `publisher ${id} exists`);
+      const apiKey = newApiKey('publisher');
+      const pub = await col.store.catalog.createPublisher({ id, name: b.name, revShareBps: b.revShareBps }, hashKey(apiKey));
+      return c.json({ publisher: pub, apiKey }, 201);
+    },
+  );
+  r.route({ method: 'get', path: '/v1/publishers', summary: 'List publishers (a publisher sees itself).', roles: ['operator', 'publisher'], query: noQuery, responses: { 200: list('publishers', publisherAnswer) } }, async (c) => {
+    const who = c.var.principal;
+    const all = await col.store.catalog.listPublishers();
+    return c.json({ publishers: all.filter((x) => who.kind === 'operator' || (who.kind === 'publisher' && x.id === who.id)) });
   });
-  doc({ method: 'get', path: '/v1/publishers', summary: 'List publishers (a publisher sees itself).', auth: ['operator', 'publisher'] }, 'Publishers');
-  app.get('/v1/publishers', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    if (a.value.kind === 'advertiser') return forbidden(c);
-    const list = await col.store.catalog.listPublishers();
-    return c.json({ publishers: list.filter((x) => a.value.kind === 'operator' || x.id === (a.value as { id: string }).id) });
-  });
-  doc({ method: 'get', path: '/v1/publishers/:id', summary: 'Read a publisher.', auth: ['operator', 'publisher'] }, 'Publishers');
-  app.get('/v1/publishers/:id', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const pub = await col.store.catalog.getPublisher(c.req.param('id'));
-    if (!pub) return notFound(c, 'publisher');
-    if (!(a.value.kind === 'operator' || (a.value.kind === 'publisher' && a.value.id === pub.id))) return forbidden(c);
-    return c.json({ publisher: pub });
-  });
-  doc({ method: 'patch', path: '/v1/publishers/:id', summary: 'Update a publisher (its revenue share: operator only).', auth: ['operator', 'publisher'], body: publisherPatch }, 'Publishers');
-  app.patch('/v1/publishers/:id', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const id = c.req.param('id');
-    if (!(a.value.kind === 'operator' || (a.value.kind === 'publisher' && a.value.id === id))) return forbidden(c);
-    const b = await body(c, publisherPatch);
-    if (!b.ok) return b.res;
-    if (b.value.revShareBps !== undefined && a.value.kind !== 'operator') return fail(c, 403, 'forbidden', 'only the operator sets revenue shares');
-    const pub = await col.store.catalog.updatePublisher(id, b.value);
-    return pub ? c.json({ publisher: pub }) : notFound(c, 'publisher');
-  });
-  doc({ method: 'post', path: '/v1/keys/rotate', summary: "Replace the caller's API key (the old one stops working at once).", auth: ['advertiser', 'publisher'] }, 'Keys');
-  app.post('/v1/keys/rotate', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    if (a.value.kind === 'operator') return fail(c, 400, 'invalid', 'the operator key comes from the environment');
-    const apiKey = newApiKey(a.value.kind);
-    await col.store.catalog.setKeyHash(a.value, hashKey(apiKey));
-    forgetKeys(col);
-    return c.json({ apiKey });
-  });
+  r.route({ method: 'get', path: '/v1/publishers/:id', summary: 'Read a publisher.', roles: ['operator', 'publisher'], params: idParam, responses: { 200: one('publisher', publisherAnswer) } }, async (c) =>
+    c.json({ publisher: await ownedPublisher(col, c.var.principal, c.req.valid('param').id) }),
+  );
+  r.route(
+    { method: 'patch', path: '/v1/publishers/:id', summary: 'Update a publisher (its revenue share: operator only).', roles: ['operator', 'publisher'], params: idParam, body: publisherPatch, responses: { 200: one('publisher', publisherAnswer) } },
+    async (c) => {
+      const pub = await ownedPublisher(col, c.var.principal, c.req.valid('param').id);
+      const b = c.req.valid('json');
+      if (b.revShareBps !== undefined && c.var.principal.kind !== 'operator') return fail(c, 403, 'forbidden', 'only the operator sets revenue shares');
+      return c.json({ publisher: await col.store.catalog.updatePublisher(pub.id, b) });
+    },
+  );
+  r.route(
+    { method: 'post', path: '/v1/keys/rotate', summary: "Replace the caller's API key (the old one stops working at once).", roles: ['advertiser', 'publisher'], responses: { 200: z.object({ apiKey: z.string() }) } },
+    async (c) => {
+      const who = c.var.principal as Exclude<Auth, { kind: 'operator' }>;
+      const apiKey = newApiKey(who.kind);
+      await col.store.catalog.setKeyHash(who, hashKey(apiKey));
+      forgetKeys(col);
+      return c.json({ apiKey });
+    },
+  );
 
   // ------------------------------------------------------------ sites and slots
-  doc({ method: 'post', path: '/v1/sites', summary: 'Create a site (where the tag runs); its ID goes in data-site.', auth: ['operator', 'advertiser', 'publisher'], body: siteCreate }, 'Sites and slots');
-  app.post('/v1/sites', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const b = await body(c, siteCreate);
-    if (!b.ok) return b.res;
-    let ownerType = b.value.ownerType;
-    let ownerId = b.value.ownerId;
-    if (a.value.kind !== 'operator') {
-      ownerType = a.value.kind;
-      ownerId = a.value.id;
-    }
-    if (!ownerType || !ownerId) return fail(c, 400, 'invalid', 'ownerType and ownerId are required');
-    const owner = ownerType === 'advertiser' ? await col.store.catalog.getAdvertiser(ownerId) : await col.store.catalog.getPublisher(ownerId);
-    if (!owner) return fail(c, 400, 'invalid', `no ${ownerType} ${ownerId}`);
-    const id = b.value.id ?? newId('site');
-    if (await col.store.catalog.getSite(id)) return fail(c, 409, 'conflict', `site ${id} exists`);
-    return c.json({ site: await col.store.catalog.createSite({ id, name: b.value.name, ownerType, ownerId, origins: b.value.origins }) }, 201);
+  const everyone = ['operator', 'advertiser', 'publisher'] as const;
+  r.route(
+    { method: 'post', path: '/v1/sites', summary: 'Create a site (where the tag runs); its ID goes in data-site.', roles: [...everyone], body: siteCreate, responses: created('site', one('site', siteAnswer)) },
+    async (c) => {
+      const who = c.var.principal;
+      const b = c.req.valid('json');
+      chosenId(who, b.id);
+      const [ownerType, ownerId] = who.kind === 'operator' ? [b.ownerType, b.ownerId] : [who.kind, who.id];
+      if (!ownerType || !ownerId) return fail(c, 400, 'invalid', 'ownerType and ownerId are required');
+      const owner = ownerType === 'advertiser' ? await col.store.catalog.getAdvertiser(ownerId) : await col.store.catalog.getPublisher(ownerId);
+      if (!owner) return fail(c, 400, 'invalid', `no ${ownerType} ${ownerId}`);
+      const id = b.id ?? newId('site');
+      if (await col.store.catalog.getSite(id)) return fail(c, 409, 'conflict', `site ${id} exists`);
+      return c.json({ site: await col.store.catalog.createSite({ id, name: b.name, ownerType, ownerId, origins: b.origins }) }, 201);
+    },
+  );
+  r.route({ method: 'get', path: '/v1/sites', summary: "List sites (the caller's own).", roles: [...everyone], query: noQuery, responses: { 200: list('sites', siteAnswer) } }, async (c) => {
+    const who = c.var.principal;
+    return c.json({ sites: await col.store.catalog.listSites(who.kind === 'operator' ? undefined : { ownerType: who.kind, ownerId: who.id }) });
   });
-  const canSite = (a: Auth, s: { ownerType: string; ownerId: string }) => a.kind === 'operator' || (a.kind === s.ownerType && a.id === s.ownerId);
-  doc({ method: 'get', path: '/v1/sites', summary: "List sites (the caller's own).", auth: ['operator', 'advertiser', 'publisher'] }, 'Sites and slots');
-  app.get('/v1/sites', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const auth = a.value;
-    return c.json({ sites: await col.store.catalog.listSites(auth.kind === 'operator' ? undefined : { ownerType: auth.kind, ownerId: auth.id }) });
-  });
-  doc({ method: 'get', path: '/v1/sites/:id', summary: 'Read a site.', auth: ['operator', 'advertiser', 'publisher'] }, 'Sites and slots');
-  app.get('/v1/sites/:id', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const site = await col.store.catalog.getSite(c.req.param('id'));
-    if (!site) return notFound(c, 'site');
-    return canSite(a.value, site) ? c.json({ site }) : forbidden(c);
-  });
-  doc({ method: 'patch', path: '/v1/sites/:id', summary: 'Rename a site or change its allowed origins.', auth: ['operator', 'advertiser', 'publisher'], body: sitePatch }, 'Sites and slots');
-  app.patch('/v1/sites/:id', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const site = await col.store.catalog.getSite(c.req.param('id'));
-    if (!site) return notFound(c, 'site');
-    if (!canSite(a.value, site)) return forbidden(c);
-    const b = await body(c, sitePatch);
-    if (!b.ok) return b.res;
-    return c.json({ site: await col.store.catalog.updateSite(site.id, b.value) });
-  });
+  r.route({ method: 'get', path: '/v1/sites/:id', summary: 'Read a site.', roles: [...everyone], params: idParam, responses: { 200: one('site', siteAnswer) } }, async (c) =>
+    c.json({ site: await ownedSite(col, c.var.principal, c.req.valid('param').id) }),
+  );
+  r.route(
+    { method: 'patch', path: '/v1/sites/:id', summary: 'Rename a site or change its allowed origins.', roles: [...everyone], params: idParam, body: sitePatch, responses: { 200: one('site', siteAnswer) } },
+    async (c) => {
+      const site = await ownedSite(col, c.var.principal, c.req.valid('param').id);
+      return c.json({ site: await col.store.catalog.updateSite(site.id, c.req.valid('json')) });
+    },
+  );
 
-  doc({ method: 'post', path: '/v1/slots', summary: 'Create an ad slot (an IAB size) on a publisher site.', auth: ['operator', 'publisher'], body: slotCreate }, 'Sites and slots');
-  app.post('/v1/slots', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const b = await body(c, slotCreate);
-    if (!b.ok) return b.res;
-    const site = await col.store.catalog.getSite(b.value.siteId);
-    if (!site || site.ownerType !== 'publisher') return fail(c, 400, 'invalid', `no publisher site ${b.value.siteId}`);
-    if (!canSite(a.value, site)) return forbidden(c);
-    const [width, height] = b.value.size.split('x').map(Number) as [number, number];
-    const id = b.value.id ?? newId('slot');
-    if (await col.store.catalog.getSlot(id)) return fail(c, 409, 'conflict', `slot ${id} exists`);
-    return c.json({ slot: await col.store.catalog.createSlot({ id, siteId: site.id, publisherId: site.ownerId, name: b.value.name, width, height, status: 'active' }) }, 201);
+  r.route(
+    { method: 'post', path: '/v1/slots', summary: 'Create an ad slot (an IAB size) on a publisher site.', roles: ['operator', 'publisher'], body: slotCreate, responses: created('slot', one('slot', slotAnswer)) },
+    async (c) => {
+      const who = c.var.principal;
+      const b = c.req.valid('json');
+      chosenId(who, b.id);
+      // Someone else's site reads as no site at all (issue 16 item 9).
+      const site = await col.store.catalog.getSite(b.siteId);
+      if (!site || site.ownerType !== 'publisher' || !(who.kind === 'operator' || who.id === site.ownerId)) return fail(c, 400, 'invalid', `no publisher site ${b.siteId}`);
+      const [width, height] = b.size.split('x').map(Number) as [number, number];
+      const id = b.id ?? newId('slot');
+      if (await col.store.catalog.getSlot(id)) return fail(c, 409, 'conflict', `slot ${id} exists`);
+      return c.json({ slot: await col.store.catalog.createSlot({ id, siteId: site.id, publisherId: site.ownerId, name: b.name, width, height, status: 'active' }) }, 201);
+    },
+  );
+  r.route({ method: 'get', path: '/v1/slots', summary: "List slots (a publisher's own).", roles: ['operator', 'publisher'], query: slotsQuery, responses: { 200: list('slots', slotAnswer) } }, async (c) => {
+    const who = c.var.principal;
+    return c.json({ slots: await col.store.catalog.listSlots(who.kind === 'publisher' ? { publisherId: who.id } : { siteId: c.req.valid('query').siteId }) });
   });
-  doc({ method: 'get', path: '/v1/slots', summary: "List slots (a publisher's own).", auth: ['operator', 'publisher'] }, 'Sites and slots');
-  app.get('/v1/slots', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    if (a.value.kind === 'advertiser') return forbidden(c);
-    return c.json({ slots: await col.store.catalog.listSlots(a.value.kind === 'publisher' ? { publisherId: a.value.id } : { siteId: c.req.query('siteId') }) });
-  });
-  doc({ method: 'patch', path: '/v1/slots/:id', summary: 'Rename, resize or pause a slot.', auth: ['operator', 'publisher'], body: slotPatch }, 'Sites and slots');
-  app.patch('/v1/slots/:id', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const slot = await col.store.catalog.getSlot(c.req.param('id'));
-    if (!slot) return notFound(c, 'slot');
-    if (!(a.value.kind === 'operator' || (a.value.kind === 'publisher' && a.value.id === slot.publisherId))) return forbidden(c);
-    const b = await body(c, slotPatch);
-    if (!b.ok) return b.res;
-    const [width, height] = b.value.size ? (b.value.size.split('x').map(Number) as [number, number]) : [undefined, undefined];
-    return c.json({ slot: await col.store.catalog.updateSlot(slot.id, { name: b.value.name, status: b.value.status, width, height }) });
-  });
+  r.route(
+    { method: 'patch', path: '/v1/slots/:id', summary: 'Rename, resize or pause a slot.', roles: ['operator', 'publisher'], params: idParam, body: slotPatch, responses: { 200: one('slot', slotAnswer) } },
+    async (c) => {
+      const slot = await ownedSlot(col, c.var.principal, c.req.valid('param').id);
+      const b = c.req.valid('json');
+      const [width, height] = b.size ? (b.size.split('x').map(Number) as [number, number]) : [undefined, undefined];
+      return c.json({ slot: await col.store.catalog.updateSlot(slot.id, { name: b.name, status: b.status, width, height }) });
+    },
+  );
 
   // ------------------------------------------------------------ campaigns
-  const ownCampaign = async (c: Context, a: Auth, id: string): Promise<Ok<Campaign>> => {
-    const campaign = await col.store.catalog.getCampaign(id);
-    if (!campaign) return { ok: false, res: fail(c, 404, 'not_found', `no campaign ${id}`) };
-    if (!(a.kind === 'operator' || (a.kind === 'advertiser' && a.id === campaign.advertiserId))) return { ok: false, res: forbidden(c) };
-    return { ok: true, value: campaign };
-  };
-  doc({ method: 'post', path: '/v1/campaigns', summary: 'Create a campaign with its first terms version.', auth: ['operator', 'advertiser'], body: campaignCreate }, 'Campaigns');
-  app.post('/v1/campaigns', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    if (a.value.kind === 'publisher') return forbidden(c);
-    const b = await body(c, campaignCreate);
-    if (!b.ok) return b.res;
-    const advertiserId = ownerOf(a.value, b.value.advertiserId);
-    if (!advertiserId) return fail(c, 400, 'invalid', 'advertiserId is required');
-    const adv = await col.store.catalog.getAdvertiser(advertiserId);
-    if (!adv) return fail(c, 400, 'invalid', `no advertiser ${advertiserId}`);
-    if (!parseLanding(b.value.landingUrl)) return fail(c, 400, 'invalid', 'landingUrl must be an http(s) URL without user info');
-    const id = b.value.id ?? newId('cmp');
-    if (await col.store.catalog.getCampaign(id)) return fail(c, 409, 'conflict', `campaign ${id} exists`);
-    const terms = buildTerms(b.value.terms, null, { campaignId: id, advertiserId, currency: adv.currency });
-    const problems = checkTerms(terms);
-    if (problems.length) return fail(c, 400, 'invalid_terms', problems.join('; '));
-    const campaign = await col.store.catalog.createCampaign({
-      id,
-      advertiserId,
-      name: b.value.name,
-      status: b.value.status,
-      landingUrl: b.value.landingUrl,
-      allowedHosts: b.value.allowedHosts.map((h) => h.toLowerCase()),
-      terms,
-    });
-    return c.json({ campaign: campaignJson(campaign) }, 201);
-  });
-  doc({ method: 'get', path: '/v1/campaigns', summary: "List campaigns (an advertiser's own).", auth: ['operator', 'advertiser'] }, 'Campaigns');
-  app.get('/v1/campaigns', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    if (a.value.kind === 'publisher') return forbidden(c);
-    const list = await col.store.catalog.listCampaigns(a.value.kind === 'advertiser' ? { advertiserId: a.value.id } : { advertiserId: c.req.query('advertiserId') });
-    return c.json({ campaigns: list.map(campaignJson) });
-  });
-  doc({ method: 'get', path: '/v1/campaigns/:id', summary: 'Read a campaign with its current terms.', auth: ['operator', 'advertiser'] }, 'Campaigns');
-  app.get('/v1/campaigns/:id', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const r = await ownCampaign(c, a.value, c.req.param('id'));
-    return r.ok ? c.json({ campaign: campaignJson(r.value) }) : r.res;
-  });
-  doc({ method: 'get', path: '/v1/campaigns/:id/terms', summary: 'Every terms version of a campaign, oldest first.', auth: ['operator', 'advertiser'] }, 'Campaigns');
-  app.get('/v1/campaigns/:id/terms', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const r = await ownCampaign(c, a.value, c.req.param('id'));
-    if (!r.ok) return r.res;
-    const versions = await col.store.catalog.listTermsVersions(r.value.id);
-    return c.json({ versions: versions.map((t) => ({ ...termsJson(t), createdAt: t.createdAt })) });
-  });
-  doc({ method: 'patch', path: '/v1/campaigns/:id', summary: 'Update a campaign; a terms change creates a new version (past charges keep theirs).', auth: ['operator', 'advertiser'], body: campaignPatch }, 'Campaigns');
-  app.patch('/v1/campaigns/:id', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const r = await ownCampaign(c, a.value, c.req.param('id'));
-    if (!r.ok) return r.res;
-    const b = await body(c, campaignPatch);
-    if (!b.ok) return b.res;
-    const cur = r.value;
-    if (b.value.landingUrl && !parseLanding(b.value.landingUrl)) return fail(c, 400, 'invalid', 'landingUrl must be an http(s) URL without user info');
-    let terms: Omit<CampaignTerms, 'version'> | undefined;
-    if (b.value.terms && Object.keys(b.value.terms).length > 0) {
-      const merged = { ...termsInputOf(cur.terms), ...b.value.terms };
-      const parsed = termsInput.safeParse(merged);
-      if (!parsed.success) return fail(c, 400, 'invalid_terms', describeIssues(parsed.error));
-      terms = buildTerms(parsed.data, cur.terms, { campaignId: cur.id, advertiserId: cur.advertiserId, currency: cur.terms.currency });
-      const problems = checkTerms({ ...terms, version: cur.terms.version + 1 });
+  r.route(
+    { method: 'post', path: '/v1/campaigns', summary: 'Create a campaign with its first terms version (payout and subsidy: operator only).', roles: [...both], body: campaignCreate, responses: { ...created('campaign', one('campaign', campaignAnswer)), 403: errorAnswer.describe('payout_is_operator_only') } },
+    async (c) => {
+      const who = c.var.principal;
+      const b = c.req.valid('json');
+      chosenId(who, b.id);
+      const refused = refusePayout(c, who, b.terms);
+      if (refused) return refused;
+      const advertiserId = who.kind === 'advertiser' ? who.id : b.advertiserId;
+      if (!advertiserId) return fail(c, 400, 'invalid', 'advertiserId is required');
+      const adv = await col.store.catalog.getAdvertiser(advertiserId);
+      if (!adv) return fail(c, 400, 'invalid', `no advertiser ${advertiserId}`);
+      if (!parseLanding(b.landingUrl)) return fail(c, 400, 'invalid', 'landingUrl must be an http(s) URL without user info');
+      const id = b.id ?? newId('cmp');
+      if (await col.store.catalog.getCampaign(id)) return fail(c, 409, 'conflict', `campaign ${id} exists`);
+      const terms = buildTerms(b.terms, null, { campaignId: id, advertiserId, currency: adv.currency });
+      const problems = checkTerms(terms);
       if (problems.length) return fail(c, 400, 'invalid_terms', problems.join('; '));
-    }
-    const updated = await col.store.catalog.updateCampaign(cur.id, {
-      name: b.value.name,
-      status: b.value.status,
-      landingUrl: b.value.landingUrl,
-      allowedHosts: b.value.allowedHosts?.map((h) => h.toLowerCase()),
-      terms,
-    });
-    return c.json({ campaign: campaignJson(updated!) });
+      const campaign = await col.store.catalog.createCampaign({
+        id,
+        advertiserId,
+        name: b.name,
+        status: b.status,
+        landingUrl: b.landingUrl,
+        allowedHosts: b.allowedHosts.map((h) => h.toLowerCase()),
+        terms,
+      });
+      return c.json({ campaign: campaignJson(campaign) }, 201);
+    },
+  );
+  r.route({ method: 'get', path: '/v1/campaigns', summary: "List campaigns (an advertiser's own).", roles: [...both], query: advertiserQuery, responses: { 200: list('campaigns', campaignAnswer) } }, async (c) => {
+    const who = c.var.principal;
+    const all = await col.store.catalog.listCampaigns({ advertiserId: who.kind === 'advertiser' ? who.id : c.req.valid('query').advertiserId });
+    return c.json({ campaigns: all.map(campaignJson) });
   });
+  r.route({ method: 'get', path: '/v1/campaigns/:id', summary: 'Read a campaign with its current terms.', roles: [...both], params: idParam, responses: { 200: one('campaign', campaignAnswer) } }, async (c) =>
+    c.json({ campaign: campaignJson(await ownedCampaign(col, c.var.principal, c.req.valid('param').id)) }),
+  );
+  r.route(
+    { method: 'get', path: '/v1/campaigns/:id/terms', summary: 'Every terms version of a campaign, oldest first.', roles: [...both], params: idParam, responses: { 200: z.object({ versions: z.array(termsAnswer.extend({ createdAt: z.number().int() })) }) } },
+    async (c) => {
+      const campaign = await ownedCampaign(col, c.var.principal, c.req.valid('param').id);
+      const versions = await col.store.catalog.listTermsVersions(campaign.id);
+      return c.json({ versions: versions.map((t) => ({ ...termsJson(t), createdAt: t.createdAt })) });
+    },
+  );
+  r.route(
+    {
+      method: 'patch',
+      path: '/v1/campaigns/:id',
+      summary: "Update a campaign; a terms change creates a new version (past charges keep theirs). Payout and subsidy: operator only (the operator's edit is the approval).",
+      roles: [...both],
+      params: idParam,
+      body: campaignPatch,
+      responses: { 200: one('campaign', campaignAnswer), 403: errorAnswer.describe('payout_is_operator_only') },
+    },
+    async (c) => {
+      const who = c.var.principal;
+      const cur = await ownedCampaign(col, who, c.req.valid('param').id);
+      const b = c.req.valid('json');
+      const refused = refusePayout(c, who, b.terms);
+      if (refused) return refused;
+      if (b.landingUrl && !parseLanding(b.landingUrl)) return fail(c, 400, 'invalid', 'landingUrl must be an http(s) URL without user info');
+      let terms: Omit<CampaignTerms, 'version'> | undefined;
+      if (b.terms && Object.keys(b.terms).length > 0) {
+        const merged = { ...termsInputOf(cur.terms), ...b.terms };
+        const parsed = termsInput.safeParse(merged);
+        if (!parsed.success) return fail(c, 400, 'invalid_terms', describeIssues(parsed.error));
+        terms = buildTerms(parsed.data, cur.terms, { campaignId: cur.id, advertiserId: cur.advertiserId, currency: cur.terms.currency });
+        const problems = checkTerms({ ...terms, version: cur.terms.version + 1 });
+        if (problems.length) return fail(c, 400, 'invalid_terms', problems.join('; '));
+      }
+      const updated = await col.store.catalog.updateCampaign(cur.id, {
+        name: b.name,
+        status: b.status,
+        landingUrl: b.landingUrl,
+        allowedHosts: b.allowedHosts?.map((h) => h.toLowerCase()),
+        terms,
+      });
+      return c.json({ campaign: campaignJson(updated!) });
+    },
+  );
 
   // ------------------------------------------------------------ creatives
-  doc({ method: 'post', path: '/v1/creatives', summary: "Add a creative; its landing URL must be on the campaign's allowed hosts.", auth: ['operator', 'advertiser'], body: creativeCreate }, 'Campaigns');
-  app.post('/v1/creatives', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const b = await body(c, creativeCreate);
-    if (!b.ok) return b.res;
-    const r = await ownCampaign(c, a.value, b.value.campaignId);
-    if (!r.ok) return r.res.status === 404 ? fail(c, 400, 'invalid', `no campaign ${b.value.campaignId}`) : r.res;
-    const landingUrl = b.value.landingUrl ?? r.value.landingUrl;
-    if (!landsOn(landingUrl, allowedHosts(r.value))) {
-      return fail(c, 400, 'landing_host_not_allowed', `${parseLanding(landingUrl)?.host ?? landingUrl} is not one of the campaign's allowed hosts (${[...allowedHosts(r.value)].join(', ')})`);
-    }
-    const [width, height] = b.value.size.split('x').map(Number) as [number, number];
-    const id = b.value.id ?? newId('cr');
-    if (await col.store.catalog.getCreative(id)) return fail(c, 409, 'conflict', `creative ${id} exists`);
-    return c.json({ creative: await col.store.catalog.createCreative({ id, campaignId: r.value.id, width, height, imageUrl: b.value.imageUrl, alt: b.value.alt, landingUrl, status: 'active' }) }, 201);
+  r.route(
+    { method: 'post', path: '/v1/creatives', summary: "Add a creative; its landing URL must be on the campaign's allowed hosts.", roles: [...both], body: creativeCreate, responses: created('creative', one('creative', creativeAnswer)) },
+    async (c) => {
+      const who = c.var.principal;
+      const b = c.req.valid('json');
+      chosenId(who, b.id);
+      // Someone else's campaign reads as no campaign at all (issue 16 item 9).
+      const campaign = await ownedCampaign(col, who, b.campaignId).catch(() => null);
+      if (!campaign) return fail(c, 400, 'invalid', `no campaign ${b.campaignId}`);
+      const landingUrl = b.landingUrl ?? campaign.landingUrl;
+      if (!landsOn(landingUrl, allowedHosts(campaign))) {
+        return fail(c, 400, 'landing_host_not_allowed', `${parseLanding(landingUrl)?.host ?? landingUrl} is not one of the campaign's allowed hosts (${[...allowedHosts(campaign)].join(', ')})`);
+      }
+      const [width, height] = b.size.split('x').map(Number) as [number, number];
+      const id = b.id ?? newId('cr');
+      if (await col.store.catalog.getCreative(id)) return fail(c, 409, 'conflict', `creative ${id} exists`);
+      return c.json({ creative: await col.store.catalog.createCreative({ id, campaignId: campaign.id, width, height, imageUrl: b.imageUrl, alt: b.alt, landingUrl, status: 'active' }) }, 201);
+    },
+  );
+  r.route({ method: 'get', path: '/v1/creatives', summary: "List creatives (an advertiser's own).", roles: [...both], query: creativesQuery, responses: { 200: list('creatives', creativeAnswer) } }, async (c) => {
+    const who = c.var.principal;
+    return c.json({ creatives: await col.store.catalog.listCreatives({ campaignId: c.req.valid('query').campaignId, advertiserId: who.kind === 'advertiser' ? who.id : undefined }) });
   });
-  doc({ method: 'get', path: '/v1/creatives', summary: "List creatives (an advertiser's own).", auth: ['operator', 'advertiser'] }, 'Campaigns');
-  app.get('/v1/creatives', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    if (a.value.kind === 'publisher') return forbidden(c);
-    return c.json({ creatives: await col.store.catalog.listCreatives({ campaignId: c.req.query('campaignId'), advertiserId: a.value.kind === 'advertiser' ? a.value.id : undefined }) });
-  });
-  doc({ method: 'patch', path: '/v1/creatives/:id', summary: 'Update or pause a creative.', auth: ['operator', 'advertiser'], body: creativePatch }, 'Campaigns');
-  app.patch('/v1/creatives/:id', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    const cr = await col.store.catalog.getCreative(c.req.param('id'));
-    if (!cr) return notFound(c, 'creative');
-    const r = await ownCampaign(c, a.value, cr.campaignId);
-    if (!r.ok) return r.res;
-    const b = await body(c, creativePatch);
-    if (!b.ok) return b.res;
-    if (b.value.landingUrl && !landsOn(b.value.landingUrl, allowedHosts(r.value))) {
-      return fail(c, 400, 'landing_host_not_allowed', `${parseLanding(b.value.landingUrl)?.host ?? b.value.landingUrl} is not one of the campaign's allowed hosts`);
-    }
-    return c.json({ creative: await col.store.catalog.updateCreative(cr.id, b.value) });
-  });
+  r.route(
+    { method: 'patch', path: '/v1/creatives/:id', summary: 'Update or pause a creative.', roles: [...both], params: idParam, body: creativePatch, responses: { 200: one('creative', creativeAnswer) } },
+    async (c) => {
+      const { creative, campaign } = await ownedCreative(col, c.var.principal, c.req.valid('param').id);
+      const b = c.req.valid('json');
+      if (b.landingUrl && !landsOn(b.landingUrl, allowedHosts(campaign))) {
+        return fail(c, 400, 'landing_host_not_allowed', `${parseLanding(b.landingUrl)?.host ?? b.landingUrl} is not one of the campaign's allowed hosts`);
+      }
+      return c.json({ creative: await col.store.catalog.updateCreative(creative.id, b) });
+    },
+  );
 
   // ------------------------------------------------------------ conversion actions
-  doc({ method: 'put', path: '/v1/conversion-actions/:key', summary: 'Create or update a conversion action (counting, billing model, shorter windows).', auth: ['operator', 'advertiser'], body: actionPut }, 'Campaigns');
-  app.put('/v1/conversion-actions/:key', limit, async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    if (a.value.kind === 'publisher') return forbidden(c);
-    const key = c.req.param('key');
-    if (!/^[a-z0-9_-]{1,64}$/.test(key)) return fail(c, 400, 'invalid', 'the action key is lowercase letters, digits, _ and -');
-    const b = await body(c, actionPut);
-    if (!b.ok) return b.res;
-    const advertiserId = ownerOf(a.value, b.value.advertiserId);
-    if (!advertiserId || !(await col.store.catalog.getAdvertiser(advertiserId))) return fail(c, 400, 'invalid', 'a valid advertiserId is required');
-    const { advertiserId: _ignored, ...rest } = b.value;
-    void _ignored;
-    return c.json({ action: await col.store.catalog.putConversionAction({ ...rest, advertiserId, key }) });
-  });
-  doc({ method: 'get', path: '/v1/conversion-actions', summary: "An advertiser's conversion actions.", auth: ['operator', 'advertiser'] }, 'Campaigns');
-  app.get('/v1/conversion-actions', async (c) => {
-    const a = await who(c);
-    if (!a.ok) return a.res;
-    if (a.value.kind === 'publisher') return forbidden(c);
-    const advertiserId = ownerOf(a.value, c.req.query('advertiserId'));
+  r.route(
+    {
+      method: 'put',
+      path: '/v1/conversion-actions/:key',
+      summary: 'Create or update a conversion action (counting, billing model, shorter windows).',
+      roles: [...both],
+      params: actionKeyParam,
+      body: actionPut,
+      responses: { 200: one('action', conversionActionAnswer) },
+    },
+    async (c) => {
+      const who = c.var.principal;
+      const { advertiserId: given, ...rest } = c.req.valid('json');
+      const advertiserId = who.kind === 'advertiser' ? who.id : given;
+      if (!advertiserId || !(await col.store.catalog.getAdvertiser(advertiserId))) return fail(c, 400, 'invalid', 'a valid advertiserId is required');
+      return c.json({ action: await col.store.catalog.putConversionAction({ ...rest, advertiserId, key: c.req.valid('param').key }) });
+    },
+  );
+  r.route({ method: 'get', path: '/v1/conversion-actions', summary: "An advertiser's conversion actions.", roles: [...both], query: advertiserQuery, responses: { 200: list('actions', conversionActionAnswer) } }, async (c) => {
+    const who = c.var.principal;
+    const advertiserId = who.kind === 'advertiser' ? who.id : c.req.valid('query').advertiserId;
     if (!advertiserId) return fail(c, 400, 'invalid', 'advertiserId is required');
     return c.json({ actions: await col.store.catalog.listConversionActions(advertiserId) });
   });
+  return r;
 }
 
 /** Terms from API input over the current terms (or the defaults for a new campaign). */
@@ -450,6 +397,8 @@ export function buildTerms(
         : input.payout
       : (b?.payout ?? DEFAULT_TERMS.payout),
     payoutFromPublisher: input.payout ? false : (b?.payoutFromPublisher ?? true),
+    // `subsidy` (operator only, default false) is validated and gated here; the core carries it into
+    // the charge rule (a fixed payout above the charge is capped unless subsidised) — issue 16 item 2.
     totalBudgetMicros: m(input.totalBudgetMicros, b?.totalBudgetMicros ?? null),
     dailyBudgetMicros: m(input.dailyBudgetMicros, b?.dailyBudgetMicros ?? null),
     publisherDailyCapMicros: m(input.publisherDailyCapMicros, b?.publisherDailyCapMicros ?? null),

@@ -1,4 +1,4 @@
-/** Request schemas of the admin API (zod, strict): they validate requests and generate the docs. */
+/** Request schemas of the admin API (zod, strict): they validate requests and generate the docs. Queries: query-schemas.ts. */
 import { z } from 'zod';
 import { isCurrencyCode } from '../core/money';
 
@@ -52,7 +52,8 @@ export const termsInput = z.strictObject({
   payout: z
     .union([z.strictObject({ kind: z.literal('share'), bps: z.number().int().min(0).max(10_000) }), z.strictObject({ kind: z.literal('fixed'), micros })])
     .optional()
-    .describe("publisher payout; default: the publisher's revenue share"),
+    .describe("publisher payout, operator only; default: the publisher's revenue share"),
+  subsidy: z.boolean().optional().describe('operator only, default false: the platform may pay a fixed payout above the charge'),
   totalBudgetMicros: micros.nullable().optional(),
   dailyBudgetMicros: micros.nullable().optional(),
   publisherDailyCapMicros: micros.nullable().optional(),
@@ -102,23 +103,4 @@ export const actionPut = z.strictObject({
   model: z.enum(['last_click', 'first_click']).default('last_click'),
   clickWindowDays: z.number().int().min(1).max(90).nullable().default(null),
   viewWindowDays: z.number().int().min(0).max(30).nullable().default(null),
-});
-
-export const reportQuery = z.strictObject({
-  from: z.string().regex(/^\d{1,16}$/).optional().describe('epoch ms, default 30 days ago'),
-  to: z.string().regex(/^\d{1,16}$/).optional().describe('epoch ms, default now'),
-  groupBy: z.enum(['campaign', 'slot', 'publisher', 'creative']).optional(),
-  perDay: z.enum(['0', '1']).optional(),
-  advertiserId: slug.optional(),
-  publisherId: slug.optional(),
-  campaignId: slug.optional(),
-  siteId: slug.optional(),
-  status: z.enum(['pending', 'approved', 'rejected', 'unattributed', 'reversed', 'restated']).optional(),
-  limit: z.string().regex(/^\d{1,4}$/).optional(),
-  after: z.string().regex(/^\d{1,16}$/).optional(),
-  before: z
-    .string()
-    .regex(/^\d{1,16}(_[A-Za-z0-9_-]{1,64})?$/)
-    .optional()
-    .describe('paging cursor: the `next` of the previous page (conversions, ledger)'),
 });

@@ -13,7 +13,7 @@ import type { PipelineDeps } from '../ingest/pipeline';
 import type { Metrics } from './metrics';
 import type { RateLimiter } from './rate-limit';
 import type { CatalogCache } from './catalog-cache';
-import type { RouteDoc } from './openapi';
+import type { Auth } from './auth';
 
 /** The collector's parts, shared by the route modules. */
 export interface Collector {
@@ -30,11 +30,20 @@ export interface Collector {
   pipeline: PipelineDeps;
   publicUrl: string;
   operatorKey: string;
-  /** Every documented route, for /openapi.json. */
-  docs: RouteDoc[];
   /** The TCP peer of a request (the Node adapter's socket; tests may set `x-test-peer`). */
   peer: (c: Context) => string;
   random: (bytes: number) => Uint8Array;
+}
+
+/** The Hono environment of every route: what the middleware puts on the context (`c.var`). */
+export interface AppEnv {
+  Variables: {
+    /** Who is calling, set by the `auth(...roles)` middleware (auth.ts) on the routes that use it. */
+    principal: Auth;
+    /** The body `limitBody` read while counting a chunked request (body-limit.ts). */
+    'pp.body': string;
+    requestId: string;
+  };
 }
 
 /** A JSON error answer: `{ error, reason }`. */

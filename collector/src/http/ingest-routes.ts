@@ -15,12 +15,14 @@
  * | 429/503| per-source rate limit / commit queue full, with Retry-After           |
  */
 import { randomUUID, createHash } from 'node:crypto';
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
+import { beaconAnswer, errorAnswer } from './answer-schemas';
 import { bodyText, limitBody } from './body-limit';
 import { beaconBatch, beaconEvent, describeIssues, MAX_EVENTS_PER_BATCH } from '../ingest/beacon-schema';
 import { OverloadedError } from '../ingest/group-commit';
 import type { IngestItem, ItemResult, RequestContext } from '../ingest/items';
 import { fail, payloadHash, requestContext, type Collector } from './context';
+import { createRouter, type Router } from './router';
 
 /** Body limit of a beacon batch. */
 export const MAX_BEACON_BYTES = 64 * 1024;
@@ -30,30 +32,11 @@ const MAX_SKEW_MS = 7 * 86_400_000;
 // data before the end-of-information code: a truncated image that strict decoders refuse.)
 const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 
-/** Registers the ingest routes. */
-export function ingestRoutes(app: Hono, col: Collector): void {
-  col.docs.push(
-    {
-      method: 'post',
-      path: '/e',
-      tag: 'Beacons',
-      summary: 'A batch of beacons from the SDK (text/plain JSON, no CORS preflight). Answers after commit.',
-      auth: [],
-      body: beaconBatch,
-      bodyType: 'text/plain',
-      responses: { 202: 'committed', 400: 'not a batch', 403: 'origin not allowed', 409: 'conflict', 413: 'too large', 415: 'content type', 422: 'all events invalid', 429: 'rate limited', 503: 'overloaded' },
-    },
-    {
-      method: 'get',
-      path: '/p.gif',
-      tag: 'Beacons',
-      summary: 'One event as query parameters (same keys as a beacon event plus s); answers a 43-byte GIF, 4xx when refused.',
-      auth: [],
-      responses: { 200: 'committed', 400: 'refused', 503: 'overloaded' },
-    },
-  );
+/** The ingest routes (hot paths: validated inside the handlers, no middleware layer; router.ts). */
+export function ingestRoutes(col: Collector): Router {
+  const r = createRouter(col, 'Beacons');
 
-  app.options('/e', (c) => {
+  r.route({ method: 'options', path: '/e', summary: 'CORS preflight', hidden: true, responses: { 204: { description: 'preflight answered' } } }, (c) => {
     const origin = c.req.header('origin');
     return c.body(null, 204, {
       'Access-Control-Allow-Origin': origin ?? '*',
@@ -64,12 +47,26 @@ export function ingestRoutes(app: Hono, col: Collector): void {
     });
   });
 
-  app.post(
-    '/e',
-    limitBody(MAX_BEACON_BYTES, async (c) => {
-      await keepRejected(col, requestContext(col, c, '/e'), null, 'body_too_large', `over ${MAX_BEACON_BYTES} bytes`, null);
-      return fail(c, 413, 'body_too_large', `a batch may hold at most ${MAX_BEACON_BYTES} bytes`, cors(c.req.header('origin')));
-    }),
+  r.route(
+    {
+      method: 'post',
+      path: '/e',
+      summary: 'A batch of beacons from the SDK (text/plain JSON, no CORS preflight). Answers after commit.',
+      body: beaconBatch,
+      bodyType: 'text/plain',
+      inHandler: true,
+      responses: {
+        202: beaconAnswer.describe('committed: at least one event accepted or an exact replay'),
+        400: errorAnswer.describe('not JSON, or not a batch'),
+        403: errorAnswer.describe("origin not on the site's allow-list"),
+        409: beaconAnswer.describe('every event conflicts with an earlier one'),
+        413: errorAnswer.describe('over 64 KiB'),
+        415: errorAnswer.describe('content type'),
+        422: beaconAnswer.describe('every event invalid'),
+        429: errorAnswer.describe('rate limited (Retry-After)'),
+        503: errorAnswer.describe('overloaded (Retry-After)'),
+      },
+    },
     async (c) => {
       const ctx = requestContext(col, c, '/e');
       const origin = c.req.header('origin');
@@ -98,37 +95,51 @@ export function ingestRoutes(app: Hono, col: Collector): void {
       }
       return ingest(c, col, ctx, batch.data.s, batch.data.n ?? null, batch.data.e, origin, headers);
     },
+    limitBody(MAX_BEACON_BYTES, async (c) => {
+      await keepRejected(col, requestContext(col, c, '/e'), null, 'body_too_large', `over ${MAX_BEACON_BYTES} bytes`, null);
+      return fail(c, 413, 'body_too_large', `a batch may hold at most ${MAX_BEACON_BYTES} bytes`, cors(c.req.header('origin')));
+    }),
   );
 
-  app.get('/p.gif', async (c) => {
-    const ctx = requestContext(col, c, '/p.gif');
-    const q = c.req.queries();
-    const flat: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(q)) {
-      if (v.length !== 1 || v[0]!.length > 2048) {
-        await keepRejected(col, ctx, null, 'invalid_query', `parameter ${k} repeated or too long`, c.req.url.slice(0, 2048));
+  r.route(
+    {
+      method: 'get',
+      path: '/p.gif',
+      summary: 'One event as query parameters (same keys as a beacon event plus s); answers a 43-byte GIF, 4xx when refused.',
+      inHandler: true,
+      responses: { 200: { description: 'committed', type: 'image/gif' }, 400: { description: 'refused (a GIF)', type: 'image/gif' }, 503: { description: 'overloaded (a GIF, Retry-After)', type: 'image/gif' } },
+    },
+    async (c) => {
+      const ctx = requestContext(col, c, '/p.gif');
+      const q = c.req.queries();
+      const flat: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(q)) {
+        if (v.length !== 1 || v[0]!.length > 2048) {
+          await keepRejected(col, ctx, null, 'invalid_query', `parameter ${k} repeated or too long`, c.req.url.slice(0, 2048));
+          return gif(c, 400);
+        }
+        flat[k] = v[0];
+      }
+      const { s, n, ...event } = flat;
+      if (typeof s !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(s)) {
+        await keepRejected(col, ctx, null, 'invalid_batch', 's: site ID missing or malformed', c.req.url.slice(0, 2048));
         return gif(c, 400);
       }
-      flat[k] = v[0];
-    }
-    const { s, n, ...event } = flat;
-    if (typeof s !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(s)) {
-      await keepRejected(col, ctx, null, 'invalid_batch', 's: site ID missing or malformed', c.req.url.slice(0, 2048));
-      return gif(c, 400);
-    }
-    // Query values are strings: the numeric keys are converted, exactly as the JSON form carries them.
-    for (const k of ['ts', 'mv'] as const) if (typeof event[k] === 'string' && /^\d+(\.\d+)?$/.test(event[k] as string)) event[k] = Number(event[k]);
-    event.t ??= 'cv';
-    // Without `ts` the time is the receipt time, which a reload changes: it is then no part of the
-    // event's identity, or reloading the thank-you page would be a conflict instead of a replay.
-    const unhashed = event.ts === undefined ? ['ts'] : [];
-    event.ts ??= ctx.receivedAt;
-    // A <noscript> pixel has no event ID: derive one from the order so a reload is an exact replay.
-    event.i ??= typeof event.o === 'string' ? `px-${createHash('sha256').update(`${s}|${String(event.a ?? '')}|${event.o}`).digest('base64url').slice(0, 32)}` : randomUUID();
-    const sent = typeof n === 'string' && /^\d{1,16}$/.test(n) ? Number(n) : null;
-    const res = await ingest(c, col, ctx, s, sent, [event], c.req.header('origin'), {}, unhashed);
-    return gif(c, res.status >= 400 ? (res.status as 400) : 200, res.headers.get('retry-after'));
-  });
+      // Query values are strings: the numeric keys are converted, exactly as the JSON form carries them.
+      for (const k of ['ts', 'mv'] as const) if (typeof event[k] === 'string' && /^\d+(\.\d+)?$/.test(event[k] as string)) event[k] = Number(event[k]);
+      event.t ??= 'cv';
+      // Without `ts` the time is the receipt time, which a reload changes: it is then no part of the
+      // event's identity, or reloading the thank-you page would be a conflict instead of a replay.
+      const unhashed = event.ts === undefined ? ['ts'] : [];
+      event.ts ??= ctx.receivedAt;
+      // A <noscript> pixel has no event ID: derive one from the order so a reload is an exact replay.
+      event.i ??= typeof event.o === 'string' ? `px-${createHash('sha256').update(`${s}|${String(event.a ?? '')}|${event.o}`).digest('base64url').slice(0, 32)}` : randomUUID();
+      const sent = typeof n === 'string' && /^\d{1,16}$/.test(n) ? Number(n) : null;
+      const res = await ingest(c, col, ctx, s, sent, [event], c.req.header('origin'), {}, unhashed);
+      return gif(c, res.status >= 400 ? (res.status as 400) : 200, res.headers.get('retry-after'));
+    },
+  );
+  return r;
 }
 
 function cors(origin: string | undefined): Record<string, string> {

@@ -122,6 +122,29 @@ describe('OpenAPI', () => {
     expect(doc.paths['/v1/campaigns']!.post!.requestBody).toBeTruthy();
     expect(doc.paths['/ad']!.get!.parameters.map((p) => p.name)).toEqual(['slot', 'p']);
     expect(doc.paths['/v1/conversions/{id}/reverse']!.post!.parameters.map((p) => p.name)).toEqual(['id']);
+    expect(doc.paths['/v1/ledger']!.get!.parameters.map((p) => p.name)).toEqual(['from', 'to', 'advertiserId', 'publisherId', 'campaignId', 'limit', 'before']);
+  });
+
+  it('gives every JSON answer of every route a response schema, errors included', async () => {
+    type Op = { security?: unknown[]; responses: Record<string, { description: string; content?: Record<string, { schema?: { type?: string; properties?: Record<string, unknown>; anyOf?: unknown[] } }> }> };
+    const doc = (await (await h.request('/openapi.json')).json()) as { paths: Record<string, Record<string, Op>> };
+    const withoutSchema: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const [code, answer] of Object.entries(op.responses)) {
+          const json = answer.content?.['application/json'];
+          if (json && !(json.schema?.properties || json.schema?.anyOf || json.schema?.type)) withoutSchema.push(`${method} ${path} ${code}`);
+        }
+        // An authenticated route documents its refusals, with the error schema.
+        if (op.security) expect(op.responses['401']?.content?.['application/json']?.schema?.properties, `${method} ${path}`).toHaveProperty('reason');
+      }
+    }
+    expect(withoutSchema).toEqual([]);
+    const ledger = doc.paths['/v1/ledger']!.get!.responses['200']!.content!['application/json']!.schema!;
+    expect(Object.keys(ledger.properties!)).toEqual(['groups', 'next']);
+    const perf = JSON.stringify(doc.paths['/v1/reports/performance']!.get!.responses['200']);
+    for (const field of ['earningMicros', 'costMicros', 'ecpmServedMicros', 'platformMicros']) expect(perf).toContain(field);
+    expect(Object.keys(doc.paths['/v1/campaigns/{id}']!.get!.responses).sort()).toEqual(['200', '400', '401', '403', '404']);
   });
 
   it('serves a self-contained docs page that reads the document', async () => {
@@ -129,8 +152,14 @@ describe('OpenAPI', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await res.text();
-    expect(html).toContain("fetch('/openapi.json')");
-    expect(html).not.toMatch(/<script[^>]+src=/); // no CDN
+    // No CDN, and no inline script: the page runs under the strict page policy (security-headers.ts).
+    expect([...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]!.trim())).toEqual(['src="/docs.js" defer']);
+    expect(html).not.toMatch(/<style|style=/);
+    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+    const js = await h.request('/docs.js');
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await js.text()).toContain("fetch('/openapi.json')");
+    expect((await h.request('/docs.css')).headers.get('content-type')).toMatch(/^text\/css/);
   });
 
   it('answers unknown routes 404 with a reason', async () => {

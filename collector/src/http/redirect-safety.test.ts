@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeys, type AdToken } from '../ingest/keys';
-import { SECRET, createHarness, serveAd, seedWorld, type Harness, type World } from '../test-fixtures';
+import { OPERATOR_KEY, SECRET, createHarness, serveAd, seedWorld, type Harness, type World } from '../test-fixtures';
 
 const keys = createKeys(SECRET);
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -102,7 +102,7 @@ beforeAll(async () => {
   w = await seedWorld(h, { terms: { costModel: 'cpc', cpcMicros: '100000' } });
   expect((await h.api('PATCH', '/v1/campaigns/cmp_main', w.advertiserKey, { allowedHosts: ['promo.example'] })).status).toBe(200);
   expect(
-    (await h.api('POST', '/v1/creatives', w.advertiserKey, { id: 'cr_promo', campaignId: 'cmp_main', size: '300x250', imageUrl: '/p.png', alt: 'p', landingUrl: 'https://promo.example/sale?x=1#y' })).status,
+    (await h.api('POST', '/v1/creatives', OPERATOR_KEY, { id: 'cr_promo', campaignId: 'cmp_main', size: '300x250', imageUrl: '/p.png', alt: 'p', landingUrl: 'https://promo.example/sale?x=1#y' })).status,
   ).toBe(201);
   // Creatives whose stored landing URL is hostile (a bad row, an old import, a rule that changed).
   for (const [k, url] of HOSTILE_LANDINGS.entries()) {

@@ -4,7 +4,7 @@
  * live feed, "verify my tag" and rejected events — each scoped to the caller.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OPERATOR_KEY, clickThrough, conversion, createHarness, eventId, seedWorld, serveAd, type Harness, type World } from '../test-fixtures';
+import { OPERATOR_KEY, conversion, createHarness, eventId, seedTraffic, seedWorld, type Harness, type World } from '../test-fixtures';
 
 let h: Harness;
 let w: World;
@@ -12,19 +12,11 @@ let clickId: string;
 let conversionId: string;
 let rivalKey: string;
 
-/** One served + viewable impression, one billed click, one bot click, one charged conversion, one rejected beacon. */
 beforeEach(async () => {
   h = await createHarness();
   w = await seedWorld(h); // CPA 5.00 flat, publisher 70 %
   rivalKey = (await h.api('POST', '/v1/advertisers', OPERATOR_KEY, { id: 'adv_rival', name: 'Rival', currency: 'EUR' })).body.apiKey;
-  const ad = await serveAd(h, w.slotId, 'pv_1');
-  expect((await h.beacon(w.newsSiteId, [{ t: 'imp', i: eventId('imp'), ts: h.clock(), tk: ad.tk, p: 'pv_1' }, { t: 'vi', i: eventId('vi'), ts: h.clock(), tk: ad.tk, p: 'pv_1' }])).status).toBe(202);
-  clickId = (await clickThrough(h, ad.tk)).clickId!;
-  await clickThrough(h, (await serveAd(h, w.slotId)).tk, { 'user-agent': 'Googlebot/2.1 (+http://www.google.com/bot.html)', 'x-test-peer': '66.249.66.1' });
-  h.clock.advance(60_000);
-  expect((await h.beacon(w.shopSiteId, [conversion(h, { k: clickId, o: 'A-1001', v: '49.90', i: eventId('cv') })])).status).toBe(202);
-  expect((await h.beacon(w.shopSiteId, [{ t: 'cv', i: eventId('bad'), ts: h.clock(), v: 'lots' }])).status).toBe(422);
-  conversionId = (await h.store.reports.conversions({}, { from: 0, to: Number.MAX_SAFE_INTEGER }, 1))[0]!.id;
+  ({ clickId, conversionId } = await seedTraffic(h, w));
 });
 afterEach(() => h.close());
 
@@ -34,7 +26,7 @@ describe('GET /v1/reports/performance', () => {
     expect(r.status).toBe(200);
     expect(r.body.groupBy).toBe('campaign');
     expect(r.body.rows).toEqual([
-      { key: 'cmp_main', currency: 'EUR', served: 1, viewable: 1, clicks: 1, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 1, conversions: 1, valueMicros: '49900000', costMicros: '5000000', earningMicros: '3500000' },
+      { key: 'cmp_main', currency: 'EUR', served: 1, viewable: 1, clicks: 1, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 1, conversions: 1, valueMicros: '49900000', costMicros: '5000000', earningMicros: '3500000', platformMicros: '1500000' },
     ]);
     expect((await h.api('GET', '/v1/reports/performance', rivalKey)).body.rows).toEqual([]);
   });
@@ -274,7 +266,7 @@ describe('feed, site activity and rejected events', () => {
     expect(r.body.activity).toEqual(expect.arrayContaining([{ type: 'conversion', count: 1, lastAt: h.clock() }, { type: 'rejected', count: 1, lastAt: h.clock() }]));
     expect(r.body.rejectedReasons).toEqual([{ reason: 'invalid_event', count: 1 }]);
     expect(r.body.recentRejected[0]).toMatchObject({ eventId: eventId('bad'), reason: 'invalid_event', detail: expect.stringMatching(/^v: /) });
-    expect((await h.api('GET', `/v1/sites/${w.shopSiteId}/activity`, w.publisherKey)).status).toBe(403);
+    expect((await h.api('GET', `/v1/sites/${w.shopSiteId}/activity`, w.publisherKey)).status).toBe(404);
     expect((await h.api('GET', '/v1/sites/site_none/activity', OPERATOR_KEY)).status).toBe(404);
   });
 

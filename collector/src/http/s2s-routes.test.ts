@@ -382,7 +382,7 @@ describe('conversion commands', () => {
     expect(forged.status).toBe(401);
   });
 
-  it('answers 401 without a key, 403 for a publisher, 404 for another advertiser or an unknown ID, 422 for a bad body', async () => {
+  it('answers 401 without a key, 403 for a publisher, 404 for another advertiser or an unknown ID, 400 for a bad body', async () => {
     const c = await store();
     const other = await h.api('POST', '/v1/advertisers', OPERATOR_KEY, { id: 'adv_other', name: 'Other', currency: 'EUR' });
     expect((await command(c.id, 'reverse', null)).status).toBe(401);
@@ -392,10 +392,10 @@ describe('conversion commands', () => {
     expect((await command('cv_nope', 'reverse', OPERATOR_KEY)).status).toBe(404);
     for (const bad of [{ value: '1', value_micros: '1' }, {}, { value: '-5' }, { value: 'ten' }]) {
       const r = await command(c.id, 'restate', w.advertiserKey, bad);
-      expect(r.status, JSON.stringify(bad)).toBe(422);
+      expect(r.status, JSON.stringify(bad)).toBe(400);
       expect(r.body.reason).toBeTruthy();
     }
-    expect((await command(c.id, 'reverse', w.advertiserKey, '{not json')).status).toBe(422);
+    expect((await command(c.id, 'reverse', w.advertiserKey, '{not json')).status).toBe(400);
     expect(await adv()).toBe(5_990_000n);
   });
 });
@@ -413,7 +413,7 @@ describe('POST /v1/clicks/:id/invalidate', () => {
     expect((await h.api('POST', `/v1/clicks/${id}/invalidate`, null, {})).status).toBe(401);
     expect((await h.api('POST', `/v1/clicks/${id}/invalidate`, w.advertiserKey, {})).status).toBe(403);
     expect((await h.api('POST', '/v1/clicks/nope/invalidate', OPERATOR_KEY, {})).status).toBe(404);
-    expect((await h.api('POST', `/v1/clicks/${id}/invalidate`, OPERATOR_KEY, { nope: 1 })).status).toBe(422);
+    expect((await h.api('POST', `/v1/clicks/${id}/invalidate`, OPERATOR_KEY, { nope: 1 })).status).toBe(400);
     const r = await h.api('POST', `/v1/clicks/${id}/invalidate`, OPERATOR_KEY, { reason: 'botnet found in logs' });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ click_id: id, reversed_micros: '800000', click_reversed_micros: '800000', conversions: [] });

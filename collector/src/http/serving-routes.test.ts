@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKeys, type AdToken } from '../ingest/keys';
 import { openStore } from '../store/open-store';
 import {
+  OPERATOR_KEY,
   SECRET,
   addCampaign,
   balance,
@@ -84,7 +85,7 @@ describe('GET /ad', () => {
   });
 
   it('answers {ad:null} when no creative fits the slot', async () => {
-    expect((await h.api('POST', '/v1/slots', w.publisherKey, { id: 'slot_banner', siteId: w.newsSiteId, name: 'Banner', size: '320x50' })).status).toBe(201);
+    expect((await h.api('POST', '/v1/slots', OPERATOR_KEY, { id: 'slot_banner', siteId: w.newsSiteId, name: 'Banner', size: '320x50' })).status).toBe(201);
     const res = await h.request('/ad?slot=slot_banner');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ad: null });

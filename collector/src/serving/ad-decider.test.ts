@@ -182,13 +182,13 @@ describe('slot size and per-publisher caps', () => {
     // cmp_main has a 300×250 creative; a 300×600 slot gets it only while nothing 300×600 is eligible.
     h = await createHarness({ rng: seededRng(11) });
     w = await seedWorld(h, { terms: { costModel: 'cpm', cpmMicros: '9000000' } });
-    expect((await h.api('POST', '/v1/slots', w.publisherKey, { id: 'slot_sky', siteId: w.newsSiteId, name: 'Sky', size: '300x600' })).status).toBe(201);
+    expect((await h.api('POST', '/v1/slots', OPERATOR_KEY, { id: 'slot_sky', siteId: w.newsSiteId, name: 'Sky', size: '300x600' })).status).toBe(201);
     h.decider.invalidate();
     const first = await serveAd(h, 'slot_sky');
     expect(first.creativeId).toBe('cr_main');
     // A lower-paying campaign with a creative of the slot's size now wins every time: size first.
-    expect((await h.api('POST', '/v1/campaigns', w.advertiserKey, { id: 'cmp_sky', name: 'sky', landingUrl: 'https://shop.example/', terms: { costModel: 'cpm', cpmMicros: '1000000' } })).status).toBe(201);
-    expect((await h.api('POST', '/v1/creatives', w.advertiserKey, { id: 'cr_sky', campaignId: 'cmp_sky', size: '300x600', imageUrl: '/sky.png', alt: 'sky' })).status).toBe(201);
+    expect((await h.api('POST', '/v1/campaigns', OPERATOR_KEY, { id: 'cmp_sky', advertiserId: w.advertiserId, name: 'sky', landingUrl: 'https://shop.example/', terms: { costModel: 'cpm', cpmMicros: '1000000' } })).status).toBe(201);
+    expect((await h.api('POST', '/v1/creatives', OPERATOR_KEY, { id: 'cr_sky', campaignId: 'cmp_sky', size: '300x600', imageUrl: '/sky.png', alt: 'sky' })).status).toBe(201);
     h.decider.invalidate();
     for (let k = 0; k < 20; k++) expect((await serveAd(h, 'slot_sky')).creativeId).toBe('cr_sky');
   });

@@ -34,7 +34,7 @@ export function createSqlReports(db: Db): Reports {
         const id = `${key}|${dayText ?? ''}|${cur}`;
         let r = rows.get(id);
         if (!r) {
-          r = { key, ...(dayText ? { day: dayText } : {}), currency: cur, served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n };
+          r = { key, ...(dayText ? { day: dayText } : {}), currency: cur, served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n, platformMicros: 0n };
           rows.set(id, r);
         }
         return r;
@@ -101,7 +101,8 @@ export function createSqlReports(db: Db): Reports {
       for (const r of await db.all<Row>(
         `SELECT ${lgKey} AS k${perDay ? `${day('g')} AS d` : ''}, g.currency AS cur,
            SUM(CASE WHEN l.account LIKE 'advertiser:%' THEN (CASE WHEN l.side = 'debit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS cost,
-           SUM(CASE WHEN l.account LIKE 'publisher:%' THEN (CASE WHEN l.side = 'credit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS earning
+           SUM(CASE WHEN l.account LIKE 'publisher:%' THEN (CASE WHEN l.side = 'credit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS earning,
+           SUM(CASE WHEN l.account = 'platform' THEN (CASE WHEN l.side = 'credit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS platform
          FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id${lgRefs} WHERE ${lg.sql}
          GROUP BY ${lgKey}${day('g')}, g.currency`,
         lg.params,
@@ -109,6 +110,7 @@ export function createSqlReports(db: Db): Reports {
         const x = row(String(r.k), r.d, r.cur);
         x.costMicros += big(r.cost);
         x.earningMicros += big(r.earning);
+        x.platformMicros += big(r.platform);
       }
       return [...rows.values()].sort((a, b) => (a.day ?? '').localeCompare(b.day ?? '') || a.key.localeCompare(b.key) || a.currency.localeCompare(b.currency));
     },
@@ -224,32 +226,42 @@ export function createSqlReports(db: Db): Reports {
         if (filter.siteId) (c.push(`${alias}site_id = ?`), p.push(filter.siteId));
         return { sql: c.length ? ` AND ${c.join(' AND ')}` : '', params: p };
       };
-      const imp = own('');
+      // What the publisher of an impression or click earned on it: its net leg over every group of that action.
+      const earned = (refType: string, ref: string, alias: string) =>
+        `(SELECT COALESCE(SUM(CASE WHEN l.side = 'credit' THEN l.micros ELSE -l.micros END), 0) FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id
+          WHERE g.ref_type = '${refType}' AND g.ref_id = ${alias}.${ref} AND l.account = 'publisher:' || ${alias}.publisher_id)`;
+      const imp = own('i.');
       for (const r of await db.all<Row>(
-        `SELECT kind, received_at, site_id, campaign_id, slot_id, invalid_reason, billing, cost_micros FROM impressions
-         WHERE received_at > ?${imp.sql} ORDER BY received_at DESC LIMIT ?`,
+        `SELECT i.kind, i.received_at, i.site_id, i.campaign_id, i.slot_id, i.invalid_reason, i.billing, i.cost_micros, ${earned('impression', 'id', 'i')} AS earning
+         FROM impressions i WHERE i.received_at > ?${imp.sql} ORDER BY i.received_at DESC LIMIT ?`,
         [after, ...imp.params, limit],
       )) {
         items.push({
           type: String(r.kind) as 'served' | 'viewable',
           at: num(r.received_at),
           siteId: s(r.site_id),
-          summary: `${r.kind} impression · ${r.campaign_id} in ${r.slot_id}${big(r.cost_micros) > 0n ? ` · charged ${big(r.cost_micros)} µ` : ''}`,
+          summary: `${r.kind} impression · ${r.campaign_id} in ${r.slot_id}`,
           invalidReason: s(r.invalid_reason),
+          billing: s(r.billing),
+          costMicros: big(r.cost_micros),
+          earningMicros: big(r.earning),
         });
       }
-      const clk = own('');
+      const clk = own('k.');
       for (const r of await db.all<Row>(
-        `SELECT received_at, site_id, campaign_id, slot_id, invalid_reason, duplicate_of, billing, cost_micros, via FROM clicks
-         WHERE received_at > ?${clk.sql} ORDER BY received_at DESC LIMIT ?`,
+        `SELECT k.received_at, k.site_id, k.campaign_id, k.slot_id, k.invalid_reason, k.duplicate_of, k.billing, k.cost_micros, k.via, ${earned('click', 'click_id', 'k')} AS earning
+         FROM clicks k WHERE k.received_at > ?${clk.sql} ORDER BY k.received_at DESC LIMIT ?`,
         [after, ...clk.params, limit],
       )) {
         items.push({
           type: 'click',
           at: num(r.received_at),
           siteId: s(r.site_id),
-          summary: `click (${r.via}) · ${r.campaign_id} from ${r.slot_id} · ${r.billing}${big(r.cost_micros) > 0n ? ` ${big(r.cost_micros)} µ` : ''}`,
+          summary: `click (${r.via}) · ${r.campaign_id} from ${r.slot_id}`,
           invalidReason: s(r.invalid_reason) ?? (r.duplicate_of ? 'duplicate_click' : null),
+          billing: s(r.billing),
+          costMicros: big(r.cost_micros),
+          earningMicros: big(r.earning),
         });
       }
       if (!filter.publisherId) {
@@ -263,8 +275,11 @@ export function createSqlReports(db: Db): Reports {
             type: 'conversion',
             at: num(r.received_at),
             siteId: s(r.site_id),
-            summary: `${r.action_key} · ${r.status}${r.campaign_id ? ` → ${r.campaign_id}` : ''}${big(r.cost_micros) > 0n ? ` · charged ${big(r.cost_micros)} µ` : ''}`,
+            summary: `${r.action_key} · ${r.status}${r.campaign_id ? ` → ${r.campaign_id}` : ''}`,
             invalidReason: String(r.status) === 'rejected' ? s(r.status_reason) : null,
+            billing: null,
+            costMicros: big(r.cost_micros),
+            earningMicros: 0n,
           });
         }
       }
@@ -275,13 +290,13 @@ export function createSqlReports(db: Db): Reports {
           `SELECT received_at, site_id, url, invalid_reason FROM page_views WHERE received_at > ?${site} ORDER BY received_at DESC LIMIT ?`,
           [after, ...p, limit],
         )) {
-          items.push({ type: 'pageview', at: num(r.received_at), siteId: s(r.site_id), summary: `page view ${r.url ?? ''}`, invalidReason: s(r.invalid_reason) });
+          items.push({ type: 'pageview', at: num(r.received_at), siteId: s(r.site_id), summary: `page view ${r.url ?? ''}`, invalidReason: s(r.invalid_reason), billing: null, costMicros: 0n, earningMicros: 0n });
         }
         for (const r of await db.all<Row>(
           `SELECT received_at, site_id, reason, event_type FROM rejected_events WHERE received_at > ?${site} ORDER BY id DESC LIMIT ?`,
           [after, ...p, limit],
         )) {
-          items.push({ type: 'rejected', at: num(r.received_at), siteId: s(r.site_id), summary: `rejected ${r.event_type ?? 'request'}`, invalidReason: String(r.reason) });
+          items.push({ type: 'rejected', at: num(r.received_at), siteId: s(r.site_id), summary: `rejected ${r.event_type ?? 'request'}`, invalidReason: String(r.reason), billing: null, costMicros: 0n, earningMicros: 0n });
         }
       }
       return items.sort((a, b) => b.at - a.at).slice(0, limit);

@@ -965,14 +965,14 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         });
       };
       const RANGE = { from: T0, to: T0 + 2 * DAY };
-      const zero = { currency: 'EUR', served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n };
+      const zero = { currency: 'EUR', served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n, platformMicros: 0n };
 
       it('performance by campaign: gross, invalid, conversions, value, net cost and earnings', async () => {
         await seedTraffic();
         expect(await store.reports.performance({ advertiserId: 'adv_shop' }, RANGE, 'campaign', false)).toEqual([
           {
             key: 'cmp_a', currency: 'EUR', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
-            valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n,
+            valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n, platformMicros: 450_000n,
           },
           { ...zero, key: 'cmp_b', served: 1, clicks: 1 },
         ]);
@@ -984,10 +984,10 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         expect(await store.reports.performance({ advertiserId: 'adv_shop' }, RANGE, 'campaign', true)).toEqual([
           {
             key: 'cmp_a', day: DAY1, currency: 'EUR', served: 1, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 1,
-            valueMicros: 10_000_000n, costMicros: 1_250_000n, earningMicros: 875_000n,
+            valueMicros: 10_000_000n, costMicros: 1_250_000n, earningMicros: 875_000n, platformMicros: 375_000n,
           },
           { ...zero, key: 'cmp_b', day: DAY1, served: 1 },
-          { ...zero, key: 'cmp_a', day: DAY2, served: 1, conversions: 1, valueMicros: 5_000_000n, costMicros: 250_000n, earningMicros: 175_000n },
+          { ...zero, key: 'cmp_a', day: DAY2, served: 1, conversions: 1, valueMicros: 5_000_000n, costMicros: 250_000n, earningMicros: 175_000n, platformMicros: 75_000n },
           { ...zero, key: 'cmp_b', day: DAY2, clicks: 1 },
         ]);
         // Everything at T0 + DAY or later is outside [T0, T0 + DAY); T0 itself is inside.
@@ -1004,7 +1004,7 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         expect(slots).toEqual([
           {
             key: 'slot_top', currency: 'EUR', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
-            valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n,
+            valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n, platformMicros: 450_000n,
           },
           // adv_other's impression in the same slot is in dollars: a row of its own.
           { ...zero, key: 'slot_top', currency: 'USD', served: 1 },
@@ -1019,7 +1019,7 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         expect(creatives).toEqual([
           {
             key: 'cr_a', currency: 'EUR', served: 2, viewable: 1, clicks: 1, invalidImpressions: 1, invalidServed: 1, invalidViewable: 0, invalidClicks: 2, conversions: 2,
-            valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n,
+            valueMicros: 15_000_000n, costMicros: 1_500_000n, earningMicros: 1_050_000n, platformMicros: 450_000n,
           },
           { ...zero, key: 'cr_b', served: 1, clicks: 1 },
         ]);

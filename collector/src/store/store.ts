@@ -364,6 +364,8 @@ export interface PerformanceRow {
   valueMicros: bigint;
   costMicros: bigint;
   earningMicros: bigint;
+  /** The platform's margin of these charges (its leg: credits − debits). */
+  platformMicros: bigint;
 }
 
 export interface LedgerLine extends PostedGroup {}
@@ -378,8 +380,15 @@ export interface FeedItem {
   type: 'pageview' | 'served' | 'viewable' | 'click' | 'conversion' | 'rejected';
   at: number;
   siteId: string | null;
+  /** What happened, without money: the HTTP layer adds the money the caller may see (role-view.ts). */
   summary: string;
   invalidReason: string | null;
+  /** How an impression or click was billed (`charged`, `no_charge`, …); null for the other types. */
+  billing: string | null;
+  /** What the advertiser was charged for it. */
+  costMicros: bigint;
+  /** What its publisher earned on it (net of corrections); 0 for conversions, page views and refusals. */
+  earningMicros: bigint;
 }
 
 /** Read-only queries for dashboards, reports and CSV exports. */
