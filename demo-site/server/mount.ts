@@ -11,12 +11,17 @@
  * | /pp.js, /vitals.js       | the SDK builds, served like a CDN would                          |
  * | /demo-assets/:id.svg     | creative images                                                  |
  * | /demo/keys.json          | the seeded API keys, development only (one-click demo sign-in)   |
+ *
+ * Security headers are the collector's (collector/src/http/security-headers.ts); the dashboard and
+ * verify pages get its strict PAGE_CSP. The SDK files and creative images carry no
+ * Cross-Origin-Resource-Policy: publishers' pages load them from another site.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { signS2s } from '../../collector/src/http/s2s-routes';
+import { PAGE_HEADERS } from '../../collector/src/http/security-headers';
 import type { Config } from '../../collector/src/config';
 import type { DemoKeys } from './seed';
 import { creativeSvg } from './creative-svg';
@@ -47,9 +52,12 @@ const TYPES: Record<string, string> = {
 /** Mounts the demo routes on the app. */
 export function mountDemoSite(app: Hono, o: DemoOptions): void {
   const publicDir = resolve(o.root, 'demo-site/public');
+  // The dashboard and "verify my tag" hold an API key: they run under the collector's strict page
+  // policy (no inline script, same-origin only). The other headers come from securityHeaders().
+  const strict = new Set([join(publicDir, 'dashboard/index.html'), join(publicDir, 'verify/index.html')]);
   const file = (c: Context, path: string, cache: string) => {
     if (!existsSync(path) || !statSync(path).isFile()) return c.text('not found', 404);
-    return c.body(readFileSync(path), 200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': cache });
+    return c.body(readFileSync(path), 200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': cache, ...(strict.has(path) ? PAGE_HEADERS : {}) });
   };
 
   // The SDK, served from the collector's origin like a CDN: any site may load it.

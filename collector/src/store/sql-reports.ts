@@ -232,8 +232,11 @@ export function createSqlReports(db: Db): Reports {
           WHERE g.ref_type = '${refType}' AND g.ref_id = ${alias}.${ref} AND l.account = 'publisher:' || ${alias}.publisher_id)`;
       const imp = own('i.');
       for (const r of await db.all<Row>(
-        `SELECT i.kind, i.received_at, i.site_id, i.campaign_id, i.slot_id, i.invalid_reason, i.billing, i.cost_micros, ${earned('impression', 'id', 'i')} AS earning
-         FROM impressions i WHERE i.received_at > ?${imp.sql} ORDER BY i.received_at DESC LIMIT ?`,
+        // The earning is looked up for the page only (outer query): in the select list of the inner
+        // one it would run for every row the sort reads.
+        `SELECT x.*, ${earned('impression', 'id', 'x')} AS earning FROM (
+           SELECT i.id, i.publisher_id, i.kind, i.received_at, i.site_id, i.campaign_id, i.slot_id, i.invalid_reason, i.billing, i.cost_micros
+           FROM impressions i WHERE i.received_at > ?${imp.sql} ORDER BY i.received_at DESC LIMIT ?) x ORDER BY x.received_at DESC`,
         [after, ...imp.params, limit],
       )) {
         items.push({
@@ -249,8 +252,9 @@ export function createSqlReports(db: Db): Reports {
       }
       const clk = own('k.');
       for (const r of await db.all<Row>(
-        `SELECT k.received_at, k.site_id, k.campaign_id, k.slot_id, k.invalid_reason, k.duplicate_of, k.billing, k.cost_micros, k.via, ${earned('click', 'click_id', 'k')} AS earning
-         FROM clicks k WHERE k.received_at > ?${clk.sql} ORDER BY k.received_at DESC LIMIT ?`,
+        `SELECT x.*, ${earned('click', 'click_id', 'x')} AS earning FROM (
+           SELECT k.click_id, k.publisher_id, k.received_at, k.site_id, k.campaign_id, k.slot_id, k.invalid_reason, k.duplicate_of, k.billing, k.cost_micros, k.via
+           FROM clicks k WHERE k.received_at > ?${clk.sql} ORDER BY k.received_at DESC LIMIT ?) x ORDER BY x.received_at DESC`,
         [after, ...clk.params, limit],
       )) {
         items.push({

@@ -25,10 +25,16 @@ export interface PerformanceRow {
   clicks: number;
   invalidImpressions: number;
   invalidClicks: number;
-  conversions: number;
-  valueMicros: string;
-  costMicros: string;
+  /** Conversions, their value and the advertiser's cost: absent from a publisher's rows (role table, ARCHITECTURE.md). */
+  conversions?: number;
+  valueMicros?: string;
+  costMicros?: string;
   earningMicros: string;
+  /** The platform's margin: operator and advertiser rows only. */
+  platformMicros?: string;
+  /** Publisher earning per 1,000 served / viewable impressions: operator and publisher rows. */
+  ecpmServedMicros?: string | null;
+  ecpmViewableMicros?: string | null;
 }
 
 /** One candidate of the explain record. */
@@ -115,12 +121,41 @@ export interface EntryGroup {
     advertiserId: string;
     publisherId: string;
     slotId?: string | null;
-    termsVersion: number;
+    /** null in a publisher's view: the advertiser's terms are not shown to it. */
+    termsVersion: number | null;
     currency: string;
     at: number;
     reason: string | null;
   };
   legs: Leg[];
+}
+
+/**
+ * An entry group as a publisher receives it (collector/src/http/role-view.ts): its own legs, and none
+ * of the advertiser's action IDs or keys.
+ */
+export interface PublisherEntryGroup {
+  id: number;
+  kind: string;
+  at: number;
+  campaignId: string;
+  slotId: string | null;
+  currency: string;
+  reason: string | null;
+  legs: Leg[];
+}
+
+/** A publisher's group in the shape the ledger view draws (no key, no action, no advertiser, no terms). */
+export function asEntryGroup(g: EntryGroup | PublisherEntryGroup): EntryGroup {
+  if ('meta' in g) return g;
+  return {
+    id: g.id,
+    key: '',
+    kind: g.kind,
+    postedAt: g.at,
+    meta: { refType: '', refId: '', campaignId: g.campaignId, advertiserId: '', publisherId: '', slotId: g.slotId, termsVersion: null, currency: g.currency, at: g.at, reason: g.reason },
+    legs: g.legs,
+  };
 }
 
 /** `GET /v1/ledger/totals` (operator). */
@@ -277,7 +312,10 @@ export function createApi(key: string, fetchFn: typeof fetch = (...a) => fetch(.
     performance: (q: ReportQuery = {}) => get<{ from: number; to: number; groupBy: string; rows: PerformanceRow[] }>(`/v1/reports/performance${query(q)}`),
     conversions: (q: ReportQuery = {}) => get<{ conversions: Conversion[]; next: string | null }>(`/v1/conversions${query(q)}`),
     conversion: (id: string) => get<{ conversion: Conversion; ledger: EntryGroup[] }>(`/v1/conversions/${encodeURIComponent(id)}`),
-    ledger: (q: ReportQuery = {}) => get<{ groups: EntryGroup[]; next: string | null }>(`/v1/ledger${query(q)}`),
+    ledger: async (q: ReportQuery = {}) => {
+      const page = await get<{ groups: (EntryGroup | PublisherEntryGroup)[]; next: string | null }>(`/v1/ledger${query(q)}`);
+      return { groups: page.groups.map(asEntryGroup), next: page.next };
+    },
     ledgerTotals: () => get<LedgerTotals>('/v1/ledger/totals'),
     feed: (q: ReportQuery = {}) => get<{ items: FeedItem[]; now: number }>(`/v1/feed${query(q)}`),
     campaigns: () => get<{ campaigns: Campaign[] }>('/v1/campaigns'),

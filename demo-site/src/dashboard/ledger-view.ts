@@ -28,10 +28,14 @@ export function ledgerTable(ctx: DashboardContext, groups: readonly EntryGroup[]
   const bodies = groups.map((g) => {
     const cur = g.meta.currency;
     const { debits, credits } = groupSums([g]);
-    const ref =
-      g.meta.refType === 'conversion' && ctx.me.kind !== 'publisher'
+    // A publisher is not shown which action a group billed (role table): no reference at all.
+    const ref = !g.meta.refType
+      ? ''
+      : g.meta.refType === 'conversion' && ctx.me.kind !== 'publisher'
         ? h('a', { href: `#conversion/${encodeURIComponent(g.meta.refId)}` }, `${REF[g.meta.refType]} ${g.meta.refId}`)
         : `${REF[g.meta.refType] ?? g.meta.refType} ${g.meta.refId.length > 24 ? `${g.meta.refId.slice(0, 22)}…` : g.meta.refId}`;
+    // A publisher sees its own leg only, so its groups do not balance on screen: no check row for it.
+    const own = ctx.me.kind === 'publisher';
     return h(
       'tbody',
       { 'data-testid': 'ledger-group', 'data-group-id': String(g.id), 'data-kind': g.kind, class: `group ${g.kind}` },
@@ -51,7 +55,9 @@ export function ledgerTable(ctx: DashboardContext, groups: readonly EntryGroup[]
           h(
             'div',
             { class: 'group-meta' },
-            `${campaignName(ctx, g.meta.campaignId)} · ${publisherName(ctx, g.meta.publisherId)}${g.meta.slotId ? ` · ${slotName(ctx, g.meta.slotId)}` : ''} · terms v${g.meta.termsVersion}`,
+            [campaignName(ctx, g.meta.campaignId), g.meta.publisherId ? publisherName(ctx, g.meta.publisherId) : '', g.meta.slotId ? slotName(ctx, g.meta.slotId) : '', g.meta.termsVersion !== null ? `terms v${g.meta.termsVersion}` : '']
+              .filter(Boolean)
+              .join(' · '),
             g.meta.reason ? ` · ${statusReasonWords(g.meta.reason)}` : '',
           ),
         ),
@@ -65,13 +71,15 @@ export function ledgerTable(ctx: DashboardContext, groups: readonly EntryGroup[]
           h('td', { class: 'num credit' }, l.side === 'credit' ? formatMoney(l.micros, cur, { exact: true }) : ''),
         ),
       ),
-      h(
-        'tr',
-        { class: 'group-sum', 'data-testid': 'ledger-check', 'data-balanced': String(debits === credits) },
-        h('td', {}, debits === credits ? '✓ debits = credits' : '✗ debits ≠ credits'),
-        h('td', { class: 'num' }, formatMoney(debits, cur, { exact: true })),
-        h('td', { class: 'num' }, formatMoney(credits, cur, { exact: true })),
-      ),
+      own
+        ? null
+        : h(
+            'tr',
+            { class: 'group-sum', 'data-testid': 'ledger-check', 'data-balanced': String(debits === credits) },
+            h('td', {}, debits === credits ? '✓ debits = credits' : '✗ debits ≠ credits'),
+            h('td', { class: 'num' }, formatMoney(debits, cur, { exact: true })),
+            h('td', { class: 'num' }, formatMoney(credits, cur, { exact: true })),
+          ),
     );
   });
   return h(
@@ -116,7 +124,7 @@ export async function renderLedger(el: HTMLElement, ctx: DashboardContext, days:
       ...sums.map((x) =>
         h('p', {}, 'Σ debits ', h('strong', { class: 'num' }, formatMoney(x.debits, x.cur, { exact: true })), ' · Σ credits ', h('strong', { class: 'num' }, formatMoney(x.credits, x.cur, { exact: true }))),
       ),
-      sums.every((x) => x.debits === x.credits) ? pill('balanced', 'won') : pill('not balanced', 'bad'),
+      ...(ctx.me.kind === 'publisher' ? [] : [sums.every((x) => x.debits === x.credits) ? pill('balanced', 'won') : pill('not balanced', 'bad')]),
     );
   };
   const table = ledgerTable(ctx, groups);

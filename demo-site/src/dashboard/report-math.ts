@@ -31,9 +31,10 @@ export function addRow(t: Totals, r: PerformanceRow): Totals {
   t.clicks += r.clicks;
   t.invalidImpressions += r.invalidImpressions;
   t.invalidClicks += r.invalidClicks;
-  t.conversions += r.conversions;
-  t.valueMicros += toMicros(r.valueMicros);
-  t.costMicros += toMicros(r.costMicros);
+  // A publisher's rows carry no conversions, value or cost (the role table): they count as zero.
+  t.conversions += r.conversions ?? 0;
+  t.valueMicros += toMicros(r.valueMicros ?? '0');
+  t.costMicros += toMicros(r.costMicros ?? '0');
   t.earningMicros += toMicros(r.earningMicros);
   return t;
 }

@@ -163,9 +163,9 @@ async function show(api: Api, siteId: string, el: HTMLElement): Promise<void> {
       if (mine !== showing) return;
       const msg =
         err instanceof ApiError && err.status === 404
-          ? `There is no site "${siteId}". Check the data-site value in your tag: it must match a site ID exactly.`
+          ? `There is no site "${siteId}" for this key. Check the data-site value in your tag (it must match a site ID exactly), or sign in with the key of the site's owner.`
           : err instanceof ApiError && err.status === 403
-            ? `Site "${siteId}" belongs to someone else: sign in with the key of its owner.`
+            ? `This key may not check site "${siteId}".`
             : err instanceof Error
               ? err.message
               : 'Could not load the activity.';
