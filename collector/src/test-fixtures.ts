@@ -109,7 +109,7 @@ async function freshStore(clock: TestClock): Promise<{ store: Store; dispose: ()
   return {
     store,
     async dispose() {
-      await store.close();
+      await store.close().catch(() => undefined); // a test may have closed it already
       const admin = openPgDb(TEST_DATABASE_URL);
       try {
         await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -35,7 +35,7 @@ describe('health', () => {
   it('answers /readyz with the store kind and queue depth while the store answers', async () => {
     const res = await h.request('/readyz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, store: 'sqlite', queue: 0 });
+    expect(await res.json()).toEqual({ ok: true, store: h.store.kind, queue: 0 });
   });
 
   it('answers /readyz 503 once the store is closed, and /healthz still 200', async () => {
@@ -43,8 +43,9 @@ describe('health', () => {
     await other.store.close();
     const res = await other.request('/readyz');
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ ok: false, store: 'sqlite', reason: expect.stringMatching(/not open/i) });
+    expect(await res.json()).toMatchObject({ ok: false, store: other.store.kind, reason: expect.stringMatching(/not open|after calling end/i) });
     expect((await other.request('/healthz')).status).toBe(200);
+    await other.close();
   });
 
   it('answers /readyz 503 when the store fails to answer', async () => {
