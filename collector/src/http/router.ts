@@ -31,7 +31,7 @@ export interface RouteDef<P extends z.ZodType | undefined = undefined, Q extends
   method: 'get' | 'post' | 'patch' | 'put' | 'delete' | 'options';
   path: string;
   summary: string;
-  /** Who may call it (empty: public). Checked by `auth(...roles)`. */
+  /** Who may call it (empty: public). Checked by `auth(...roles)` (by the handler itself with `inHandler`). */
   roles?: Role[];
   params?: P;
   query?: Q;
@@ -40,7 +40,7 @@ export interface RouteDef<P extends z.ZodType | undefined = undefined, Q extends
   bodyType?: string;
   /** Body limit in bytes, enforced before the body is read (default 64 KiB when there is a body). */
   maxBytes?: number;
-  /** The schemas are documented only; the handler checks them itself (hot paths). */
+  /** The schemas and roles are documented only; the handler checks them itself (hot paths, the signed S2S postback). */
   inHandler?: boolean;
   /** Answers by status: a zod schema of the JSON, or a description. Error answers are added by `route()`. */
   responses: Record<number, Answer>;
@@ -80,7 +80,7 @@ export function createRouter(col: Collector, tag: string): Router {
       if (def.body && !def.inHandler) chain.push(limitBody(def.maxBytes ?? 64 * 1024, (c) => fail(c, 413, 'body_too_large', `at most ${def.maxBytes ?? 64 * 1024} bytes`)));
       // Path IDs first: a malformed one is refused before it can reach a query, even an auth lookup.
       if (def.params && !def.inHandler) chain.push(validate('param', def.params));
-      if (def.roles?.length) chain.push(auth(col, ...def.roles));
+      if (def.roles?.length && !def.inHandler) chain.push(auth(col, ...def.roles));
       if (def.query && !def.inHandler) chain.push(validate('query', def.query));
       if (def.body && !def.inHandler) chain.push(validate('json', def.body));
       const on = app.on.bind(app) as (method: string, path: string, ...handlers: MiddlewareHandler<AppEnv>[]) => void;

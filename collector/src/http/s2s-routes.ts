@@ -41,14 +41,14 @@ export function s2sRoutes(col: Collector): Router {
     reject(c, col, requestContext(col, c, '/v1/conversions'), null, 'body_too_large', `at most ${MAX_S2S_BYTES} bytes`, '', 413),
   );
 
-  // The signature is checked here rather than by auth('s2s'): a refused postback is kept in
-  // rejected_events with its payload (ingest rules), which no other route does.
+  // The signature is checked in the handler rather than by auth('s2s') (inHandler): a refused
+  // postback is kept in rejected_events with its payload (ingest rules), which no other route does.
   r.route(
     {
       method: 'post',
       path: '/v1/conversions',
       summary: 'A signed server-to-server conversion; merged with the browser beacon for the same event_id or order (the signed value wins).',
-      roles: [],
+      roles: ['s2s'],
       body: s2sConversion,
       inHandler: true,
       responses: {
