@@ -12,10 +12,15 @@ const id = z.string();
 /** Every 4xx/5xx answer. */
 export const errorAnswer = z.object({ error: z.string().describe('a stable code, e.g. invalid_query'), reason: z.string().describe('what to change') });
 
+/** An advertiser (its S2S secrets masked). */
 export const advertiserAnswer = z.object({ id, name: z.string(), currency: z.string(), s2sSecrets: z.array(z.string()).describe('masked except when created or rotated'), createdAt: at, updatedAt: at });
+/** A publisher with its revenue share. */
 export const publisherAnswer = z.object({ id, name: z.string(), revShareBps: z.number().int(), createdAt: at, updatedAt: at });
+/** A site: where the tag runs, and whose it is. */
 export const siteAnswer = z.object({ id, ownerType: z.enum(['advertiser', 'publisher']), ownerId: id, name: z.string(), origins: z.array(z.string()), createdAt: at, updatedAt: at });
+/** An ad slot on a publisher site. */
 export const slotAnswer = z.object({ id, siteId: id, publisherId: id, name: z.string(), width: z.number().int(), height: z.number().int(), status: z.enum(['active', 'paused']), createdAt: at, updatedAt: at });
+/** A campaign's money terms (one version). */
 export const termsAnswer = z.object({
   version: z.number().int(),
   currency: z.string(),
@@ -35,6 +40,7 @@ export const termsAnswer = z.object({
   duplicateClickWindowMs: z.number().int(),
   priority: z.number().int(),
 });
+/** A campaign with its current terms. */
 export const campaignAnswer = z.object({
   id,
   advertiserId: id,
@@ -46,7 +52,9 @@ export const campaignAnswer = z.object({
   createdAt: at,
   updatedAt: at,
 });
+/** A creative: image, landing URL, size. */
 export const creativeAnswer = z.object({ id, campaignId: id, width: z.number().int(), height: z.number().int(), imageUrl: z.string(), alt: z.string(), landingUrl: z.string(), status: z.enum(['active', 'paused']), createdAt: at, updatedAt: at });
+/** An advertiser's conversion action. */
 export const conversionActionAnswer = z.object({
   advertiserId: id,
   key: z.string(),
@@ -59,6 +67,7 @@ export const conversionActionAnswer = z.object({
   updatedAt: at,
 });
 
+/** A conversion with its explain record (operator and its advertiser only). */
 export const conversionAnswer = z.object({
   id,
   advertiserId: id,
@@ -150,6 +159,7 @@ export const performanceRowAnswer = {
   advertiser: z.object({ ...traffic, ...money }),
   publisher: z.object({ ...traffic, ...ecpm }),
 };
+/** GET /v1/reports/performance: rows as the caller may see them. */
 export const performanceAnswer = z.object({
   from: at,
   to: at,
@@ -157,6 +167,7 @@ export const performanceAnswer = z.object({
   rows: z.array(z.union([performanceRowAnswer.operator, performanceRowAnswer.advertiser, performanceRowAnswer.publisher])),
 });
 
+/** One line of the live feed. */
 export const feedItemAnswer = z.object({
   type: z.enum(['pageview', 'served', 'viewable', 'click', 'conversion', 'rejected']),
   at,
@@ -165,6 +176,7 @@ export const feedItemAnswer = z.object({
   invalidReason: z.string().nullable(),
 });
 
+/** A refused event as kept in rejected_events. */
 export const rejectedEventAnswer = z.object({
   receivedAt: at,
   siteId: id.nullable(),
@@ -175,9 +187,11 @@ export const rejectedEventAnswer = z.object({
   detail: z.string().nullable(),
   payload: z.string().nullable(),
 });
+/** How many refusals had one reason. */
 export const reasonCount = z.object({ reason: z.string(), count: z.number().int() });
 
 const balances = z.record(z.string(), micros);
+/** Σ debits, Σ credits and balances, per currency and overall (operator). */
 export const ledgerTotalsAnswer = z.object({
   debitsMicros: micros,
   creditsMicros: micros,
@@ -187,19 +201,24 @@ export const ledgerTotalsAnswer = z.object({
   currencies: z.array(z.object({ currency: z.string(), debitsMicros: micros, creditsMicros: micros, balanced: z.boolean(), groups: z.number().int(), balances })),
 });
 
+/** What a beacon batch came to, event by event. */
 export const beaconAnswer = z.object({
   accepted: z.number().int(),
   duplicate: z.number().int(),
   rejected: z.array(z.object({ i: z.string(), reason: z.string() })),
   conflict: z.array(z.object({ i: z.string(), reason: z.string() })),
 });
+/** The ad decision of GET /ad. */
 export const adAnswer = z.object({
   ad: z
     .object({ w: z.number().int(), h: z.number().int(), img: z.string(), alt: z.string(), href: z.string().describe('the click redirect GET /c/:token'), tk: z.string().describe('signed decision token') })
     .nullable(),
 });
+/** The outcome of a signed S2S conversion. */
 export const s2sAnswer = z.object({ status: z.enum(['stored', 'merged', 'duplicate']), conversion: conversionAnswer.nullable() });
+/** A 409: the same key with another payload. */
 export const conflictAnswer = errorAnswer.extend({ conversion_id: z.string().nullable() });
+/** What invalidating a click gave back. */
 export const invalidateAnswer = z.object({
   click_id: z.string(),
   reversed_micros: micros,

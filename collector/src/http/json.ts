@@ -1,5 +1,5 @@
-/** How domain records look in API answers: money as decimal strings of micros, times as epoch ms. */
-import type { Advertiser, Campaign, ConversionRecord, Creative, PerformanceRow, PostedGroup, Publisher } from '../store/store';
+/** How domain records look in API answers: money as decimal strings of micros, times as epoch ms. What each role sees of them: role-view.ts. */
+import type { Advertiser, Campaign, ConversionRecord, Creative, PostedGroup, Publisher } from '../store/store';
 import type { CampaignTerms } from '../core/terms';
 
 const str = (v: bigint | null) => (v === null ? null : v.toString());
@@ -51,8 +51,4 @@ export function conversionJson(c: ConversionRecord) {
 
 export function groupJson(g: PostedGroup) {
   return { ...g, legs: g.legs.map((l) => ({ ...l, micros: l.micros.toString() })) };
-}
-
-export function performanceJson(r: PerformanceRow) {
-  return { ...r, valueMicros: r.valueMicros.toString(), costMicros: r.costMicros.toString(), earningMicros: r.earningMicros.toString() };
 }
