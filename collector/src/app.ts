@@ -166,7 +166,12 @@ export function createCollector(o: AppOptions): CollectorApp {
       ((c) => (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '127.0.0.1'),
     random,
   };
-  const decider = createAdDecider({ store: o.store, clock: o.clock, rng: o.rng ?? Math.random });
+  const decider = createAdDecider({
+    store: o.store,
+    clock: o.clock,
+    rng: o.rng ?? Math.random,
+    onRefreshError: (err) => logger.error({ err }, 'ad decider refresh failed; serving the last good snapshot'),
+  });
 
   const app = new Hono();
   app.use(requestId());

@@ -69,7 +69,7 @@ function chargeClick(store: Store, clickId: string, publisherId: string): Promis
     if (charged) await tx.addSpend('cmp_cpc', publisherId, DAY, s.split!.costMicros);
     await tx.insertClick({
       clickId, decisionId: `d_${clickId}`, via: 'redirect', eventId: clickId, siteId: 'site', slotId: 'slot', publisherId, campaignId: 'cmp_cpc',
-      creativeId: 'cr', advertiserId: 'adv_shop', termsVersion: 1, pageViewId: null, sourceKey: clickId, at: T0, receivedAt: T0,
+      creativeId: 'cr', advertiserId: 'adv_shop', termsVersion: 1, pageViewId: null, sourceKey: clickId, ipKey: null, at: T0, receivedAt: T0,
       invalidReason: null, duplicateOf: null, billing: s.outcome, costMicros: charged ? s.split!.costMicros : 0n,
     });
     return charged;

@@ -15,7 +15,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { bodyText, limitBody } from './body-limit';
 import type { z } from 'zod';
-import { parseDecimalMicros, parseMicrosString } from '../core/money';
+import { parseConversionValue } from '../core/money';
 import type { ConversionCommand } from '../core/conversion-status';
 import { describeIssues, reasonBody, restateBody, s2sConversion } from '../ingest/beacon-schema';
 import { commandConversion, invalidateClick } from '../ingest/conversion-pipeline';
@@ -132,7 +132,13 @@ export function s2sRoutes(app: Hono, col: Collector): void {
       else col.metrics.accepted.inc({ type: 's2s' });
       const conv = r.conversionId ? await col.store.reports.conversion(r.conversionId) : null;
       return c.json(
-        { status: r.status === 'duplicate' ? 'duplicate' : r.reason === 'merged' ? 'merged' : 'stored', conversion: conv ? conversionJson(conv) : null },
+        {
+          status: r.status === 'duplicate' ? 'duplicate' : r.reason === 'merged' ? 'merged' : 'stored',
+          // What this postback was charged, in the campaign's currency: a replay answers the same.
+          billedMicros: r.billedMicros ?? '0',
+          currency: r.currency ?? null,
+          conversion: conv ? conversionJson(conv) : null,
+        },
         r.status === 'duplicate' ? 200 : 201,
       );
     } catch (err) {
@@ -186,7 +192,7 @@ async function runCommand(c: Context, col: Collector, command: ConversionCommand
   const b = body.value as { reason?: string; value?: string | number; value_micros?: string };
   let valueMicros: bigint | undefined;
   if (command === 'restate') {
-    const m = b.value_micros !== undefined ? parseMicrosString(b.value_micros) : parseDecimalMicros(b.value!);
+    const m = b.value_micros !== undefined ? parseConversionValue(b.value_micros, true) : parseConversionValue(b.value!);
     if (!m.ok) return fail(c, 422, 'invalid', m.reason);
     valueMicros = m.micros;
   }

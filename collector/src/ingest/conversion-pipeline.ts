@@ -14,10 +14,12 @@ import { attributeConversion, type AttributionDecision, type RejectedClickId, ty
 import { settleConversion, type Settlement } from '../core/billing';
 import { nextStatus, type ConversionCommand, type ConversionStatus } from '../core/conversion-status';
 import { utcDay } from '../core/day';
-import { adjustmentGroup, netsOf, netsOfSplit, reversalGroup, type EntryMeta } from '../core/ledger';
-import { parseDecimalMicros, parseMicrosString } from '../core/money';
-import { conversionCost, splitCharge } from '../core/pricing';
+import { adjustmentGroup, netsOf, netsOfSplit, reversalGroup, type EntryGroup, type EntryMeta } from '../core/ledger';
+import { parseConversionValue } from '../core/money';
+import { conversionCost, splitUnder } from '../core/pricing';
 import { capHit } from '../core/caps';
+import { bookedGroups, giveBack, spendByDay } from '../core/adjustments';
+import { outlierReason } from '../core/outliers';
 import type { CampaignTerms, ConversionAction } from '../core/terms';
 import { DAY_MS } from '../core/terms';
 import type { ConversionRecord, WriteTx } from '../store/store';
@@ -27,6 +29,15 @@ import { billed, type PipelineDeps } from './pipeline';
 
 /** The longest window any touch can have (90-day clicks), for the touch query. */
 const LOOKBACK_MS = 90 * DAY_MS;
+/**
+ * Time rule (README "When money is booked"): a browser conversion may claim to have happened at most
+ * 7 days before it was received (an outbox that waited for the visitor to come back); a signed
+ * postback at most 90 days (offline conversions imported from a CRM, as Google Ads allows). Older
+ * claims are kept but never billed: the beacon as a rejected conversion (`late_event`), the
+ * postback refused with a 422 and kept in rejected_events. Money is always booked on receipt.
+ */
+export const MAX_BEACON_CONVERSION_AGE_MS = 7 * DAY_MS;
+export const MAX_S2S_CONVERSION_AGE_MS = 90 * DAY_MS;
 /** Views are matched by source only within the longest view window. */
 const VIEW_LOOKBACK_MS = 30 * DAY_MS;
 
@@ -46,7 +57,7 @@ export interface ConversionFacts {
   at: number;
   receivedAt: number;
   payloadHash: string;
-  /** Request-level invalid traffic (beacons only). */
+  /** Request-level invalid traffic, or a claimed time past the time rule (beacons only). */
   ivt: string | null;
 }
 
@@ -63,7 +74,8 @@ export async function processBeaconConversion(
   deps: PipelineDeps,
 ): Promise<ItemResult> {
   const e = item.event;
-  const value = e.v === undefined ? 0n : (parseDecimalMicros(e.v) as { ok: true; micros: bigint }).micros;
+  const value = e.v === undefined ? 0n : (parseConversionValue(e.v) as { ok: true; micros: bigint }).micros;
+  const late = (item.claimedAgeMs ?? 0) > MAX_BEACON_CONVERSION_AGE_MS ? 'late_event' : null;
   const other: Record<string, string> = {};
   for (const k of ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid'] as const) if (e[k]) other[k] = e[k]!;
   return processConversion(
@@ -83,7 +95,7 @@ export async function processBeaconConversion(
       at: item.at,
       receivedAt: item.ctx.receivedAt,
       payloadHash: item.payloadHash,
-      ivt: item.ctx.ivt,
+      ivt: item.ctx.ivt ?? late,
     },
     deps,
   );
@@ -98,31 +110,29 @@ export async function processS2sConversion(tx: WriteTx, item: Extract<IngestItem
     if (seen.payloadHash !== item.payloadHash) return { i: b.event_id, status: 'conflict', reason: 'event_id reused with a different payload' };
     return { ...(JSON.parse(seen.result) as ItemResult), status: 'duplicate' };
   }
+  // Refused, and kept in rejected_events under the advertiser's postbacks like any refusal.
+  const refuse = async (reason: string, detail: string): Promise<ItemResult> => {
+    await tx.insertRejected({ receivedAt: item.ctx.receivedAt, siteId: keySite, endpoint: item.ctx.endpoint, eventType: 'cv', eventId: b.event_id, reason, detail, payload: JSON.stringify(b).slice(0, 2048) });
+    return { i: b.event_id, status: 'rejected', reason };
+  };
   if (b.site_id !== undefined) {
     // The signature proves who the advertiser is, not that the site is theirs: a conversion filed
     // under another tenant's site would show in that site's "verify my tag" and feed.
     const site = await tx.site(b.site_id);
     if (!site || site.ownerType !== 'advertiser' || site.ownerId !== item.advertiserId) {
-      await tx.insertRejected({
-        receivedAt: item.ctx.receivedAt,
-        siteId: keySite,
-        endpoint: item.ctx.endpoint,
-        eventType: 'cv',
-        eventId: b.event_id,
-        reason: 'unknown_site',
-        detail: `${b.site_id} is not a conversion site of ${item.advertiserId}`,
-        payload: JSON.stringify(b).slice(0, 2048),
-      });
-      return { i: b.event_id, status: 'rejected', reason: 'unknown_site' };
+      return refuse('unknown_site', `${b.site_id} is not a conversion site of ${item.advertiserId}`);
     }
   }
   const value =
     b.value_micros !== undefined
-      ? (parseMicrosString(b.value_micros) as { ok: true; micros: bigint }).micros
+      ? (parseConversionValue(b.value_micros, true) as { ok: true; micros: bigint }).micros
       : b.value !== undefined
-        ? (parseDecimalMicros(b.value) as { ok: true; micros: bigint }).micros
+        ? (parseConversionValue(b.value) as { ok: true; micros: bigint }).micros
         : 0n;
   const at = Math.min(b.occurred_at ?? item.ctx.receivedAt, item.ctx.receivedAt);
+  if (item.ctx.receivedAt - at > MAX_S2S_CONVERSION_AGE_MS) {
+    return refuse('stale_conversion', `occurred_at is more than ${MAX_S2S_CONVERSION_AGE_MS / DAY_MS} days before receipt`);
+  }
   const result = await processConversion(
     tx,
     {
@@ -212,7 +222,8 @@ export async function processConversion(tx: WriteTx, f: ConversionFacts, deps: P
     conversionId: id,
     conversionStatus: record.status,
     ...(record.statusReason ? { reason: record.statusReason } : {}),
-    ...billed(record.costMicros, (record.decision as { charge?: { currency?: string } } | null)?.charge?.currency ?? record.currency ?? ''),
+    // The charge is in the campaign's currency, which a conversion reported in another one does not share.
+    ...billed(record.costMicros, (record.decision as { charge?: { chargeCurrency?: string } } | null)?.charge?.chargeCurrency ?? ''),
   };
 }
 
@@ -275,10 +286,16 @@ async function bill(
   c: ConversionRecord,
   winner: Pick<Touch, 'campaignId' | 'publisherId' | 'termsVersion'> & { slotId: string | null },
   approving: boolean,
-): Promise<Settlement & { flatMicros: bigint; shareMicros: bigint; termsVersion: number | null }> {
+): Promise<BillResult> {
   const terms = await tx.terms(winner.campaignId, winner.termsVersion, winner.publisherId);
-  const day = utcDay(c.at);
-  const spend = terms?.costModel === 'cpa' ? await tx.spend(winner.campaignId, winner.publisherId, day) : { totalMicros: 0n, dayMicros: 0n, publisherDayMicros: 0n };
+  // Booked on the collector's clock (receipt, or the approval): the claimed conversion time only
+  // decides attribution, never which day's budget pays (SPEC §3.8).
+  const bookedAt = c.updatedAt;
+  const day = utcDay(bookedAt);
+  const cpa = terms?.costModel === 'cpa';
+  const spend = cpa ? await tx.spend(winner.campaignId, winner.publisherId, day) : { totalMicros: 0n, dayMicros: 0n, publisherDayMicros: 0n };
+  // The caps in force now, read after the budget rows were locked (SPEC §3.8).
+  const now = cpa ? await tx.campaignNow(winner.campaignId) : null;
   const meta: EntryMeta | null = terms
     ? {
         refType: 'conversion',
@@ -289,12 +306,22 @@ async function bill(
         slotId: winner.slotId,
         termsVersion: terms.version,
         currency: terms.currency,
-        at: c.at,
+        at: bookedAt,
         reason: approving ? 'approved after review' : null,
       }
     : null;
+  // A value the visitor typed, far above the advertiser's usual one, is held for review (core/outliers.ts).
+  if (!approving && c.origin === 'beacon' && cpa && terms!.cpaBps > 0) {
+    const held = outlierReason(c.valueMicros, await tx.recentValues(c.advertiserId, c.actionKey, 100));
+    if (held) {
+      c.costMicros = 0n;
+      c.status = 'pending';
+      c.statusReason = held;
+      return { outcome: 'held', reason: held, split: null, group: null, capHit: null, flatMicros: 0n, shareMicros: 0n, termsVersion: terms!.version, chargeCurrency: terms!.currency };
+    }
+  }
   const attributed = { outcome: 'attributed' } as AttributionDecision;
-  const s = settleConversion(attributed, terms, { valueMicros: c.valueMicros, currency: c.currency }, spend, `conversion:${c.id}`, meta);
+  const s = settleConversion(attributed, terms, { valueMicros: c.valueMicros, currency: c.currency }, spend, `conversion:${c.id}`, meta, now?.terms ?? terms);
   if (s.group && (await tx.postGroup(s.group, c.updatedAt))) await tx.addSpend(winner.campaignId, winner.publisherId, day, s.split!.costMicros);
   c.costMicros = s.split?.costMicros ?? 0n;
   if (s.outcome === 'held') {
@@ -304,11 +331,14 @@ async function bill(
     c.status = 'approved';
     c.statusReason = s.outcome === 'over_cap' ? `over_cap: ${s.capHit}` : s.outcome === 'no_charge' ? s.reason : null;
   }
-  return { ...s, termsVersion: terms?.version ?? null };
+  return { ...s, termsVersion: terms?.version ?? null, chargeCurrency: terms?.currency ?? null };
 }
 
+/** What billing an attributed conversion decided, with the terms version and currency it was priced in. */
+type BillResult = Settlement & { flatMicros: bigint; shareMicros: bigint; termsVersion: number | null; chargeCurrency: string | null };
+
 /** The explain record stored with a conversion (JSON-safe: money as strings). */
-function explain(d: AttributionDecision, s: (Settlement & { flatMicros: bigint; shareMicros: bigint; termsVersion: number | null }) | null, c: ConversionRecord) {
+function explain(d: AttributionDecision, s: BillResult | null, c: ConversionRecord) {
   const candidates = d.candidates.map((x) => (s?.outcome === 'over_cap' && x.verdict === 'won' ? { ...x, verdict: 'over_cap', detail: s.capHit } : x));
   return {
     outcome: d.outcome,
@@ -323,7 +353,7 @@ function explain(d: AttributionDecision, s: (Settlement & { flatMicros: bigint; 
 }
 
 /** The money part of an explain record. */
-function chargeBlock(s: Settlement & { flatMicros: bigint; shareMicros: bigint; termsVersion: number | null }, c: ConversionRecord) {
+function chargeBlock(s: BillResult, c: ConversionRecord) {
   return {
     outcome: s.outcome,
     reason: s.reason,
@@ -335,7 +365,10 @@ function chargeBlock(s: Settlement & { flatMicros: bigint; shareMicros: bigint; 
     platformMicros: String(s.split?.platformMicros ?? 0n),
     capHit: s.capHit,
     valueMicros: String(c.valueMicros),
+    /** The currency the conversion's value was reported in. */
     currency: c.currency,
+    /** The currency of the charge: the campaign's. */
+    chargeCurrency: s.chargeCurrency,
   };
 }
 
@@ -447,8 +480,15 @@ async function clawBack(tx: WriteTx, c: ConversionRecord, reason: string, at: nu
   const g = reversalGroup(`conversion:${c.id}:reversal`, 'reversal', meta, nets);
   if (!g || !(await tx.postGroup(g, at))) return 0n;
   const cost = nets.get(`advertiser:${c.advertiserId}`) ?? 0n;
-  await tx.addSpend(first.meta.campaignId, first.meta.publisherId, utcDay(first.meta.at), -cost);
+  await giveBackSpend(tx, first.meta, groups, cost);
   return cost;
+}
+
+/** Gives `amount` of an action's spend back to the days it was booked on (core/adjustments.ts). */
+async function giveBackSpend(tx: WriteTx, meta: Pick<EntryMeta, 'campaignId' | 'publisherId' | 'advertiserId'>, groups: readonly EntryGroup[], amount: bigint): Promise<void> {
+  for (const [day, delta] of giveBack(spendByDay(bookedGroups(groups, meta.advertiserId)), amount)) {
+    await tx.addSpend(meta.campaignId, meta.publisherId, day, delta);
+  }
 }
 
 /** Re-prices a charged conversion at a new value and posts the difference; mutates `c`. */
@@ -477,16 +517,23 @@ async function restate(tx: WriteTx, c: ConversionRecord, valueMicros: bigint, re
     reason,
   };
   const delta = price.costMicros - currentCost;
-  const day = utcDay(c.at);
+  // An increase is a new charge: booked today, checked against the caps in force now. A decrease
+  // gives back to the days the money was booked on (core/adjustments.ts), never to today.
+  const today = utcDay(at);
   if (delta > 0n) {
-    const hit = capHit(terms, await tx.spend(c.campaignId, c.publisherId, day), delta);
+    const spend = await tx.spend(c.campaignId, c.publisherId, today);
+    const now = await tx.campaignNow(c.campaignId);
+    const hit = capHit(now?.terms ?? terms, spend, delta);
     if (hit) return { ok: false, reason: `the higher value would pass the ${hit}` };
   }
   const seq = c.restatements + 1;
   // Restated to nothing: a full clawback, so a fixed payout is not paid out of the platform's pocket.
-  const target = price.costMicros === 0n ? new Map() : netsOfSplit(splitCharge(price.costMicros, terms.payout), meta);
+  const target = price.costMicros === 0n ? new Map() : netsOfSplit(splitUnder(terms, price.costMicros), meta);
   const g = adjustmentGroup(`conversion:${c.id}:restate:${seq}`, 'restatement', meta, current, target);
-  if (g && (await tx.postGroup(g, at))) await tx.addSpend(c.campaignId, c.publisherId, day, delta);
+  if (g && (await tx.postGroup(g, at))) {
+    if (delta > 0n) await tx.addSpend(c.campaignId, c.publisherId, today, delta);
+    else if (delta < 0n) await giveBackSpend(tx, meta, groups, -delta);
+  }
   c.valueMicros = valueMicros;
   c.costMicros = price.costMicros;
   c.restatements = seq;
@@ -523,7 +570,7 @@ export async function invalidateClick(tx: WriteTx, clickId: string, reason: stri
   await tx.markClickInvalid(clickId, reason);
   if (groups.length > 0) {
     const g = reversalGroup(`click:${clickId}:invalidation`, 'invalidation', { ...groups[0]!.meta, reason, at }, nets);
-    if (g && (await tx.postGroup(g, at))) await tx.addSpend(click.campaignId, click.publisherId, utcDay(click.at), -clickMicros);
+    if (g && (await tx.postGroup(g, at))) await giveBackSpend(tx, groups[0]!.meta, groups, clickMicros);
     else clickMicros = 0n;
   }
   const conversions: InvalidationResult['conversions'] = [];

@@ -20,16 +20,32 @@ import { processBeaconConversion, processS2sConversion } from './conversion-pipe
 import type { IngestItem, ItemResult, RequestContext } from './items';
 import type { AdToken, Keys } from './keys';
 
-/** Limits of the stateful invalid-traffic rules. */
+/** Limits of the stateful invalid-traffic rules (windows on the collector's receive time). */
 export interface IvtLimits {
-  /** Clicks from one source in `clickFloodWindowMs` above which the rest are flagged. */
+  /** Clicks from one source (IP + user agent) in `clickFloodWindowMs` above which the rest are flagged. */
   clickFloodLimit: number;
   clickFloodWindowMs: number;
+  /**
+   * Clicks from one IP (its /64 for IPv6), whatever user agents it sends, in `clickFloodWindowMs`
+   * and in `ipClickHourWindowMs`, above which the rest are flagged `ip_click_flood`: rotating user
+   * agents must not reset the flood count. Higher than the per-source limit: an office or a carrier
+   * NAT puts many real visitors behind one address.
+   */
+  ipClickFloodLimit: number;
+  ipClickHourLimit: number;
+  ipClickHourWindowMs: number;
   /** Tokens older than this no longer bill (an ad left open for a week). */
   tokenMaxAgeMs: number;
 }
 
-export const DEFAULT_IVT_LIMITS: IvtLimits = { clickFloodLimit: 10, clickFloodWindowMs: 60_000, tokenMaxAgeMs: 7 * 86_400_000 };
+export const DEFAULT_IVT_LIMITS: IvtLimits = {
+  clickFloodLimit: 10,
+  clickFloodWindowMs: 60_000,
+  ipClickFloodLimit: 30,
+  ipClickHourLimit: 120,
+  ipClickHourWindowMs: 3_600_000,
+  tokenMaxAgeMs: 7 * 86_400_000,
+};
 
 /** What the pipeline needs besides the transaction. */
 export interface PipelineDeps {
@@ -120,19 +136,22 @@ async function processBeacon(tx: WriteTx, item: Extract<IngestItem, { kind: 'bea
       if (!v.ok) return reject(v.reason);
       if (v.token.si !== siteId) return reject('site_mismatch', `token is for site ${v.token.si}`);
       const expired = ctx.receivedAt - v.token.t > deps.limits.tokenMaxAgeMs ? 'expired_token' : null;
+      // Time rule (README "When money is booked"): an ad event cannot have happened before its ad was
+      // served, so its claimed time is kept within [token issued, received]; money is booked on receipt.
+      const at = Math.min(ctx.receivedAt, Math.max(item.at, v.token.t));
       if (e.t === 'clk') {
         result = await recordClick(tx, deps, {
           token: v.token,
           clickId: deps.keys.mintClickId(v.token.a, deps.random(12)),
           eventId: e.i,
           via: 'beacon',
-          at: item.at,
+          at,
           preInvalid: expired,
           ctx,
         });
       } else {
         if (expired) return reject('expired_token');
-        result = await recordImpression(tx, v.token, e.t === 'imp' ? 'served' : 'viewable', e.i, item.at, ctx);
+        result = await recordImpression(tx, v.token, e.t === 'imp' ? 'served' : 'viewable', e.i, at, ctx);
       }
       break;
     }
@@ -152,7 +171,7 @@ function otherIds(e: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-/** The ledger meta of an action on an ad decision. */
+/** The ledger meta of an action on an ad decision; `at` is its booking time (the collector's clock). */
 function metaOf(token: AdToken, terms: CampaignTerms, refType: EntryMeta['refType'], refId: string, at: number): EntryMeta {
   return {
     refType,
@@ -185,13 +204,24 @@ async function recordImpression(
   if (!invalid && kind === 'served' && token.pv && (await tx.countServedInPageSlot(token.pv, token.s, token.d)) > 0) invalid = 'stacked_impression';
   if (!invalid && kind === 'viewable') invalid = (await tx.impression(token.d, 'served'))?.invalidReason ?? null;
 
-  const day = utcDay(at);
+  // Money is booked on the collector's clock and its UTC day, whatever time the event claims (SPEC §3.8).
+  const day = utcDay(ctx.receivedAt);
   // Only the billed kind of a CPM campaign touches (and, on PostgreSQL, locks) totals and budgets.
   const billable = terms.costModel === 'cpm' && kind === terms.cpmBasis && !invalid;
   const totals = billable ? await tx.cpmTotals(token.c, terms.version) : ZERO_TOTALS;
   const spend = billable ? await tx.spend(token.c, token.p, day) : ZERO_SPEND;
+  // Read after the budget rows are locked: the caps and status in force now, not the token's (SPEC §3.8).
+  const now = billable ? await tx.campaignNow(token.c) : null;
   const key = `impression:${token.d}:${kind}`;
-  const { settlement, totals: next } = settleImpression(terms, { kind, invalidReason: invalid }, totals, spend, key, metaOf(token, terms, 'impression', `${token.d}:${kind}`, at));
+  const { settlement, totals: next } = settleImpression(
+    terms,
+    { kind, invalidReason: invalid, campaignStatus: now?.status ?? 'active' },
+    totals,
+    spend,
+    key,
+    metaOf(token, terms, 'impression', `${token.d}:${kind}`, ctx.receivedAt),
+    now?.terms ?? terms,
+  );
   if (next !== totals) await tx.setCpmTotals(token.c, terms.version, next);
   if (settlement.group && (await tx.postGroup(settlement.group, ctx.receivedAt))) await tx.addSpend(token.c, token.p, day, settlement.split!.costMicros);
   await tx.insertImpression({
@@ -254,24 +284,24 @@ export async function recordClick(
   const { token, ctx } = c;
   const terms = await tx.terms(token.c, token.v, token.p);
   if (!terms) return unknownCampaign(tx, token, 'clk', c.eventId, ctx);
-  const campaign = await tx.campaign(token.c);
 
   let invalid = c.preInvalid ?? ctx.ivt;
-  if (!invalid && campaign && campaign.status !== 'active') invalid = `campaign_${campaign.status}`;
-  const day = utcDay(c.at);
+  // Money is booked on the collector's clock and its UTC day, whatever time the beacon claims (SPEC §3.8).
+  const received = ctx.receivedAt;
+  const day = utcDay(received);
   // Take the campaign's budget rows (locked on PostgreSQL) before looking for an earlier click, so
   // two processes receiving the same double click serialize here and the second sees the first.
   const spend = terms.costModel === 'cpc' && !invalid ? await tx.spend(token.c, token.p, day) : ZERO_SPEND;
-  if (!invalid) {
-    const recent = await tx.countClicksFromSource(ctx.sourceKey, c.at - deps.limits.clickFloodWindowMs);
-    if (recent >= deps.limits.clickFloodLimit) invalid = 'click_flood';
-  }
+  // Read after the lock: the status and caps in force now, not those of the token's terms version.
+  const now = await tx.campaignNow(token.c);
+  if (!invalid && now && now.status !== 'active') invalid = `campaign_${now.status}`;
+  if (!invalid) invalid = await clickFlood(tx, deps.limits, ctx);
   // A repeat click on the same ad (same decision, or same source on the same campaign) within the
   // duplicate window is recorded but not billable (SPEC §3.4).
-  const first = invalid ? null : await tx.recentClick(token.c, token.d, ctx.sourceKey, c.at - terms.duplicateClickWindowMs);
+  const first = invalid ? null : await tx.recentClick(token.c, token.d, ctx.sourceKey, received - terms.duplicateClickWindowMs);
   const duplicateOf = first?.clickId ?? null;
 
-  const s = settleClick(terms, { invalidReason: invalid, duplicateOf }, spend, `click:${c.clickId}`, metaOf(token, terms, 'click', c.clickId, c.at));
+  const s = settleClick(terms, { invalidReason: invalid, duplicateOf }, spend, `click:${c.clickId}`, metaOf(token, terms, 'click', c.clickId, received), now?.terms ?? terms);
   if (s.group && (await tx.postGroup(s.group, ctx.receivedAt))) await tx.addSpend(token.c, token.p, day, s.split!.costMicros);
   await tx.insertClick({
     clickId: c.clickId,
@@ -287,6 +317,7 @@ export async function recordClick(
     termsVersion: terms.version,
     pageViewId: token.pv,
     sourceKey: ctx.sourceKey,
+    ipKey: ctx.ipKey ?? null,
     at: c.at,
     receivedAt: ctx.receivedAt,
     invalidReason: invalid,
@@ -296,6 +327,16 @@ export async function recordClick(
   });
   const reason = invalid ? `invalid: ${invalid}` : duplicateOf ? `duplicate click of ${duplicateOf}` : undefined;
   return { i: c.eventId, status: 'accepted', clickId: c.clickId, ...(reason ? { reason } : {}), ...billed(s.split?.costMicros, terms.currency) };
+}
+
+/** `click_flood` (one source) or `ip_click_flood` (one IP, any user agent) when the click is past a limit. */
+async function clickFlood(tx: WriteTx, l: IvtLimits, ctx: RequestContext): Promise<string | null> {
+  const now = ctx.receivedAt;
+  if ((await tx.countClicksFromSource(ctx.sourceKey, now - l.clickFloodWindowMs, l.clickFloodLimit)) >= l.clickFloodLimit) return 'click_flood';
+  if (!ctx.ipKey) return null;
+  if ((await tx.countClicksFromIp(ctx.ipKey, now - l.clickFloodWindowMs, l.ipClickFloodLimit)) >= l.ipClickFloodLimit) return 'ip_click_flood';
+  if ((await tx.countClicksFromIp(ctx.ipKey, now - l.ipClickHourWindowMs, l.ipClickHourLimit)) >= l.ipClickHourLimit) return 'ip_click_flood';
+  return null;
 }
 
 /** The billed fields of a result when money moved. */

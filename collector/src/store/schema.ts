@@ -154,10 +154,22 @@ DROP INDEX impressions_view_through;
 CREATE INDEX impressions_view_through ON impressions (advertiser_id, source_key, at) WHERE kind = 'viewable';
 `;
 
+// Click floods are counted per IP across user agents, and every click window runs on the
+// collector's receive time (a click beacon may claim an older time; it must not dodge a window).
+const V4 = `
+ALTER TABLE clicks ADD COLUMN ip_key TEXT;
+DROP INDEX clicks_source;
+CREATE INDEX clicks_source ON clicks (source_key, received_at);
+DROP INDEX clicks_campaign_source;
+CREATE INDEX clicks_campaign_source ON clicks (campaign_id, source_key, received_at);
+CREATE INDEX clicks_ip ON clicks (ip_key, received_at);
+`;
+
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial schema', sql: V1 },
   { version: 2, name: 'ledger refuses TRUNCATE', sql: V2 },
   { version: 3, name: 'view-through index for viewable impressions only', sql: V3 },
+  { version: 4, name: 'click windows on receive time; clicks per IP', sql: V4 },
 ];
 
 /** Renders a migration's portable SQL for a dialect. */

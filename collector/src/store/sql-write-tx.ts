@@ -2,8 +2,9 @@
 import type { EntryGroup } from '../core/ledger';
 import { big, num, type Db } from './db';
 import { toJson, termsFromJson } from './json';
+import { readSum, sumMicros } from './sum-micros';
 import { CAMPAIGN_SELECT, toAction, toCampaign, toCreative, toSite } from './sql-catalog';
-import type { ClickRecord, ConversionRecord, ImpressionRecord, PostedGroup, TouchRecord, WriteTx } from './store';
+import type { CampaignStatus, ClickRecord, ConversionRecord, ImpressionRecord, PostedGroup, TouchRecord, WriteTx } from './store';
 import type { CampaignTerms } from '../core/terms';
 
 type Row = Record<string, unknown>;
@@ -44,6 +45,7 @@ export const toClick = (r: Row): ClickRecord => ({
   termsVersion: num(r.terms_version),
   pageViewId: s(r.page_view_id),
   sourceKey: String(r.source_key),
+  ipKey: s(r.ip_key),
   at: num(r.at),
   receivedAt: num(r.received_at),
   invalidReason: s(r.invalid_reason),
@@ -229,11 +231,11 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async insertClick(c) {
       await tx.run(
         `INSERT INTO clicks (click_id, decision_id, via, event_id, site_id, slot_id, publisher_id, campaign_id, creative_id, advertiser_id,
-           terms_version, page_view_id, source_key, at, received_at, invalid_reason, duplicate_of, billing, cost_micros)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           terms_version, page_view_id, source_key, ip_key, at, received_at, invalid_reason, duplicate_of, billing, cost_micros)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           c.clickId, c.decisionId, c.via, c.eventId, c.siteId, c.slotId, c.publisherId, c.campaignId, c.creativeId, c.advertiserId,
-          c.termsVersion, c.pageViewId, c.sourceKey, c.at, c.receivedAt, c.invalidReason, c.duplicateOf, c.billing, c.costMicros,
+          c.termsVersion, c.pageViewId, c.sourceKey, c.ipKey, c.at, c.receivedAt, c.invalidReason, c.duplicateOf, c.billing, c.costMicros,
         ],
       );
     },
@@ -247,18 +249,24 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async recentClick(campaignId, decisionId, sourceKey, since) {
       // Two indexed lookups, not one `decision_id = ? OR source_key = ?`: with the OR, SQLite walked
       // every click of the campaign, and click redirects slowed down as clicks piled up.
-      const valid = 'AND at >= ? AND invalid_reason IS NULL AND duplicate_of IS NULL ORDER BY at DESC LIMIT 1';
+      // Windows run on the collector's receive time: a click beacon cannot dodge them by claiming an old time.
+      const valid = 'AND received_at >= ? AND invalid_reason IS NULL AND duplicate_of IS NULL ORDER BY received_at DESC LIMIT 1';
       const bySource = await tx.get<Row>(`SELECT * FROM clicks WHERE campaign_id = ? AND source_key = ? ${valid}`, [campaignId, sourceKey, since]);
       // By decision ID alone (a handful of rows), filtered here: given `campaign_id` and `ORDER BY at`
       // too, SQLite picks the (campaign_id, at) index and scans the whole campaign again.
       const byDecision = (await tx.all<Row>('SELECT * FROM clicks WHERE decision_id = ?', [decisionId]))
-        .filter((r) => r.campaign_id === campaignId && num(r.at) >= since && r.invalid_reason === null && r.duplicate_of === null)
-        .sort((a, b) => num(b.at) - num(a.at))[0];
-      const r = !bySource ? byDecision : !byDecision ? bySource : num(byDecision.at) > num(bySource.at) ? byDecision : bySource;
+        .filter((r) => r.campaign_id === campaignId && num(r.received_at) >= since && r.invalid_reason === null && r.duplicate_of === null)
+        .sort((a, b) => num(b.received_at) - num(a.received_at))[0];
+      const r = !bySource ? byDecision : !byDecision ? bySource : num(byDecision.received_at) > num(bySource.received_at) ? byDecision : bySource;
       return r ? toClick(r) : null;
     },
-    async countClicksFromSource(sourceKey, since) {
-      const r = await tx.get<Row>('SELECT COUNT(*) AS n FROM clicks WHERE source_key = ? AND at >= ?', [sourceKey, since]);
+    // Bounded counts: a flood must not make each of its own clicks scan every earlier one.
+    async countClicksFromSource(sourceKey, since, atMost) {
+      const r = await tx.get<Row>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM clicks WHERE source_key = ? AND received_at >= ? LIMIT ?) x', [sourceKey, since, atMost]);
+      return num(r?.n);
+    },
+    async countClicksFromIp(ipKey, since, atMost) {
+      const r = await tx.get<Row>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM clicks WHERE ip_key = ? AND received_at >= ? LIMIT ?) x', [ipKey, since, atMost]);
       return num(r?.n);
     },
 
@@ -325,6 +333,15 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         }
       }
       return out;
+    },
+    async recentValues(advertiserId, actionKey, limit) {
+      const r = await tx.get<Row>(
+        `SELECT COUNT(*) AS n, ${sumMicros('value_micros', 'v')} FROM (
+           SELECT value_micros FROM conversions WHERE advertiser_id = ? AND action_key = ? AND status IN ('approved', 'restated')
+           ORDER BY received_at DESC LIMIT ?) recent`,
+        [advertiserId, actionKey, limit],
+      );
+      return { count: num(r?.n), totalMicros: readSum(r, 'v') };
     },
     async countedConversions(touchIds, actionKey, exceptId) {
       const out = new Map<string, string>();
@@ -433,6 +450,12 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async campaign(id) {
       const r = await tx.get<Row>(`${CAMPAIGN_SELECT} WHERE c.id = ?`, [id]);
       return r ? toCampaign(r) : null;
+    },
+    async campaignNow(campaignId) {
+      const r = await tx.get<Row>('SELECT status, terms_version FROM campaigns WHERE id = ?', [campaignId]);
+      if (!r) return null;
+      const terms = await w.terms(campaignId, num(r.terms_version));
+      return terms ? { status: String(r.status) as CampaignStatus, terms } : null;
     },
     async terms(campaignId, version, publisherId) {
       // A terms version never changes once written, so a cached one needs no query at all.

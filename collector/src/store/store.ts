@@ -189,6 +189,8 @@ export interface ClickRecord {
   termsVersion: number;
   pageViewId: string | null;
   sourceKey: string;
+  /** Salted hash of the client IP (its /64 for IPv6): click floods are counted per IP across user agents. */
+  ipKey: string | null;
   at: number;
   receivedAt: number;
   invalidReason: string | null;
@@ -297,9 +299,12 @@ export interface WriteTx {
   click(clickId: string): Promise<ClickRecord | null>;
   /** Flags a click found invalid later, so it can no longer win attribution. */
   markClickInvalid(clickId: string, reason: string): Promise<void>;
-  /** The latest valid click on this decision or by this source on this campaign since `since`. */
+  /** The latest valid click on this decision or by this source on this campaign received since `since`. */
   recentClick(campaignId: string, decisionId: string, sourceKey: string, since: number): Promise<ClickRecord | null>;
-  countClicksFromSource(sourceKey: string, since: number): Promise<number>;
+  /** Clicks received from a source (IP + user agent) since `since`, counted up to `atMost` (a bounded scan). */
+  countClicksFromSource(sourceKey: string, since: number, atMost: number): Promise<number>;
+  /** Clicks received from an IP key (any user agent) since `since`, counted up to `atMost`. */
+  countClicksFromIp(ipKey: string, since: number, atMost: number): Promise<number>;
 
   conversion(id: string): Promise<ConversionRecord | null>;
   conversionByOrder(advertiserId: string, actionKey: string, orderId: string): Promise<ConversionRecord | null>;
@@ -310,6 +315,8 @@ export interface WriteTx {
   updateConversion(c: ConversionRecord): Promise<void>;
   /** Clicks with these IDs, plus viewable impressions of the advertiser from `sourceKey` since `since`. */
   touchesFor(advertiserId: string, clickIds: readonly string[], sourceKey: string | null, since: number): Promise<TouchRecord[]>;
+  /** The last (up to) `limit` approved or restated values of an advertiser's action: its usual value (outliers). */
+  recentValues(advertiserId: string, actionKey: string, limit: number): Promise<{ count: number; totalMicros: bigint }>;
   /** For counting `one`: touch ID → the conversion of this action already counted on it. */
   countedConversions(touchIds: readonly string[], actionKey: string, exceptId: string): Promise<Map<string, string>>;
 
@@ -329,6 +336,11 @@ export interface WriteTx {
   /** Catalog lookups inside the transaction. */
   site(id: string): Promise<Site | null>;
   campaign(id: string): Promise<Campaign | null>;
+  /**
+   * The campaign's status and terms in force now, read inside the transaction after its budget rows
+   * were locked: the caps every charge is checked against (SPEC §3.8).
+   */
+  campaignNow(campaignId: string): Promise<{ status: CampaignStatus; terms: CampaignTerms } | null>;
   /** Terms of a version; with `publisherId`, a publisher-default payout is resolved to that publisher's share. */
   terms(campaignId: string, version: number, publisherId?: string): Promise<CampaignTerms | null>;
   conversionAction(advertiserId: string, key: string): Promise<ConversionActionRecord | null>;
