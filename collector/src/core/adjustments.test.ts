@@ -8,6 +8,21 @@ const DAY2 = DAY1 + 86_400_000;
 const DAY3 = DAY2 + 86_400_000;
 
 describe('spendByDay: what an action cost per day of booking', () => {
+  it('gives a correction back by the same rule, so a second correction sees what the first left', () => {
+    // 5.00 on day 1, +2.00 restated up on day 2, −3.00 restated down on day 3 (taken from day 2, then day 1).
+    const byDay = spendByDay([
+      { at: DAY1, costMicros: 5_000_000n },
+      { at: DAY2, costMicros: 2_000_000n },
+      { at: DAY3, costMicros: -3_000_000n },
+    ]);
+    expect([...byDay]).toEqual([
+      ['2026-11-30', 4_000_000n],
+      ['2026-12-01', 0n],
+    ]);
+    // A full reversal then gives back exactly what each day still holds.
+    expect([...giveBack(byDay, 4_000_000n)]).toEqual([['2026-11-30', -4_000_000n]]);
+  });
+
   it('books each group on the UTC day of its own booking time', () => {
     const byDay = spendByDay([
       { at: DAY1, costMicros: 5_000_000n },

@@ -24,14 +24,23 @@ export interface BookedGroup {
   costMicros: Micros;
 }
 
-/** What an action has cost per UTC day of booking, net of earlier corrections (days in order). */
+/**
+ * What an action has cost per UTC day of booking, net of its corrections so far: a group that adds
+ * cost books it on its own day; a group that takes cost away gives it back by `giveBack` (latest
+ * day first) — the same rule the pipeline applied when it was posted, so the result is what the
+ * spend rows hold for the action.
+ */
 export function spendByDay(groups: readonly BookedGroup[]): Map<string, Micros> {
   const out = new Map<string, Micros>();
   for (const g of [...groups].sort((a, b) => a.at - b.at)) {
-    const day = utcDay(g.at);
-    out.set(day, (out.get(day) ?? 0n) + g.costMicros);
+    if (g.costMicros >= 0n) {
+      const day = utcDay(g.at);
+      out.set(day, (out.get(day) ?? 0n) + g.costMicros);
+    } else {
+      for (const [day, delta] of giveBack(out, -g.costMicros)) out.set(day, out.get(day)! + delta);
+    }
   }
-  return out;
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /**
