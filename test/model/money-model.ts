@@ -661,7 +661,7 @@ export async function runModel(o: ModelOptions): Promise<ModelStats> {
   const stats: ModelStats = { sequences: 0, steps: 0, groups: {}, conversions: {} };
   const count = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
   await fc.assert(
-    fc.asyncProperty(sequenceArb(o.maxLength ?? 40), async (commands) => {
+    fc.asyncProperty(sequenceArb(o.maxLength ?? 24), async (commands) => {
       const clock = createTestClock(T0);
       const store = await o.store(clock);
       const h = await createHarness({ store, clock });

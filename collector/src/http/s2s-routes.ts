@@ -18,7 +18,8 @@ import type { z } from 'zod';
 import { parseConversionValue } from '../core/money';
 import type { ConversionCommand } from '../core/conversion-status';
 import { describeIssues, reasonBody, restateBody, s2sConversion } from '../ingest/beacon-schema';
-import { commandConversion, invalidateClick } from '../ingest/conversion-pipeline';
+import { commandConversion } from '../ingest/conversion-commands';
+import { invalidateClick } from '../ingest/click-invalidation';
 import { OverloadedError } from '../ingest/group-commit';
 import { authenticate, type Auth } from './auth';
 import { fail, payloadHash, requestContext, type Collector } from './context';
@@ -200,7 +201,8 @@ async function runCommand(c: Context, col: Collector, command: ConversionCommand
     commandConversion(tx, c.req.param('id')!, command, { advertiserId, reason: b.reason, valueMicros, at: col.clock() }),
   );
   if (!r.ok) return fail(c, r.status, r.status === 404 ? 'not_found' : r.status === 409 ? 'conflict' : 'invalid', r.reason);
-  const currency = r.conversion.currency ?? '';
+  // Money moves in the charge's currency (the campaign's), not the one the value was reported in.
+  const currency = r.currency ?? '';
   if (r.costDeltaMicros > 0n) col.metrics.billed.inc({ currency }, Number(r.costDeltaMicros));
   if (r.costDeltaMicros < 0n) col.metrics.credited.inc({ currency }, Number(-r.costDeltaMicros));
   return c.json({ conversion: conversionJson(r.conversion) });

@@ -6,6 +6,7 @@ import { readSum, sumMicros } from './sum-micros';
 import { CAMPAIGN_SELECT, toAction, toCampaign, toCreative, toSite } from './sql-catalog';
 import type { CampaignStatus, ClickRecord, ConversionRecord, ImpressionRecord, PostedGroup, TouchRecord, WriteTx } from './store';
 import type { CampaignTerms } from '../core/terms';
+import type { ExplainRecord } from '../core/explain';
 
 type Row = Record<string, unknown>;
 const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -79,7 +80,7 @@ export const toConversion = (r: Row): ConversionRecord => ({
   touchKind: s(r.touch_kind) as ConversionRecord['touchKind'],
   termsVersion: r.terms_version === null || r.terms_version === undefined ? null : num(r.terms_version),
   costMicros: big(r.cost_micros),
-  decision: json<unknown>(r.decision, null),
+  decision: json<ExplainRecord | null>(r.decision, null),
   payloadHash: String(r.payload_hash),
   restatements: num(r.restatements),
   updatedAt: num(r.updated_at),

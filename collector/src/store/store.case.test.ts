@@ -121,7 +121,7 @@ const conversion = (over: Partial<ConversionRecord> = {}): ConversionRecord => (
   touchKind: 'click',
   termsVersion: 1,
   costMicros: 5_000_000n,
-  decision: { outcome: 'attributed', winner: { touchId: 'clk_1' }, charge: { costMicros: '5000000' } },
+  decision: { outcome: 'attributed', reason: null, candidates: [{ touchId: 'clk_1', kind: 'click', at: T0, campaignId: 'cmp_a', publisherId: 'pub_news', verdict: 'won', detail: null }] },
   payloadHash: 'hash_1',
   restatements: 0,
   updatedAt: T0,
@@ -620,7 +620,7 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         await write((tx) => tx.insertConversion(conversion()));
         const changed = conversion({
           origin: 'both', clickIds: ['clk_1', 'clk_2'], otherClickIds: { fbclid: 'f' }, valueMicros: BIG, status: 'restated', statusReason: 'signed postback value',
-          costMicros: 7_500_000n, restatements: 2, updatedAt: T0 + 99, decision: { outcome: 'attributed', approved: { at: T0 + 99 } }, siteId: 'site_shop2',
+          costMicros: 7_500_000n, restatements: 2, updatedAt: T0 + 99, decision: { outcome: 'attributed', reason: 'changed', candidates: [], history: [{ at: T0 + 99, action: 'approved', reason: null, netCostMicros: '7500000', valueMicros: '1' }] }, siteId: 'site_shop2',
         });
         await write((tx) => tx.updateConversion(changed));
         expect(await write((tx) => tx.conversion('cv_1'))).toEqual(changed);

@@ -14,6 +14,7 @@ import type { EntryGroup, Leg } from '../core/ledger';
 import type { Spend } from '../core/caps';
 import type { CpmTotals } from '../core/billing';
 import type { ConversionStatus } from '../core/conversion-status';
+import type { ExplainRecord } from '../core/explain';
 
 // ---------------------------------------------------------------- catalog
 
@@ -224,8 +225,8 @@ export interface ConversionRecord {
   touchKind: 'click' | 'view' | null;
   termsVersion: number | null;
   costMicros: bigint;
-  /** The explain record (JSON-safe: money as strings). */
-  decision: unknown;
+  /** The explain record (core/explain.ts; JSON-safe: money as strings). */
+  decision: ExplainRecord | null;
   payloadHash: string;
   restatements: number;
   updatedAt: number;

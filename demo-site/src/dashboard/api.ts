@@ -42,7 +42,7 @@ export interface Candidate {
   detail: string | null;
 }
 
-/** The explain record stored with a conversion (collector/src/ingest/conversion-pipeline.ts `explain`). */
+/** The explain record stored with a conversion (collector/src/core/explain.ts). */
 export interface Decision {
   outcome: string;
   model?: string;
