@@ -14,6 +14,7 @@
  */
 import type { Micros } from './money';
 import type { ChargeSplit } from './pricing';
+import type { GroupFacts } from './facts';
 
 /** Ledger account names. */
 export type Account = `advertiser:${string}` | `publisher:${string}` | 'platform';
@@ -51,6 +52,8 @@ export interface EntryGroup {
   kind: EntryKind;
   meta: EntryMeta;
   legs: Leg[];
+  /** The inputs the group was priced from (facts.ts), recorded with it and committed to by the chain. */
+  facts?: GroupFacts;
 }
 
 /** Net of an account: debits minus credits. */

@@ -17,6 +17,7 @@ import type { ClickRecord, WriteTx } from '../store/store';
 import { billed, type IvtLimits, type PipelineDeps } from './deps';
 import type { ItemResult, RequestContext } from './items';
 import type { AdToken } from './keys';
+import { pricedRef, termsRef } from './recorded-facts';
 
 /** The ledger meta of an action on an ad decision; `at` is its booking time (the collector's clock). */
 function metaOf(token: AdToken, terms: CampaignTerms, refType: EntryMeta['refType'], refId: string, at: number): EntryMeta {
@@ -70,7 +71,12 @@ export async function recordImpression(
     now?.terms ?? terms,
   );
   if (next !== totals) await tx.setCpmTotals(token.c, terms.version, next);
-  if (settlement.group && (await tx.postGroup(settlement.group, ctx.receivedAt))) await tx.addSpend(token.c, token.p, day, settlement.split!.costMicros);
+  if (settlement.group) {
+    // The inputs it was priced from, recorded with it (core/facts.ts) so a statement can re-run it.
+    const stored = (await tx.terms(token.c, token.v))!;
+    settlement.group.facts = { rule: 'impression', kind, totals, priced: pricedRef(stored, terms), caps: termsRef(now?.terms ?? stored), spend };
+    if (await tx.postGroup(settlement.group, ctx.receivedAt)) await tx.addSpend(token.c, token.p, day, settlement.split!.costMicros);
+  }
   await tx.insertImpression({
     decisionId: token.d,
     kind,
@@ -149,7 +155,11 @@ export async function recordClick(
   const duplicateOf = first?.clickId ?? null;
 
   const s = settleClick(terms, { invalidReason: invalid, duplicateOf }, spend, `click:${c.clickId}`, metaOf(token, terms, 'click', c.clickId, received), now?.terms ?? terms);
-  if (s.group && (await tx.postGroup(s.group, ctx.receivedAt))) await tx.addSpend(token.c, token.p, day, s.split!.costMicros);
+  if (s.group) {
+    const stored = (await tx.terms(token.c, token.v))!;
+    s.group.facts = { rule: 'click', priced: pricedRef(stored, terms), caps: termsRef(now?.terms ?? stored), spend };
+    if (await tx.postGroup(s.group, ctx.receivedAt)) await tx.addSpend(token.c, token.p, day, s.split!.costMicros);
+  }
   await tx.insertClick({
     clickId: c.clickId,
     decisionId: token.d,

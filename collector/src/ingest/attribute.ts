@@ -12,21 +12,19 @@
  */
 import { attributeConversion, type RejectedClickId, type Touch } from '../core/attribution';
 import { decisionRecord } from '../core/explain';
-import type { CampaignTerms, ConversionAction } from '../core/terms';
+import type { CampaignTerms } from '../core/terms';
 import { DAY_MS } from '../core/terms';
 import type { ConversionRecord, WriteTx } from '../store/store';
 import { bill } from './conversion-billing';
+import { defaultAction } from './default-action';
 import type { PipelineDeps } from './deps';
+
+export { defaultAction } from './default-action';
 
 /** The longest window any touch can have (90-day clicks), for the touch query. */
 const LOOKBACK_MS = 90 * DAY_MS;
 /** Views are matched by source only within the longest view window. */
 const VIEW_LOOKBACK_MS = 30 * DAY_MS;
-
-/** The default settings of an action nobody configured: count every one, last click. */
-export function defaultAction(key: string): ConversionAction {
-  return { key, counting: 'every', model: 'last_click', clickWindowDays: null, viewWindowDays: null };
-}
 
 /** Runs attribution for a (new or re-opened) conversion and bills the winner; mutates `c`. */
 export async function attributeAndBill(tx: WriteTx, c: ConversionRecord, deps: PipelineDeps): Promise<void> {
@@ -72,7 +70,7 @@ export async function attributeAndBill(tx: WriteTx, c: ConversionRecord, deps: P
     c.termsVersion = winner.termsVersion;
   }
   if (decision.outcome === 'attributed' && winner) {
-    const s = await bill(tx, c, winner, false);
+    const s = await bill(tx, c, winner, false, { action, touches: coreTouches, termsByCampaign, rejected });
     c.decision = decisionRecord(decision, s, c);
     return;
   }

@@ -35,6 +35,7 @@ export async function invalidateClick(tx: WriteTx, clickId: string, reason: stri
   const groups = await tx.groupsFor('click', clickId);
   await tx.markClickInvalid(clickId, reason);
   const x = planReversal(groups, `click:${clickId}:invalidation`, 'invalidation', reason, at);
+  if (x.group) x.group.facts = { rule: 'invalidation' };
   const clickMicros = (await postCorrection(tx, x, click, at)) ? x.costMicros : 0n;
   const conversions: InvalidationResult['conversions'] = [];
   let currency = groups[0]?.meta.currency ?? null;

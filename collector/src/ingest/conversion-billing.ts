@@ -10,21 +10,32 @@
  * | would pass a cap in force                           | approved, not charged (`over_cap`)           |
  * | otherwise                                           | charged and approved                         |
  */
-import type { Touch } from '../core/attribution';
-import type { AttributionDecision } from '../core/attribution';
+import type { AttributionDecision, RejectedClickId, Touch } from '../core/attribution';
 import { settleConversion } from '../core/billing';
 import { utcDay } from '../core/day';
 import type { ChargeOutcome } from '../core/explain';
 import type { EntryMeta } from '../core/ledger';
 import { outlierReason } from '../core/outliers';
+import type { CampaignTerms, ConversionAction } from '../core/terms';
 import type { ConversionRecord, WriteTx } from '../store/store';
+import { defaultAction } from './default-action';
+import { pricedRef, termsRef } from './recorded-facts';
+
+/** The attribution a charge came from, recorded with it (core/facts.ts); an approval records its held winner only. */
+export interface AttributionInputs {
+  action: ConversionAction;
+  touches: Touch[];
+  termsByCampaign: ReadonlyMap<string, CampaignTerms>;
+  rejected: RejectedClickId[];
+}
 
 /** Bills an attributed conversion on its winner's terms; sets status, reason and cost on `c`. */
 export async function bill(
   tx: WriteTx,
   c: ConversionRecord,
-  winner: Pick<Touch, 'campaignId' | 'publisherId' | 'termsVersion'> & { slotId: string | null },
+  winner: Touch,
   approving: boolean,
+  attribution: AttributionInputs | null,
 ): Promise<ChargeOutcome> {
   const terms = await tx.terms(winner.campaignId, winner.termsVersion, winner.publisherId);
   // Booked on the collector's clock (receipt, or the approval): the claimed conversion time only
@@ -62,7 +73,22 @@ export async function bill(
   }
   const attributed = { outcome: 'attributed' } as AttributionDecision;
   const s = settleConversion(attributed, terms, { valueMicros: c.valueMicros, currency: c.currency }, spend, `conversion:${c.id}`, meta, now?.terms ?? terms);
-  if (s.group && (await tx.postGroup(s.group, c.updatedAt))) await tx.addSpend(winner.campaignId, winner.publisherId, day, s.split!.costMicros);
+  if (s.group) {
+    // The inputs it was priced from, recorded with it (core/facts.ts) so a statement can re-run it.
+    const stored = (await tx.terms(winner.campaignId, winner.termsVersion))!;
+    s.group.facts = {
+      rule: 'conversion',
+      approving,
+      conversion: { id: c.id, advertiserId: c.advertiserId, at: c.at, valueMicros: c.valueMicros, currency: c.currency, action: attribution?.action ?? defaultAction(c.actionKey) },
+      touches: attribution?.touches ?? [winner],
+      attributionTerms: attribution ? [...attribution.termsByCampaign.values()].map(termsRef) : [],
+      rejected: attribution?.rejected ?? [],
+      priced: pricedRef(stored, terms!),
+      caps: termsRef(now?.terms ?? stored),
+      spend,
+    };
+    if (await tx.postGroup(s.group, c.updatedAt)) await tx.addSpend(winner.campaignId, winner.publisherId, day, s.split!.costMicros);
+  }
   c.costMicros = s.split?.costMicros ?? 0n;
   if (s.outcome === 'held') {
     c.status = 'pending';

@@ -17,6 +17,7 @@ import { approvedRecord, withHistory, type ExplainHistoryEntry } from '../core/e
 import type { EntryMeta } from '../core/ledger';
 import type { ConversionRecord, WriteTx } from '../store/store';
 import { bill } from './conversion-billing';
+import { pricedRef, termsRef } from './recorded-facts';
 
 /** Result of a conversion command; money moved is in `currency` (the charge's). */
 export type CommandResult =
@@ -48,7 +49,21 @@ export async function commandConversion(
     noteHistory(c, { at: opts.at, action: 'rejected', reason: c.statusReason });
   } else if (command === 'approve') {
     if (!c.campaignId || !c.publisherId || c.termsVersion === null) return { ok: false, status: 409, reason: 'nothing to approve: no winning touch' };
-    const s = await bill(tx, c, { campaignId: c.campaignId, publisherId: c.publisherId, slotId: c.slotId, termsVersion: c.termsVersion }, true);
+    const w = c.decision?.winner;
+    const winner = {
+      id: c.touchId ?? '',
+      kind: c.touchKind ?? 'click',
+      at: w?.at ?? c.at,
+      advertiserId: c.advertiserId,
+      campaignId: c.campaignId,
+      publisherId: c.publisherId,
+      creativeId: c.creativeId ?? '',
+      slotId: c.slotId ?? '',
+      termsVersion: c.termsVersion,
+      invalidReason: null,
+      countedConversionId: null,
+    };
+    const s = await bill(tx, c, winner, true, null);
     if (s.outcome === 'held') return { ok: false, status: 422, reason: `cannot price it: ${s.reason}` };
     // The explain record now says what was decided on review: the held winner won, and what it cost.
     c.decision = approvedRecord(c.decision, c.touchId, s, c, `approved after review${opts.reason ? `: ${opts.reason}` : ''}`);
@@ -84,6 +99,7 @@ export async function clawBack(tx: WriteTx, c: ConversionRecord, reason: string,
   const groups = await tx.groupsFor('conversion', c.id);
   c.costMicros = 0n;
   const x = planReversal(groups, `conversion:${c.id}:reversal`, 'reversal', reason, at);
+  if (x.group) x.group.facts = { rule: 'reversal' };
   return (await postCorrection(tx, x, groups[0]?.meta ?? { campaignId: '', publisherId: '' }, at)) ? x.costMicros : 0n;
 }
 
@@ -115,6 +131,10 @@ export async function restate(tx: WriteTx, c: ConversionRecord, valueMicros: big
   };
   const plan = planRestatement(groups, { terms, caps: now?.terms ?? terms, spendToday, today, valueMicros, currency: c.currency, meta, key: `conversion:${c.id}:restate:${seq}` });
   if (!plan.ok) return plan;
+  if (plan.group) {
+    const stored = (await tx.terms(c.campaignId, c.termsVersion))!;
+    plan.group.facts = { rule: 'restatement', valueMicros, currency: c.currency, today, priced: pricedRef(stored, terms), caps: termsRef(now?.terms ?? stored), spend: spendToday };
+  }
   await postCorrection(tx, plan, meta, at);
   c.valueMicros = valueMicros;
   c.costMicros = plan.costMicros;

@@ -3,6 +3,8 @@ import type { EntryGroup } from '../core/ledger';
 import { big, num, type Db } from './db';
 import { toJson, termsFromJson } from './json';
 import { readSum, sumMicros } from './sum-micros';
+import { sealGroups, type Posted } from './sql-chain';
+import { canonicalJson } from '../core/canonical';
 import { CAMPAIGN_SELECT, toAction, toCampaign, toCreative, toSite } from './sql-catalog';
 import type { CampaignStatus, ClickRecord, ConversionRecord, ImpressionRecord, PostedGroup, TouchRecord, WriteTx } from './store';
 import type { CampaignTerms } from '../core/terms';
@@ -139,8 +141,8 @@ let savepointSeq = 0;
 
 const noNul = (v: string | null) => (v === null ? null : v.replace(/\u0000/g, '\uFFFD'));
 
-/** Wraps a transaction handle as the pipeline's WriteTx. */
-export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> = new Map()): WriteTx {
+/** Wraps a transaction handle as the pipeline's WriteTx; `seal` links its posted groups into the chain before COMMIT. */
+export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> = new Map()): WriteTx & { seal(now: number): Promise<void> } {
   const pg = tx.dialect === 'postgres';
   const lock = pg ? ' FOR UPDATE' : ''; // SQLite has one writer; PostgreSQL locks the budget rows
   const spendRow = async (campaignId: string, scope: string, publisherId: string) => {
@@ -160,9 +162,12 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       [campaignId, scope, publisherId, delta],
     );
 
-  const w: WriteTx = {
+  // Groups posted in this transaction, sealed into the chain just before it commits (sql-chain.ts).
+  const posted: Posted[] = [];
+  const w: WriteTx & { seal(now: number): Promise<void> } = {
     async savepoint(fn) {
       const name = `sp${++savepointSeq}`;
+      const mark = posted.length;
       await tx.exec(`SAVEPOINT ${name}`);
       try {
         const out = await fn();
@@ -171,9 +176,11 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       } catch (err) {
         await tx.exec(`ROLLBACK TO SAVEPOINT ${name}`);
         await tx.exec(`RELEASE SAVEPOINT ${name}`);
+        posted.length = mark; // those groups are gone with the savepoint
         throw err;
       }
     },
+    seal: (now) => sealGroups(tx, posted, now),
 
     async eventKey(siteId, type, eventId) {
       const r = await tx.get<Row>('SELECT payload_hash, result FROM event_keys WHERE site_id = ? AND type = ? AND event_id = ?', [siteId, type, eventId]);
@@ -419,11 +426,12 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async postGroup(g: EntryGroup, postedAt) {
       const m = g.meta;
       const r = await tx.get<Row>(
-        `INSERT INTO ledger_groups (idem_key, kind, ref_type, ref_id, campaign_id, advertiser_id, publisher_id, slot_id, terms_version, currency, reason, at, posted_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING RETURNING id`,
-        [g.key, g.kind, m.refType, m.refId, m.campaignId, m.advertiserId, m.publisherId, m.slotId ?? null, m.termsVersion, m.currency, m.reason, m.at, postedAt],
+        `INSERT INTO ledger_groups (idem_key, kind, ref_type, ref_id, campaign_id, advertiser_id, publisher_id, slot_id, terms_version, currency, reason, at, posted_at, facts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING RETURNING id`,
+        [g.key, g.kind, m.refType, m.refId, m.campaignId, m.advertiserId, m.publisherId, m.slotId ?? null, m.termsVersion, m.currency, m.reason, m.at, postedAt, g.facts ? canonicalJson(g.facts) : null],
       );
       if (!r) return false;
+      posted.push({ id: num(r.id), group: g });
       // All legs in one statement: they succeed or fail together with their group.
       if (g.legs.length === 0) return true;
       await tx.run(
