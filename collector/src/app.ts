@@ -32,6 +32,8 @@ import { s2sRoutes } from './http/s2s-routes';
 import { opsRoutes } from './http/ops-routes';
 import { adminRoutes } from './http/admin-routes';
 import { reportRoutes } from './http/report-routes';
+import { statementRoutes } from './http/statement-routes';
+import { createSigner, generateSigningKeyPem } from './http/signing';
 
 /** What the app is built from. */
 export interface AppOptions {
@@ -54,6 +56,10 @@ export interface AppOptions {
   newId?: (prefix: string) => string;
   /** The TCP peer; defaults to the Node adapter's socket (127.0.0.1 under app.request()). */
   peer?: Collector['peer'];
+  /** The operator's Ed25519 signing key (PKCS #8 PEM) for the ledger chain's head; a fresh one per process when absent (tests). */
+  signingKey?: string;
+  /** Retired public keys (base64, raw) still listed at /.well-known/perfpixel-keys.json. */
+  retiredSigningKeys?: string[];
   /** Deliberately broken durability for the crash harness (see group-commit.ts). Never in production. */
   unsafeAckBeforeCommit?: boolean;
 }
@@ -198,6 +204,7 @@ export function createCollector(o: AppOptions): CollectorApp {
   s2sRoutes(app, col);
   adminRoutes(app, col, () => decider.invalidate());
   reportRoutes(app, col);
+  statementRoutes(app, col, createSigner(o.signingKey ?? generateSigningKeyPem(), o.retiredSigningKeys));
 
   return { app, collector: col, decider, drain: () => committer.drain() };
 }

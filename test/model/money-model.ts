@@ -20,6 +20,7 @@
  * |   | attributed click is one the collector minted for that advertiser (forged IDs win nothing)    |
  * | 6 | balances = Σ ledger = every report and CSV, for the operator, each advertiser and publisher  |
  * | 7 | no role sees what its table forbids (ARCHITECTURE.md "Who sees what")                        |
+ * | 8 | at the end of the sequence, every party's statement re-runs and equals the ledger (issue 12)  |
  *
  * ```ts
  * await runModel({ runs: 2000, seed: 20261206, store: () => openStore(':memory:', { clock }) });
@@ -34,6 +35,9 @@ import { DAY_MS } from '../../collector/src/core/terms';
 import type { Store, PostedGroup } from '../../collector/src/store/store';
 import { OPERATOR_KEY, T0, createHarness, createTestClock, eventId, type Harness, type TestClock } from '../../collector/src/test-fixtures';
 import { buildWorld, type World } from './world';
+import { createStatementVerifier, type TrustedKey } from '../../collector/src/core/verify-statement';
+import { verifyEd25519 } from '../../collector/src/http/signing';
+import { nodeSha256 } from '../../collector/src/store/sql-chain';
 
 // ---------------------------------------------------------------------------------------------
 // Commands. Indices into pools (tokens, clicks, conversions) are taken modulo the pool's size when
@@ -634,6 +638,33 @@ async function checkLedgerViews(r: Run, key: string, account: string, currencies
   }
 }
 
+/**
+ * The sequence's end: every party's statement (issue 12) re-runs — chain, signature, every group
+ * re-priced from its facts — and its totals equal the ledger, per account and currency.
+ */
+async function checkStatements(r: Run): Promise<void> {
+  const keys = ((await (await r.send('/.well-known/perfpixel-keys.json')).json()) as { keys: TrustedKey[] }).keys;
+  const groups = await allGroups(r.h.store);
+  const parties = [
+    ...r.world.advertisers.map((a) => ({ key: a.apiKey, account: `advertiser:${a.id}` })),
+    ...r.world.publishers.map((p) => ({ key: p.apiKey, account: `publisher:${p.id}` })),
+  ];
+  for (const p of parties) {
+    const res = await r.send('/v1/statements', { headers: { authorization: `Bearer ${p.key}` } });
+    expect(res.status).toBe(200);
+    const verifier = createStatementVerifier({ sha256: nodeSha256, verifyEd25519, trustedKeys: keys });
+    for (const line of (await res.text()).trim().split('\n')) verifier.line(JSON.parse(line));
+    const v = verifier.finish();
+    expect(v, `${p.account}'s statement verifies: ${JSON.stringify(v)}`).toMatchObject({ ok: true });
+    if (!v.ok) continue;
+    for (const cur of ['EUR', 'USD']) {
+      const ledger = groups.filter((g) => g.meta.currency === cur).reduce((s, g) => s + net(g, p.account), 0n);
+      const stated = BigInt(v.totals.find((t) => t.currency === cur && t.account === p.account)?.netMicros ?? '0');
+      expect(stated, `${p.account}'s statement in ${cur} = the ledger`).toBe(ledger);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The runner.
 
@@ -671,6 +702,7 @@ export async function runModel(o: ModelOptions): Promise<ModelStats> {
           run.log.push(await step(run, c));
           await checkInvariants(run);
         }
+        await checkStatements(run);
         stats.sequences++;
         stats.steps += commands.length;
         for (const g of await allGroups(store)) count(stats.groups, g.kind);

@@ -1,7 +1,8 @@
 /**
  * References to terms for the facts recorded with entry groups (core/facts.ts): a version by
  * campaign, number and the SHA-256 of its canonical JSON, so the chain commits to the terms a charge
- * used without copying them into every group. Hashes are cached per version (versions never change).
+ * used without copying them into every group. Hashes are cached by the canonical text itself, never
+ * by campaign and version: two stores in one process (tests) may hold different terms under one name.
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical';
@@ -12,11 +13,11 @@ const hashes = new Map<string, string>();
 
 /** The hash of a terms version as stored (its canonical JSON). */
 export function termsHash(stored: CampaignTerms): string {
-  const key = `${stored.campaignId}:${stored.version}`;
+  const key = canonicalJson(stored);
   let h = hashes.get(key);
   if (!h) {
-    h = createHash('sha256').update(canonicalJson(stored)).digest('hex');
-    if (hashes.size > 50_000) hashes.clear();
+    h = createHash('sha256').update(key).digest('hex');
+    if (hashes.size > 10_000) hashes.clear();
     hashes.set(key, h);
   }
   return h;

@@ -395,8 +395,25 @@ export interface FeedItem {
   invalidReason: string | null;
 }
 
+/** One link of the ledger chain with its group (legs and recorded facts, as JSON) and salt. */
+export interface ChainEntry {
+  seq: number;
+  salt: string;
+  contentHash: string;
+  hash: string;
+  group: PostedGroup & { facts: unknown };
+}
+
 /** Read-only queries for dashboards, reports and CSV exports. */
 export interface Reports {
+  /** The ledger chain's head (0 and the genesis hash when empty). */
+  chainHead(): Promise<{ seq: number; hash: string }>;
+  /** The chain heads around the links sealed in [from, to): the one before the first, and the last. */
+  chainRange(range: ReportRange): Promise<{ start: { seq: number; hash: string }; end: { seq: number; hash: string } }>;
+  /** Links after `afterSeq` up to `toSeq`, at most `limit`, in chain order. */
+  chainPage(afterSeq: number, toSeq: number, limit: number): Promise<ChainEntry[]>;
+  /** The groups of these actions sealed at or before `beforeSeq`, oldest first (context for corrections). */
+  groupsOfActions(actions: { refType: string; refId: string }[], beforeSeq: number): Promise<(PostedGroup & { facts: unknown })[]>;
   /** Performance grouped by campaign (advertiser view), or by slot (publisher view), optionally per day. */
   performance(
     filter: { advertiserId?: string; publisherId?: string; campaignId?: string },
