@@ -34,6 +34,8 @@ import { opsRoutes } from './http/ops-routes';
 import { adminRoutes } from './http/admin-routes';
 import { reportRoutes } from './http/report-routes';
 import { securityHeaders } from './http/security-headers';
+import { statementRoutes } from './http/statement-routes';
+import { createSigner, generateSigningKeyPem } from './http/signing';
 
 /** What the app is built from. */
 export interface AppOptions {
@@ -56,6 +58,10 @@ export interface AppOptions {
   newId?: (prefix: string) => string;
   /** The TCP peer; defaults to the Node adapter's socket (127.0.0.1 under app.request()). */
   peer?: Collector['peer'];
+  /** The operator's Ed25519 signing key (PKCS #8 PEM) for the ledger chain's head; a fresh one per process when absent (tests). */
+  signingKey?: string;
+  /** Retired public keys (base64, raw) still listed at /.well-known/perfpixel-keys.json. */
+  retiredSigningKeys?: string[];
   /** Deliberately broken durability for the crash harness (see group-commit.ts). Never in production. */
   unsafeAckBeforeCommit?: boolean;
 }
@@ -168,7 +174,12 @@ export function createCollector(o: AppOptions): CollectorApp {
       ((c) => (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '127.0.0.1'),
     random,
   };
-  const decider = createAdDecider({ store: o.store, clock: o.clock, rng: o.rng ?? Math.random });
+  const decider = createAdDecider({
+    store: o.store,
+    clock: o.clock,
+    rng: o.rng ?? Math.random,
+    onRefreshError: (err) => logger.error({ err }, 'ad decider refresh failed; serving the last good snapshot'),
+  });
 
   const app = new Hono<AppEnv>();
   app.use(requestId());
@@ -202,7 +213,8 @@ export function createCollector(o: AppOptions): CollectorApp {
 
   // One typed sub-app per area, mounted at the root (their paths are absolute). The OpenAPI
   // document is built from the same route definitions (router.ts).
-  const areas = [ingestRoutes(col), servingRoutes(col, decider), s2sRoutes(col), adminRoutes(col), reportRoutes(col)];
+  const signer = createSigner(o.signingKey ?? generateSigningKeyPem(), o.retiredSigningKeys);
+  const areas = [ingestRoutes(col), servingRoutes(col, decider), s2sRoutes(col), adminRoutes(col), reportRoutes(col), statementRoutes(col, signer)];
   const ops = opsRoutes(col, () => [...ops.docs, ...areas.flatMap((a) => a.docs)]);
   for (const area of [ops, ...areas]) app.route('/', area.app);
 

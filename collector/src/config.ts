@@ -10,7 +10,7 @@
  * given. Nothing secret is ever committed.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -36,6 +36,12 @@ const env = z.object({
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lowercase PostgreSQL schema name').optional(),
   SECRET: z.string().min(32, 'must be at least 32 characters (use `openssl rand -hex 32`)').optional(),
   OPERATOR_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  SIGNING_KEY_FILE: z.string().min(1).optional(),
+  SIGNING_KEYS_RETIRED: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+    .refine((keys) => keys.every((k) => /^[A-Za-z0-9+/]{43}=$/.test(k)), 'a comma-separated list of raw Ed25519 public keys, base64'),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   TRUSTED_PROXIES: cidrList,
   DATACENTER_CIDRS: cidrList,
@@ -57,6 +63,10 @@ export interface Config {
   databaseSchema: string | undefined;
   secret: string;
   operatorKey: string;
+  /** The operator's Ed25519 signing key for the ledger chain's head (PKCS #8 PEM). */
+  signingKey: string;
+  /** Retired public keys still listed at /.well-known/perfpixel-keys.json. */
+  retiredSigningKeys: string[];
   sqliteSynchronous: 'FULL' | 'NORMAL';
   trustedProxies: string[];
   datacenterCidrs: string[];
@@ -78,7 +88,7 @@ export function loadConfig(vars: Record<string, string | undefined>): Config {
   const dataDir = resolve(e.DATA_DIR);
   const production = e.PP_ENV === 'production';
   if (production) {
-    const missing = ['SECRET', 'OPERATOR_KEY', 'PUBLIC_URL'].filter((k) => !vars[k]);
+    const missing = ['SECRET', 'OPERATOR_KEY', 'PUBLIC_URL', 'SIGNING_KEY_FILE'].filter((k) => !vars[k]);
     if (missing.length) throw new ConfigError(`invalid configuration:\n${missing.map((k) => `  ${k}: required when PP_ENV=production`).join('\n')}`);
   }
   if (e.UNSAFE_ACK_BEFORE_COMMIT === '1' && e.PP_ENV !== 'test') {
@@ -94,6 +104,8 @@ export function loadConfig(vars: Record<string, string | undefined>): Config {
     databaseSchema: e.DATABASE_SCHEMA,
     secret: e.SECRET ?? devSecret(join(dataDir, 'secret'), 32),
     operatorKey: e.OPERATOR_KEY ?? devSecret(join(dataDir, 'operator-key'), 18, 'ppo_'),
+    signingKey: e.SIGNING_KEY_FILE ? readFileSync(resolve(e.SIGNING_KEY_FILE), 'utf8') : devSigningKey(join(dataDir, 'signing-key.pem')),
+    retiredSigningKeys: e.SIGNING_KEYS_RETIRED,
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     trustedProxies: e.TRUSTED_PROXIES,
     datacenterCidrs: e.DATACENTER_CIDRS,
@@ -112,4 +124,13 @@ function devSecret(file: string, bytes: number, prefix = ''): string {
   const value = prefix + randomBytes(bytes).toString('base64url');
   writeFileSync(file, value + '\n', { mode: 0o600 });
   return value;
+}
+
+/** Reads the development signing key from `file`, generating an Ed25519 key (mode 0600) on first use. */
+function devSigningKey(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8');
+  mkdirSync(dirname(file), { recursive: true });
+  const pem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  writeFileSync(file, pem, { mode: 0o600 });
+  return pem;
 }

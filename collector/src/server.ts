@@ -60,6 +60,8 @@ export async function startServer(options: StartOptions = {}): Promise<void> {
     clock,
     secret: config.secret,
     operatorKey: config.operatorKey,
+    signingKey: config.signingKey,
+    retiredSigningKeys: config.retiredSigningKeys,
     publicUrl: config.publicUrl,
     datacenterCidrs: config.datacenterCidrs,
     trustedProxies: config.trustedProxies,

@@ -24,7 +24,7 @@ import type { Store } from '../../collector/src/store/store';
 import type { IngestItem, RequestContext } from '../../collector/src/ingest/items';
 import type { AdToken } from '../../collector/src/ingest/keys';
 import { payloadHash } from '../../collector/src/http/context';
-import { commandConversion } from '../../collector/src/ingest/conversion-pipeline';
+import { commandConversion } from '../../collector/src/ingest/conversion-commands';
 
 /** Keys the demo pages and the dashboard's demo sign-in use (development only). */
 export interface DemoKeys {

@@ -1,11 +1,13 @@
 /**
- * Check-and-debit is atomic on PostgreSQL (SPEC §3.4): many write transactions at once, each doing
+ * Check-and-debit is atomic on PostgreSQL (SPEC §3.4, §3.8): many write transactions at once, each doing
  * what the pipeline does for a click — read `tx.spend` (which locks the budget rows), settle with
  * the pure core (`settleClick` → `capHit`), `postGroup`, `addSpend` — never charge past a budget.
  *
  * Seen failing against a broken build: with `FOR UPDATE` removed from sql-write-tx.ts (reverted
  * afterwards), the first test charged 29–30 clicks against a budget of 15 and the second 37–47
- * against a budget of 20, over two runs each.
+ * against a budget of 20, over two runs each. With the budget-row lock of a terms change removed
+ * from sql-catalog.ts (reverted afterwards), the lowered-budget test failed: the change committed
+ * while a charge that had read the old caps was still open.
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -61,15 +63,17 @@ function chargeClick(store: Store, clickId: string, publisherId: string): Promis
   return store.write(async (tx) => {
     const terms = (await tx.terms('cmp_cpc', 1, publisherId))!;
     const spend = await tx.spend('cmp_cpc', publisherId, DAY);
+    // The caps in force, read after the budget rows were locked (ingest/ad-events.ts does the same).
+    const now = (await tx.campaignNow('cmp_cpc'))!;
     // Hold the transaction open a little, so that without the lock the others would read the same spend.
     await new Promise((r) => setTimeout(r, Math.random() * 3));
     const meta = { refType: 'click' as const, refId: clickId, campaignId: 'cmp_cpc', advertiserId: 'adv_shop', publisherId, slotId: null, termsVersion: 1, currency: 'EUR', at: T0, reason: null };
-    const s = settleClick(terms, { invalidReason: null, duplicateOf: null }, spend, `click:${clickId}`, meta);
+    const s = settleClick(terms, { invalidReason: null, duplicateOf: null }, spend, `click:${clickId}`, meta, now.terms);
     const charged = !!s.group && (await tx.postGroup(s.group, T0));
     if (charged) await tx.addSpend('cmp_cpc', publisherId, DAY, s.split!.costMicros);
     await tx.insertClick({
       clickId, decisionId: `d_${clickId}`, via: 'redirect', eventId: clickId, siteId: 'site', slotId: 'slot', publisherId, campaignId: 'cmp_cpc',
-      creativeId: 'cr', advertiserId: 'adv_shop', termsVersion: 1, pageViewId: null, sourceKey: clickId, at: T0, receivedAt: T0,
+      creativeId: 'cr', advertiserId: 'adv_shop', termsVersion: 1, pageViewId: null, sourceKey: clickId, ipKey: null, at: T0, receivedAt: T0,
       invalidReason: null, duplicateOf: null, billing: s.outcome, costMicros: charged ? s.split!.costMicros : 0n,
     });
     return charged;
@@ -92,6 +96,39 @@ async function booked(store: Store) {
 }
 
 describe('atomic check-and-debit on PostgreSQL', () => {
+  it('a budget change waits for a charge that read the old caps, and every later charge sees the new ones (SPEC §3.8)', async () => {
+    const [one, two] = [await open(), await open()];
+    await seed(one, { totalBudgetMicros: PRICE * 1000n });
+    expect(await chargeClick(one, 'k0', 'pub_a')).toBe(true);
+    // Charge A takes the budget rows and reads the caps in force (version 1), then is held open.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let readCaps = -1;
+    const a = one.write(async (tx) => {
+      await tx.spend('cmp_cpc', 'pub_a', DAY);
+      readCaps = (await tx.campaignNow('cmp_cpc'))!.terms.version;
+      await held;
+    });
+    while (readCaps < 0) await new Promise((r) => setTimeout(r, 5));
+    // Another process lowers the budget below what is spent.
+    const cur = (await one.catalog.getCampaign('cmp_cpc'))!;
+    const { version: _v, ...terms } = cur.terms;
+    void _v;
+    let patched = false;
+    const patch = two.catalog.updateCampaign('cmp_cpc', { terms: { ...terms, totalBudgetMicros: PRICE / 2n } }).then(() => (patched = true));
+    await new Promise((r) => setTimeout(r, 300));
+    // It cannot commit while A, which read the old caps, is still open: A would commit after it.
+    expect(patched).toBe(false);
+    release();
+    await a;
+    await patch;
+    expect(readCaps).toBe(1);
+    // Every charge from now on sees the lowered budget.
+    expect(await chargeClick(two, 'k1', 'pub_a')).toBe(false);
+    expect(await chargeClick(one, 'k2', 'pub_b')).toBe(false);
+    expect((await booked(one)).chargedMicros).toBe(PRICE);
+  });
+
   it('100 concurrent charges against a budget of 15 clicks charge exactly 15', async () => {
     const store = await open();
     const budget = PRICE * 15n + 1n; // one micro more than 15 clicks: floor(budget / price) = 15

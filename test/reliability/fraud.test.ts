@@ -13,6 +13,9 @@
  * | conversion < 3 s after its click                     | `pending` (too_fast), not charged                   |
  * | ≥ 200 declared-bot and empty user agents              | 100 % stored invalid, billed 0 (impressions, clicks, conversions) |
  * | ≥ 1,000 ordinary browser user agents                  | ≤ 0.1 % flagged                                     |
+ * | the 2,118 user agents of npm `crawler-user-agents`    | 0 billed, but the documented human in-app browsers  |
+ * | ~1,000 real user agents (npm top-user-agents, user-agents) | 0 flagged                                      |
+ * | one IP rotating user agents (and one IPv6 /64)       | flagged `ip_click_flood` past the per-IP limit      |
  * | `Sec-Purpose: prefetch` / `prefetch;prerender`        | recorded invalid, never billed, cannot win          |
  * | configured data-center CIDR; X-Forwarded-For          | flagged; XFF trusted only from trustedProxies       |
  *
@@ -22,7 +25,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import crawlerUserAgents from 'crawler-user-agents';
+import topUserAgents from 'top-user-agents';
+import topDesktop from 'top-user-agents/desktop';
+import topMobile from 'top-user-agents/mobile';
 import { createKeys } from '../../collector/src/ingest/keys';
+import { createIvtClassifier, HUMAN_IN_APP_BROWSERS } from '../../collector/src/ingest/ivt';
+import { DEFAULT_IVT_LIMITS } from '../../collector/src/ingest/pipeline';
 import { browserUserAgents } from './fixtures/browser-user-agents';
 import {
   ALL_TIME,
@@ -48,6 +57,16 @@ const BOT_UAS = readFileSync(new URL('./fixtures/bot-user-agents.txt', import.me
 /** Missing, empty and blank user agents (`null`: no header at all). */
 const EMPTY_UAS: (string | null)[] = [null, '', ' ', '\t'];
 const BROWSER_UAS = browserUserAgents();
+/** Every instance of the npm `crawler-user-agents` list (what the outside audit sent). */
+const CRAWLER_UAS = [...new Set((crawlerUserAgents as { instances: string[] }[]).flatMap((e) => e.instances))];
+/**
+ * Every distinct real browser user agent the npm packages hold: `top-user-agents` (all, desktop and
+ * mobile) and `user-agents`' weighted sample of real traffic (10,000 entries, 900-odd distinct).
+ */
+const REAL_UAS = (() => {
+  const sample = JSON.parse(readFileSync(new URL('../../node_modules/user-agents/dist/user-agents.json', import.meta.url), 'utf8')) as { userAgent: string }[];
+  return [...new Set([...topUserAgents, ...topDesktop, ...topMobile, ...sample.map((x) => x.userAgent)])];
+})();
 const DATACENTER = ['203.0.113.0/24', '2001:db8:dc::/48'];
 const PROXIES = ['10.0.0.0/8'];
 
@@ -353,6 +372,70 @@ describe('declared bots and empty user agents (GIVT)', () => {
     // The unflagged ones were billed: a CPC click each, and the CPM impressions' running total.
     expect(await costOfA()).toBe(before + charged);
     expect(charged).toBeGreaterThanOrEqual(BigInt(BROWSER_UAS.length - flagged.length) * cat.cpcMicros);
+  });
+});
+
+describe('the npm user-agent corpora', () => {
+  it(`bills none of the ${CRAWLER_UAS.length} crawler-user-agents, except the in-app browsers documented as human`, async () => {
+    expect(CRAWLER_UAS.length).toBeGreaterThanOrEqual(2000);
+    const billed: string[] = [];
+    let human = 0;
+    const before = await costOfA();
+    for (const [n, ua] of CRAWLER_UAS.entries()) {
+      const headers = { 'user-agent': ua, 'x-test-peer': `198.19.${n >> 8}.${n & 255}` };
+      const click = await clickAd(t, (await serveAd(t, cat.slots.cpc, headers)).tk, headers);
+      const c = await storedClick(t, click.clickId!);
+      const isHuman = HUMAN_IN_APP_BROWSERS.some((re) => re.test(ua));
+      if (isHuman) human++;
+      if (c?.billing === 'charged' && !isHuman) billed.push(ua);
+      if (n % 50 === 49) t.clock.advance(1_000);
+    }
+    console.log(`crawler-user-agents billed: ${billed.length} of ${CRAWLER_UAS.length}; documented human in-app browsers: ${human}`);
+    expect(billed).toEqual([]);
+    expect(human).toBeGreaterThan(0);
+    expect(await costOfA()).toBe(before + BigInt(human) * cat.cpcMicros);
+  });
+
+  it(`flags none of the ${REAL_UAS.length} distinct real browser user agents of npm top-user-agents and user-agents`, () => {
+    expect(REAL_UAS.length).toBeGreaterThan(950);
+    const ivt = createIvtClassifier([]);
+    expect(REAL_UAS.filter((ua) => ivt({ userAgent: ua, ip: '192.0.2.1', purpose: undefined }) !== null)).toEqual([]);
+  });
+});
+
+describe('click floods per IP, across user agents', () => {
+  const limit = DEFAULT_IVT_LIMITS.ipClickFloodLimit;
+
+  it.each([
+    ['one IPv4 address', (_n: number) => '100.100.7.7'],
+    ['one IPv6 /64, a new address each click', (n: number) => `2001:db8:77:1:${(n + 1).toString(16)}::1`],
+  ])('bills at most the per-IP limit of 500 clicks from %s rotating user agents', async (_name, ip) => {
+    const before = await costOfA();
+    const reasons = new Map<string, number>();
+    for (let n = 0; n < 500; n++) {
+      const headers = { 'user-agent': BROWSER_UAS[n % BROWSER_UAS.length]!, 'x-test-peer': ip(n) };
+      const click = await clickAd(t, (await serveAd(t, cat.slots.cpc, headers)).tk, headers);
+      const c = await storedClick(t, click.clickId!);
+      reasons.set(c?.invalidReason ?? 'valid', (reasons.get(c?.invalidReason ?? 'valid') ?? 0) + 1);
+    }
+    expect(reasons.get('valid')).toBe(limit);
+    expect(reasons.get('ip_click_flood')).toBe(500 - limit);
+    expect(await costOfA()).toBe(before + BigInt(limit) * cat.cpcMicros);
+    t.clock.advance(DEFAULT_IVT_LIMITS.ipClickHourWindowMs);
+  });
+
+  it('still bills a busy shared address (an office or carrier NAT) up to the hourly per-IP limit', async () => {
+    const before = await costOfA();
+    let valid = 0;
+    for (let n = 0; n < DEFAULT_IVT_LIMITS.ipClickHourLimit + 10; n++) {
+      const headers = { 'user-agent': BROWSER_UAS[n]!, 'x-test-peer': '100.100.8.8' };
+      const click = await clickAd(t, (await serveAd(t, cat.slots.cpc, headers)).tk, headers);
+      if ((await storedClick(t, click.clickId!))?.invalidReason === null) valid++;
+      t.clock.advance(3_000); // 20 clicks a minute: under the per-minute limit
+    }
+    expect(valid).toBe(DEFAULT_IVT_LIMITS.ipClickHourLimit);
+    expect(await costOfA()).toBe(before + BigInt(valid) * cat.cpcMicros);
+    t.clock.advance(DEFAULT_IVT_LIMITS.ipClickHourWindowMs);
   });
 });
 

@@ -68,8 +68,17 @@ describe('click', () => {
     expect(s.capHit).toBe('publisher_daily_cap');
   });
 
-  it('a fixed payout above the CPC bid debits the platform (negative margin) and still balances', () => {
+  it('a fixed payout above the CPC bid is capped at the bid: the platform never pays out of pocket', () => {
     const s = settleClick(terms({ cpcMicros: 500_000n, payout: { kind: 'fixed', micros: 800_000n } }), validClick, noSpend, 'click:k1', meta('click', 'k1'));
+    expect(s.split).toEqual({ costMicros: 500_000n, publisherMicros: 500_000n, platformMicros: 0n });
+    expect(s.group!.legs).toEqual([
+      { account: 'advertiser:adv_a', side: 'debit', micros: 500_000n },
+      { account: 'publisher:pub_1', side: 'credit', micros: 500_000n },
+    ]);
+  });
+
+  it('a fixed payout above the CPC bid under an operator subsidy debits the platform (negative margin) and still balances', () => {
+    const s = settleClick(terms({ cpcMicros: 500_000n, payout: { kind: 'fixed', micros: 800_000n }, subsidy: true }), validClick, noSpend, 'click:k1', meta('click', 'k1'));
     expect(s.split).toEqual({ costMicros: 500_000n, publisherMicros: 800_000n, platformMicros: -300_000n });
     expect(s.group!.legs).toEqual([
       { account: 'advertiser:adv_a', side: 'debit', micros: 500_000n },
@@ -242,8 +251,14 @@ describe('conversion', () => {
     expect(over).toMatchObject({ outcome: 'over_cap', capHit: 'daily_budget', group: null });
   });
 
-  it('a fixed payout above the CPA cost still balances with a negative margin', () => {
+  it('a fixed payout above the CPA cost is capped at the cost without a subsidy', () => {
     const t = cpa({ payout: { kind: 'fixed', micros: 3_000_000n } });
+    const s = settleConversion(decide(t), t, eur, noSpend, 'conversion:cv1', meta('conversion', 'cv1'));
+    expect(s.split).toEqual({ costMicros: 2_000_000n, publisherMicros: 2_000_000n, platformMicros: 0n });
+  });
+
+  it('a fixed payout above the CPA cost under a subsidy still balances with a negative margin', () => {
+    const t = cpa({ payout: { kind: 'fixed', micros: 3_000_000n }, subsidy: true });
     const s = settleConversion(decide(t), t, eur, noSpend, 'conversion:cv1', meta('conversion', 'cv1'));
     expect(s.split).toEqual({ costMicros: 2_000_000n, publisherMicros: 3_000_000n, platformMicros: -1_000_000n });
     const { debits, credits } = totals(s.group!.legs);

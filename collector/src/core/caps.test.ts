@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { budgetLeft, capHit, type Spend } from './caps';
 import { DEFAULT_TERMS, type CampaignTerms } from './terms';
+import { MAX_CAMPAIGN_SPEND_MICROS } from './money';
 
 // Follows the rules table at the top of caps.ts, row by row.
 
@@ -48,8 +49,13 @@ describe('which cap and when', () => {
     expect(capHit(all, spend(0n, 0n, 0n), 10n)).toBeNull();
   });
 
-  it('never stops a campaign without caps', () => {
-    expect(capHit(terms(), spend(10n ** 18n, 10n ** 18n, 10n ** 18n), 10n ** 12n)).toBeNull();
+  it('never stops a campaign without caps below the lifetime bound', () => {
+    expect(capHit(terms(), spend(10n ** 17n, 10n ** 17n, 10n ** 17n), 10n ** 12n)).toBeNull();
+  });
+
+  it('stops a campaign without a total budget at MAX_CAMPAIGN_SPEND_MICROS, so its spend cannot overflow', () => {
+    expect(capHit(terms(), spend(MAX_CAMPAIGN_SPEND_MICROS - 10n), 10n)).toBeNull();
+    expect(capHit(terms(), spend(MAX_CAMPAIGN_SPEND_MICROS - 10n), 11n)).toBe('total_budget');
   });
 
   it('never stops a charge of zero, even on an exhausted budget', () => {

@@ -48,8 +48,8 @@ describe('charge of cost = E + M: D advertiser cost · C publisher E · C platfo
     expect(totals(g.legs)).toEqual({ debits: 1_000_001n, credits: 1_000_001n });
   });
 
-  it('a fixed payout larger than the cost debits the platform (negative margin), still balanced', () => {
-    const g = chargeGroup('click:k1', meta, splitCharge(500_000n, { kind: 'fixed', micros: 800_000n }))!;
+  it('a subsidised fixed payout larger than the cost debits the platform (negative margin), still balanced', () => {
+    const g = chargeGroup('click:k1', meta, splitCharge(500_000n, { kind: 'fixed', micros: 800_000n }, true))!;
     expect(g.legs).toEqual([
       { account: 'advertiser:adv_a', side: 'debit', micros: 500_000n },
       { account: 'platform', side: 'debit', micros: 300_000n },
@@ -88,7 +88,7 @@ describe('reversal / invalidation: the action’s net legs mirrored, so its net 
   });
 
   it('reverses a negative margin too', () => {
-    const charge = chargeGroup('click:k1', meta, splitCharge(500_000n, { kind: 'fixed', micros: 800_000n }))!;
+    const charge = chargeGroup('click:k1', meta, splitCharge(500_000n, { kind: 'fixed', micros: 800_000n }, true))!;
     const g = reversalGroup('click:k1:invalidation', 'invalidation', meta, netsOf(charge.legs))!;
     expect(plain(netsOfGroups(charge, g))).toEqual({});
   });
@@ -122,10 +122,10 @@ describe('restatement to a new cost: the difference between the new split and th
     expect(adjustmentGroup('k', 'restatement', meta, netsOf(charge.legs), netsOfSplit(splitCharge(5000n, share70), meta))).toBeNull();
   });
 
-  it('restating from a fixed payout above cost to a cost above it flips the platform to a credit', () => {
+  it('restating from a subsidised fixed payout above cost to a cost above it flips the platform to a credit', () => {
     const fixed = { kind: 'fixed', micros: 800_000n } as const;
-    const charge = chargeGroup('c', meta, splitCharge(500_000n, fixed))!;
-    const g = adjustmentGroup('c:restate:1', 'restatement', meta, netsOf(charge.legs), netsOfSplit(splitCharge(2_000_000n, fixed), meta))!;
+    const charge = chargeGroup('c', meta, splitCharge(500_000n, fixed, true))!;
+    const g = adjustmentGroup('c:restate:1', 'restatement', meta, netsOf(charge.legs), netsOfSplit(splitCharge(2_000_000n, fixed, true), meta))!;
     expect(g.legs).toEqual([
       { account: 'advertiser:adv_a', side: 'debit', micros: 1_500_000n },
       { account: 'platform', side: 'credit', micros: 1_500_000n },

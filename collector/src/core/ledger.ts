@@ -9,10 +9,12 @@
  * | restatement to a new cost  | the difference between the new split and the action's net  | `<action>:restate:<n>`  |
  *
  * Within every group Σ debits = Σ credits, so the ledger as a whole balances after every step.
- * A fixed payout larger than the cost debits the platform (a negative margin), still balanced.
+ * A fixed payout larger than the cost is capped at the cost unless the operator recorded a subsidy
+ * (pricing.ts); a subsidised one debits the platform (a negative margin), still balanced.
  */
 import type { Micros } from './money';
 import type { ChargeSplit } from './pricing';
+import type { GroupFacts } from './facts';
 
 /** Ledger account names. */
 export type Account = `advertiser:${string}` | `publisher:${string}` | 'platform';
@@ -50,6 +52,8 @@ export interface EntryGroup {
   kind: EntryKind;
   meta: EntryMeta;
   legs: Leg[];
+  /** The inputs the group was priced from (facts.ts), recorded with it and committed to by the chain. */
+  facts?: GroupFacts;
 }
 
 /** Net of an account: debits minus credits. */

@@ -20,6 +20,35 @@ export const MICROS_PER_UNIT = 1_000_000n;
 /** The largest amount we take in one field: 10^12 units, far below int64's 9.2 × 10^18 micros. */
 export const MAX_MONEY_MICROS = 1_000_000_000_000n * MICROS_PER_UNIT;
 
+/**
+ * Value bounds (README "Value bounds"). Every stored amount stays far enough below int64 that no
+ * column can overflow, and every SQL sum is taken in two parts (see store/sum-micros.ts), so no
+ * report can overflow whatever a tenant sends.
+ *
+ * | amount                                         | at most                       |
+ * |------------------------------------------------|-------------------------------|
+ * | a conversion value (beacon, postback, restate) | 10^10 units (10^16 micros)    |
+ * | a price: CPC, CPM, CPA flat, fixed payout      | 10^9 units (10^15 micros)     |
+ * | a budget or cap                                | 10^12 units (10^18 micros)    |
+ * | a campaign's lifetime spend                    | its total budget, or 10^12 units when it has none |
+ */
+export const MAX_CONVERSION_VALUE_MICROS = 10_000_000_000n * MICROS_PER_UNIT;
+/** The largest price a campaign may set for one action (see the bounds table above). */
+export const MAX_PRICE_MICROS = 1_000_000_000n * MICROS_PER_UNIT;
+/** The largest budget or cap (see the bounds table above). */
+export const MAX_BUDGET_MICROS = MAX_MONEY_MICROS;
+/** The implicit total cap of a campaign without a total budget: its spend row cannot overflow. */
+export const MAX_CAMPAIGN_SPEND_MICROS = MAX_MONEY_MICROS;
+
+/** Parses a conversion value (decimal units, or micros when `micros` is set) within its bound. */
+export function parseConversionValue(input: string | number, micros = false): MoneyParse {
+  const r = micros && typeof input === 'string' ? parseMicrosString(input) : parseDecimalMicros(input);
+  if (r.ok && r.micros > MAX_CONVERSION_VALUE_MICROS) {
+    return { ok: false, reason: `value above the maximum of ${formatMicros(MAX_CONVERSION_VALUE_MICROS)} per conversion` };
+  }
+  return r;
+}
+
 const DECIMAL = /^(-?)(0|[1-9]\d{0,12})(?:\.(\d{1,6}))?$/;
 const INTEGER = /^(-?)(0|[1-9]\d{0,18})$/;
 const CURRENCY = /^[A-Z]{3}$/;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clickCost, conversionCost, cpmCost, splitCharge } from './pricing';
+import { clickCost, conversionCost, cpmCost, splitCharge, splitUnder } from './pricing';
 import { DEFAULT_TERMS, type CampaignTerms, type CostModel } from './terms';
 
 // Follows the rules table at the top of pricing.ts, row by row.
@@ -138,11 +138,18 @@ describe('split: publisher earning and platform margin', () => {
     ['a 0 % share', 1_234n, { kind: 'share', bps: 0 }, 0n, 1_234n],
     ['a 100 % share', 1_234n, { kind: 'share', bps: 10_000 }, 1_234n, 0n],
     ['a fixed payout below cost', 2_000_000n, { kind: 'fixed', micros: 1_500_000n }, 1_500_000n, 500_000n],
-    ['a fixed payout above cost (negative margin)', 500_000n, { kind: 'fixed', micros: 800_000n }, 800_000n, -300_000n],
+    ['a fixed payout above cost is capped at the cost (margin 0, never negative)', 500_000n, { kind: 'fixed', micros: 800_000n }, 500_000n, 0n],
+    ['an advertiser-sized payout of 5.00 on a 1 µ click pays 1 µ', 1n, { kind: 'fixed', micros: 5_000_000n }, 1n, 0n],
   ] as const)('%s', (_name, cost, payout, publisher, platform) => {
     const split = splitCharge(cost, payout);
     expect(split).toEqual({ costMicros: cost, publisherMicros: publisher, platformMicros: platform });
     expect(split.publisherMicros + split.platformMicros).toBe(split.costMicros);
+  });
+
+  it('pays a fixed payout above the cost in full only under an operator-recorded subsidy (negative margin)', () => {
+    expect(splitCharge(500_000n, { kind: 'fixed', micros: 800_000n }, true)).toEqual({ costMicros: 500_000n, publisherMicros: 800_000n, platformMicros: -300_000n });
+    expect(splitUnder({ payout: { kind: 'fixed', micros: 800_000n }, subsidy: true }, 500_000n).platformMicros).toBe(-300_000n);
+    expect(splitUnder({ payout: { kind: 'fixed', micros: 800_000n } }, 500_000n).platformMicros).toBe(0n);
   });
 
   it('cost = earning + margin for any cost and payout, and a share never pays more than the cost (property)', () => {
@@ -157,13 +164,11 @@ describe('split: publisher earning and platform margin', () => {
           const s = splitCharge(cost, payout);
           expect(s.costMicros).toBe(cost);
           expect(s.publisherMicros + s.platformMicros).toBe(cost);
-          if (payout.kind === 'share') {
-            expect(s.publisherMicros).toBe((cost * BigInt(payout.bps)) / 10_000n);
-            expect(s.platformMicros >= 0n).toBe(true);
-            expect(s.publisherMicros <= cost).toBe(true);
-          } else {
-            expect(s.publisherMicros).toBe(payout.micros);
-          }
+          // Without a subsidy the platform's leg is never negative (SPEC §3.8), whatever the payout.
+          expect(s.platformMicros >= 0n).toBe(true);
+          expect(s.publisherMicros <= cost).toBe(true);
+          if (payout.kind === 'share') expect(s.publisherMicros).toBe((cost * BigInt(payout.bps)) / 10_000n);
+          else expect(s.publisherMicros).toBe(payout.micros < cost ? payout.micros : cost);
         },
       ),
       { numRuns: 2000 },

@@ -11,7 +11,9 @@
  *
  * Split (SPEC §3.4): publisher earning = `floor(cost × bps / 10,000)` for a revenue share, or the fixed
  * payout; the platform margin is the rest, so cost = earning + margin exactly and the rounding
- * remainder always goes to the platform.
+ * remainder always goes to the platform. A fixed payout above the cost is capped at the cost (margin
+ * 0) unless the operator recorded a subsidy (SPEC §3.8: the platform's leg is never negative
+ * otherwise), so no advertiser setting can make the platform pay out more than it charged.
  */
 import type { Micros } from './money';
 import { applyBps } from './money';
@@ -25,9 +27,15 @@ export interface ChargeSplit {
 }
 
 /** Splits a cost between publisher and platform; the rounding remainder goes to the platform. */
-export function splitCharge(costMicros: Micros, payout: PublisherPayout): ChargeSplit {
-  const publisherMicros = payout.kind === 'share' ? applyBps(costMicros, payout.bps) : payout.micros;
+export function splitCharge(costMicros: Micros, payout: PublisherPayout, subsidy = false): ChargeSplit {
+  let publisherMicros = payout.kind === 'share' ? applyBps(costMicros, payout.bps) : payout.micros;
+  if (!subsidy && publisherMicros > costMicros) publisherMicros = costMicros;
   return { costMicros, publisherMicros, platformMicros: costMicros - publisherMicros };
+}
+
+/** Splits a cost under a campaign's terms (its payout, and the operator's subsidy if any). */
+export function splitUnder(terms: Pick<CampaignTerms, 'payout' | 'subsidy'>, costMicros: Micros): ChargeSplit {
+  return splitCharge(costMicros, terms.payout, terms.subsidy === true);
 }
 
 /** Cost of one billable click: the CPC bid for CPC campaigns, nothing otherwise. */

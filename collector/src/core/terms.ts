@@ -10,7 +10,7 @@
  * | conversion action      | may shorten either window, never lengthen it |
  * | min click→conversion   | ≥ 0 ms  | 3,000 ms (faster is held for review) |
  */
-import type { Micros } from './money';
+import { MAX_BUDGET_MICROS, MAX_PRICE_MICROS, type Micros } from './money';
 
 /** How the advertiser pays. */
 export type CostModel = 'cpc' | 'cpm' | 'cpa';
@@ -38,7 +38,14 @@ export interface CampaignTerms {
   cpaFlatMicros: Micros;
   /** CPA: share of the conversion value, in basis points (100 = 1 %). */
   cpaBps: number;
+  /** Set by the operator only (SPEC §3.8): what the publisher earns of each charge. */
   payout: PublisherPayout;
+  /**
+   * Operator-recorded subsidy: a fixed payout above the charge is paid in full, the platform
+   * covering the difference. Without it a fixed payout is capped at the charge, so the platform's
+   * leg of an entry group is never negative (SPEC §3.8).
+   */
+  subsidy?: boolean;
   /**
    * True when the campaign set no payout of its own: the publisher's revenue share applies, and
    * the store resolves `payout` from the publisher when terms are read for a billable action.
@@ -99,8 +106,9 @@ export function checkTerms(t: CampaignTerms): string[] {
   const intIn = (name: string, v: number, lo: number, hi: number) => {
     if (!Number.isInteger(v) || v < lo || v > hi) problems.push(`${name} must be an integer from ${lo} to ${hi}`);
   };
-  const nonNeg = (name: string, v: Micros | null) => {
+  const inRange = (name: string, v: Micros | null, max: Micros) => {
     if (v !== null && v < 0n) problems.push(`${name} must not be negative`);
+    else if (v !== null && v > max) problems.push(`${name} must be at most ${max} micros`);
   };
   intIn('clickWindowDays', t.clickWindowDays, 1, 90);
   intIn('viewWindowDays', t.viewWindowDays, 0, 30);
@@ -108,14 +116,17 @@ export function checkTerms(t: CampaignTerms): string[] {
   intIn('duplicateClickWindowMs', t.duplicateClickWindowMs, 0, 86_400_000);
   intIn('cpaBps', t.cpaBps, 0, 10_000);
   intIn('priority', t.priority, -1000, 1000);
+  // Bounds (money.ts "Value bounds"): prices and budgets stay far below int64.
   for (const [k, v] of [
     ['cpcMicros', t.cpcMicros],
     ['cpmMicros', t.cpmMicros],
     ['cpaFlatMicros', t.cpaFlatMicros],
+  ] as const) inRange(k, v, MAX_PRICE_MICROS);
+  for (const [k, v] of [
     ['totalBudgetMicros', t.totalBudgetMicros],
     ['dailyBudgetMicros', t.dailyBudgetMicros],
     ['publisherDailyCapMicros', t.publisherDailyCapMicros],
-  ] as const) nonNeg(k, v);
+  ] as const) inRange(k, v, MAX_BUDGET_MICROS);
   if (t.costModel === 'cpc' && t.cpcMicros <= 0n) problems.push('a CPC campaign needs cpcMicros > 0');
   if (t.costModel === 'cpm' && t.cpmMicros <= 0n) problems.push('a CPM campaign needs cpmMicros > 0');
   if (t.costModel === 'cpa' && t.cpaFlatMicros <= 0n && t.cpaBps <= 0) {
@@ -123,7 +134,7 @@ export function checkTerms(t: CampaignTerms): string[] {
   }
   if (t.payout.kind === 'share') intIn('payout.bps', t.payout.bps, 0, 10_000);
   else {
-    nonNeg('payout.micros', t.payout.micros);
+    inRange('payout.micros', t.payout.micros, MAX_PRICE_MICROS);
     // A fixed payout per 1,000 impressions would need its own running total; CPM pays a share.
     if (t.costModel === 'cpm') problems.push('a CPM campaign pays publishers a share, not a fixed payout');
   }

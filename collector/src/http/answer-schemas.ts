@@ -122,11 +122,7 @@ export const entryGroupAnswer = z.object({
 export const publisherEntryGroupAnswer = z.object({
   id: z.number().int(),
   kind: entryGroupAnswer.shape.kind,
-  at,
-  campaignId: id,
-  slotId: id.nullable(),
-  currency: z.string(),
-  reason: z.string().nullable(),
+  meta: z.object({ at, campaignId: id, slotId: id.nullable(), currency: z.string(), reason: z.string().nullable() }),
   legs: z.array(leg),
 });
 
@@ -215,7 +211,12 @@ export const adAnswer = z.object({
     .nullable(),
 });
 /** The outcome of a signed S2S conversion. */
-export const s2sAnswer = z.object({ status: z.enum(['stored', 'merged', 'duplicate']), conversion: conversionAnswer.nullable() });
+export const s2sAnswer = z.object({
+  status: z.enum(['stored', 'merged', 'duplicate']),
+  billedMicros: micros.describe('what this postback was charged; a replay answers the same'),
+  currency: z.string().nullable().describe("the charge's currency (the campaign's)"),
+  conversion: conversionAnswer.nullable(),
+});
 /** A 409: the same key with another payload. */
 export const conflictAnswer = errorAnswer.extend({ conversion_id: z.string().nullable() });
 /** What invalidating a click gave back. */

@@ -59,6 +59,7 @@ export function requestContext(col: Collector, c: Context, endpoint: string): Re
   return {
     receivedAt: col.clock(),
     sourceKey: col.keys.sourceKey(ip, ua ?? ''),
+    ipKey: col.keys.ipKey(ip),
     ivt: col.ivt({ userAgent: ua, ip, purpose }),
     endpoint,
     ip,

@@ -216,7 +216,7 @@ async function ingest(
     const age = sentAt !== null ? Math.max(0, sentAt - e.ts) : 0;
     const at = Math.max(ctx.receivedAt - MAX_SKEW_MS, ctx.receivedAt - Math.min(age, MAX_SKEW_MS));
     const hashed = Object.fromEntries(Object.entries(e).filter(([k]) => !unhashed.includes(k)));
-    items.push({ kind: 'beacon', siteId, event: e, at, payloadHash: payloadHash(hashed), ctx, site });
+    items.push({ kind: 'beacon', siteId, event: e, at, claimedAgeMs: age, payloadHash: payloadHash(hashed), ctx, site });
   }
 
   let results: ItemResult[];

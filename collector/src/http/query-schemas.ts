@@ -96,6 +96,9 @@ export const rejectedQuery = ordered(z.strictObject({ ...range, siteId: ref.opti
 /** GET /v1/sites/:id/activity (default: the last 24 hours). */
 export const activityQuery = ordered(z.strictObject(range));
 
+/** GET /v1/statements: a period (from before to; default from 0 to now) and, for the operator, the party. */
+export const statementsQuery = z.strictObject({ ...range, advertiserId: ref.optional(), publisherId: ref.optional() });
+
 /** Routes that take no query parameter at all. */
 export const noQuery = z.strictObject({});
 

@@ -62,7 +62,12 @@ describe('the ledger', () => {
     const r = await h.api('GET', '/v1/ledger', w.publisherKey);
     expect(r.status).toBe(200);
     expect(r.body.groups).toEqual([
-      { id: expect.any(Number), kind: 'charge', at: expect.any(Number), campaignId: 'cmp_main', slotId: 'slot_top', currency: 'EUR', reason: null, legs: [{ account: 'publisher:pub_news', side: 'credit', micros: '3500000' }] },
+      {
+        id: expect.any(Number),
+        kind: 'charge',
+        meta: { at: expect.any(Number), campaignId: 'cmp_main', slotId: 'slot_top', currency: 'EUR', reason: null },
+        legs: [{ account: 'publisher:pub_news', side: 'credit', micros: '3500000' }],
+      },
     ]);
     expectNothingOfTheAdvertiser(JSON.stringify(r.body));
   });

@@ -52,11 +52,7 @@ function publisherGroup(publisherId: string, g: LedgerLine) {
   return {
     id: g.id,
     kind: g.kind,
-    at: g.meta.at,
-    campaignId: g.meta.campaignId,
-    slotId: g.meta.slotId ?? null,
-    currency: g.meta.currency,
-    reason: g.meta.reason,
+    meta: { at: g.meta.at, campaignId: g.meta.campaignId, slotId: g.meta.slotId ?? null, currency: g.meta.currency, reason: g.meta.reason },
     legs: g.legs.filter((l) => l.account === own).map((l) => ({ account: l.account, side: l.side, micros: str(l.micros) })),
   };
 }

@@ -15,10 +15,11 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { parseDecimalMicros, parseMicrosString } from '../core/money';
+import { parseConversionValue } from '../core/money';
 import type { ConversionCommand } from '../core/conversion-status';
 import { describeIssues, reasonBody, restateBody, s2sConversion } from '../ingest/beacon-schema';
-import { commandConversion, invalidateClick } from '../ingest/conversion-pipeline';
+import { commandConversion } from '../ingest/conversion-commands';
+import { invalidateClick } from '../ingest/click-invalidation';
 import { OverloadedError } from '../ingest/group-commit';
 import { conflictAnswer, conversionAnswer, errorAnswer, invalidateAnswer, s2sAnswer } from './answer-schemas';
 import { bodyText, limitBody } from './body-limit';
@@ -96,7 +97,13 @@ export function s2sRoutes(col: Collector): Router {
         else col.metrics.accepted.inc({ type: 's2s' });
         const conv = res.conversionId ? await col.store.reports.conversion(res.conversionId) : null;
         return c.json(
-          { status: res.status === 'duplicate' ? 'duplicate' : res.reason === 'merged' ? 'merged' : 'stored', conversion: conv ? conversionJson(conv) : null },
+          {
+            status: res.status === 'duplicate' ? 'duplicate' : res.reason === 'merged' ? 'merged' : 'stored',
+            // What this postback was charged, in the campaign's currency: a replay answers the same.
+            billedMicros: res.billedMicros ?? '0',
+            currency: res.currency ?? null,
+            conversion: conv ? conversionJson(conv) : null,
+          },
           res.status === 'duplicate' ? 200 : 201,
         );
       } catch (err) {
@@ -164,8 +171,9 @@ async function runCommand(c: Context<AppEnv>, col: Collector, command: Conversio
   const who = c.var.principal;
   let valueMicros: bigint | undefined;
   if (command === 'restate') {
-    const m = b.value_micros !== undefined ? parseMicrosString(b.value_micros) : parseDecimalMicros(b.value!);
-    if (!m.ok) return fail(c, 400, 'invalid', m.reason);
+    // The body's shape was validated (400); a value past the documented bound is refused as 422.
+    const m = b.value_micros !== undefined ? parseConversionValue(b.value_micros, true) : parseConversionValue(b.value!);
+    if (!m.ok) return fail(c, 422, 'invalid', m.reason);
     valueMicros = m.micros;
   }
   const id = c.req.param('id')!;
@@ -173,7 +181,8 @@ async function runCommand(c: Context<AppEnv>, col: Collector, command: Conversio
     commandConversion(tx, id, command, { advertiserId: who.kind === 'advertiser' ? who.id : undefined, reason: b.reason, valueMicros, at: col.clock() }),
   );
   if (!res.ok) return fail(c, res.status, res.status === 404 ? 'not_found' : res.status === 409 ? 'conflict' : 'invalid', res.status === 404 ? `no conversion ${id}` : res.reason);
-  const currency = res.conversion.currency ?? '';
+  // Money moves in the charge's currency (the campaign's), not the one the value was reported in.
+  const currency = res.currency ?? '';
   if (res.costDeltaMicros > 0n) col.metrics.billed.inc({ currency }, Number(res.costDeltaMicros));
   if (res.costDeltaMicros < 0n) col.metrics.credited.inc({ currency }, Number(-res.costDeltaMicros));
   return c.json({ conversion: conversionJson(res.conversion) });

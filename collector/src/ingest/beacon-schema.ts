@@ -4,7 +4,7 @@
  * a reason. The same schemas generate the OpenAPI document, so docs cannot drift from validation.
  */
 import { z } from 'zod';
-import { parseDecimalMicros, parseMicrosString, isCurrencyCode } from '../core/money';
+import { parseConversionValue, isCurrencyCode } from '../core/money';
 
 export const MAX_EVENTS_PER_BATCH = 50;
 export const OTHER_CLICK_ID_KEYS = ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid'] as const;
@@ -18,10 +18,19 @@ const clickIdList = z
   .max(5 * 40)
   .regex(/^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,4}$/, 'comma-separated click IDs, at most 5');
 const currency = z.string().refine(isCurrencyCode, 'must be an ISO-4217 code like EUR');
+/** A conversion value in currency units ("49.90"), exact, within MAX_CONVERSION_VALUE_MICROS (money.ts). */
 const money = z.union([z.string().max(32), z.number()]).superRefine((v, ctx) => {
-  const r = parseDecimalMicros(v);
+  const r = parseConversionValue(v);
   if (!r.ok) ctx.addIssue({ code: 'custom', message: r.reason });
 });
+/** A conversion value in integer micros ("49900000"), within the same bound. */
+const microsValue = z
+  .string()
+  .regex(/^\d{1,19}$/)
+  .superRefine((v, ctx) => {
+    const r = parseConversionValue(v, true);
+    if (!r.ok) ctx.addIssue({ code: 'custom', message: r.reason });
+  });
 
 // Other platforms' click IDs are for reporting only: one that is too long or malformed is dropped
 // from the event rather than getting the whole event — maybe a conversion — refused.
@@ -88,14 +97,13 @@ export const s2sConversion = z
     click_ids: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)).max(5).optional(),
     order_id: text(128).min(1).optional(),
     value: money.optional().describe('decimal string in currency units, e.g. "49.90"'),
-    value_micros: z.string().regex(/^\d{1,19}$/).optional().describe('integer micros as a string, e.g. "49900000"'),
+    value_micros: microsValue.optional().describe('integer micros as a string, e.g. "49900000"'),
     currency: currency.optional(),
     occurred_at: epochMs.optional().describe('when it happened, epoch ms (defaults to receipt)'),
     site_id: id(64).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.value !== undefined && v.value_micros !== undefined) ctx.addIssue({ code: 'custom', message: 'give value or value_micros, not both' });
-    if (v.value_micros !== undefined && !parseMicrosString(v.value_micros).ok) ctx.addIssue({ code: 'custom', path: ['value_micros'], message: 'amount too large' });
   });
 export type S2sConversion = z.infer<typeof s2sConversion>;
 
@@ -103,7 +111,7 @@ export type S2sConversion = z.infer<typeof s2sConversion>;
 export const restateBody = z
   .strictObject({
     value: money.optional(),
-    value_micros: z.string().regex(/^\d{1,19}$/).optional(),
+    value_micros: microsValue.optional(),
     reason: text(500).optional(),
   })
   .refine((v) => (v.value === undefined) !== (v.value_micros === undefined), 'give exactly one of value or value_micros');

@@ -8,6 +8,8 @@ export interface RequestContext {
   receivedAt: number;
   /** Salted hash of IP + user agent. */
   sourceKey: string;
+  /** Salted hash of the IP alone (its /64 for IPv6), for per-IP click-flood limits. */
+  ipKey?: string;
   /** Request-level invalid-traffic reason (isbot, empty UA, data center, prefetch), or null. */
   ivt: string | null;
   endpoint: string;
@@ -21,6 +23,8 @@ export type IngestItem =
       event: BeaconEvent;
       /** Event time corrected for the client's clock: receivedAt − (n − ts), clamped. */
       at: number;
+      /** How long before receipt the event claims to have happened (n − ts), unclamped (time rule). */
+      claimedAgeMs?: number;
       /** Hash of the event as sent, for exact-replay detection. */
       payloadHash: string;
       ctx: RequestContext;

@@ -16,9 +16,18 @@
 import { BlockList, isIP } from 'node:net';
 import { createIsbotFromList, list as isbotList } from 'isbot';
 
-// Declared scanners isbot 5 does not list (found by the reliability suite's bot corpus,
-// test/reliability/fixtures/bot-user-agents.txt). Patterns are case-insensitive regex fragments.
-const EXTRA_BOT_PATTERNS = ['nikto'];
+// Declared bots isbot 5 does not list, found with the reliability suite's corpora (the npm
+// `crawler-user-agents` list and test/reliability/fixtures/bot-user-agents.txt): a scanner, page
+// speed and screenshot services, a scraping farm, and the URL fetchers of code editors (VS Code's and
+// Trae's, which coding agents use to read a page — not a person looking at an ad). Patterns are
+// case-insensitive regex fragments.
+//
+// Deliberately NOT flagged, though that list names them: the in-app browsers of Instagram and
+// Facebook (`Instagram 406.0…`, `MetaIAB Facebook`) — a person tapping an ad inside the app. Meta's
+// own link-preview crawler (`facebookexternalhit`) is flagged by isbot.
+const EXTRA_BOT_PATTERNS = ['nikto', 'gtmetrix', 'miniature\\.io', 'tsm-turingos', '\\bylt chrome', '\\bfluid/', '\\bcode/[\\d.]+ chrome/[\\d.]+ electron/', '\\btrae/'];
+/** In-app browsers of social apps that the crawler lists name but that carry real visitors (see above). */
+export const HUMAN_IN_APP_BROWSERS = [/ Instagram \d/, / MetaIAB Facebook/];
 const isbot = createIsbotFromList([...isbotList, ...EXTRA_BOT_PATTERNS]);
 
 /** Request facts the classifier looks at. */

@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKeys, type AdToken } from './keys';
+import { createKeys, ipBlock, type AdToken } from './keys';
 import { SECRET, clickThrough, conversion, createHarness, seededBytes, seedWorld, serveAd, type Harness } from '../test-fixtures';
 
 const keys = createKeys(SECRET);
@@ -115,5 +115,24 @@ describe('click IDs in conversions', () => {
     const reasons = (c!.decision as { candidates: { touchId?: string; clickId?: string; verdict: string; detail?: string }[] }).candidates;
     expect(JSON.stringify(reasons)).toContain('forged');
     expect((await h.store.reports.ledgerTotals()).groups).toBe(0);
+  });
+});
+
+describe('ipBlock: what a per-IP limit counts', () => {
+  it.each([
+    ['an IPv4 address is itself', '203.0.113.9', '203.0.113.9'],
+    ['an IPv4-mapped IPv6 address is its IPv4 address', '::ffff:203.0.113.9', '203.0.113.9'],
+    ['an IPv6 address is its /64', '2001:db8:1:2:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
+    ['a compressed IPv6 address is expanded first', '2001:db8::7', '2001:db8:0:0::/64'],
+    ['two addresses of one /64 are one block', '2001:DB8:1:2::1', '2001:db8:1:2::/64'],
+    ['leading zeros do not make another block', '2001:0db8:0001:0002::9', '2001:db8:1:2::/64'],
+  ])('%s', (_name, ip, block) => {
+    expect(ipBlock(ip)).toBe(block);
+  });
+
+  it('gives every address of one /64 the same IP key, and another /64 another', () => {
+    const keys = createKeys(SECRET);
+    expect(keys.ipKey('2001:db8:1:2::1')).toBe(keys.ipKey('2001:db8:1:2:ffff::9'));
+    expect(keys.ipKey('2001:db8:1:2::1')).not.toBe(keys.ipKey('2001:db8:1:3::1'));
   });
 });

@@ -14,6 +14,7 @@
  * one SECRET with HMAC, so one secret serves every purpose without reuse.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 
 /** The fields an ad decision token carries (short keys: it travels in every ad URL). */
 export interface AdToken {
@@ -38,6 +39,8 @@ export interface Keys {
   verifyClickId(clickId: string, advertiserId: string): boolean;
   /** A salted hash of a source (IP + user agent): joins touches without storing raw IPs. */
   sourceKey(ip: string, userAgent: string): string;
+  /** A salted hash of an IP alone — of its /64 for IPv6, the block one subscriber holds — for per-IP limits. */
+  ipKey(ip: string): string;
   /** A salted, truncated hash of an IP for logs. */
   ipTag(ip: string): string;
 }
@@ -101,8 +104,26 @@ export function createKeys(secret: string): Keys {
     sourceKey(ip, userAgent) {
       return mac(sourceSalt, `${ip}\u0000${userAgent}`, 12).toString('base64url');
     },
+    ipKey(ip) {
+      return mac(sourceSalt, `ip\u0000${ipBlock(ip)}`, 12).toString('base64url');
+    },
     ipTag(ip) {
       return mac(logSalt, ip, 6).toString('base64url');
     },
   };
+}
+
+/**
+ * The block an address stands for in per-IP limits: an IPv4 address itself (IPv4-mapped IPv6 too),
+ * or the /64 of an IPv6 address — one subscriber gets a whole /64 (RFC 6177) and can rotate within it.
+ */
+export function ipBlock(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
+  if (mapped) return mapped;
+  if (isIPv4(ip) || !isIPv6(ip)) return ip;
+  const [head = '', tail] = ip.toLowerCase().split('%')[0]!.split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => Number.parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
 }

@@ -33,7 +33,7 @@ async function history(store: Store, at: number, campaignId: string, creativeId:
       await tx.insertImpression({ ...common, decisionId: `h_${campaignId}_${k}`, kind: 'served', eventId: `h_${campaignId}_${k}`, sourceKey: `s${k}`, billing: 'no_charge' });
     }
     for (let k = 0; k < clicks; k++) {
-      await tx.insertClick({ ...common, clickId: `hc_${campaignId}_${k}`, decisionId: `h_${campaignId}_${k}`, via: 'redirect', eventId: `hc_${campaignId}_${k}`, sourceKey: `s${k}`, duplicateOf: null, billing: 'no_charge' });
+      await tx.insertClick({ ...common, clickId: `hc_${campaignId}_${k}`, decisionId: `h_${campaignId}_${k}`, via: 'redirect', eventId: `hc_${campaignId}_${k}`, sourceKey: `s${k}`, ipKey: null, duplicateOf: null, billing: 'no_charge' });
     }
   });
 }

@@ -31,6 +31,8 @@ export interface AdDeciderOptions {
   catalogTtlMs?: number;
   statsTtlMs?: number;
   spendTtlMs?: number;
+  /** Told when a snapshot refresh fails (the decider keeps serving from the last good one). */
+  onRefreshError?: (err: unknown) => void;
 }
 
 /** Decides ads for slots. */
@@ -44,21 +46,38 @@ const NO_STATS: CampaignStats = { impressions: 0, clicks: 0, conversions: 0, val
 
 /** Creates the ad decider. */
 export function createAdDecider(o: AdDeciderOptions): AdDecider {
+  /**
+   * A snapshot refreshed every `ttl` ms. A refresh that fails keeps the last good snapshot for
+   * another `ttl` (SPEC §3.8 failure containment: one tenant's bad row must not stop serving for
+   * every tenant); only a decider that never loaded one answers with the error.
+   */
   const cached = <T>(ttl: number, load: () => Promise<T>) => {
     let at = -Infinity;
-    let value: Promise<T> | null = null;
+    let good: { value: T } | null = null;
+    let pending: Promise<T> | null = null;
     return {
-      get() {
-        const now = o.clock();
-        if (!value || now - at >= ttl) {
-          at = now;
-          value = load();
-          value.catch(() => (value = null));
-        }
-        return value;
+      get(): Promise<T> {
+        if (good && o.clock() - at < ttl) return Promise.resolve(good.value);
+        pending ??= load()
+          .then((value) => {
+            good = { value };
+            at = o.clock();
+            return value;
+          })
+          .catch((err: unknown) => {
+            o.onRefreshError?.(err);
+            if (!good) throw err;
+            at = o.clock();
+            return good.value;
+          })
+          .finally(() => {
+            pending = null;
+          });
+        return pending;
       },
+      /** Marks the snapshot stale; the last good one stays as the fallback. */
       clear() {
-        value = null;
+        at = -Infinity;
       },
     };
   };

@@ -154,10 +154,38 @@ DROP INDEX impressions_view_through;
 CREATE INDEX impressions_view_through ON impressions (advertiser_id, source_key, at) WHERE kind = 'viewable';
 `;
 
+// Click floods are counted per IP across user agents, and every click window runs on the
+// collector's receive time (a click beacon may claim an older time; it must not dodge a window).
+const V4 = `
+ALTER TABLE clicks ADD COLUMN ip_key TEXT;
+DROP INDEX clicks_source;
+CREATE INDEX clicks_source ON clicks (source_key, received_at);
+DROP INDEX clicks_campaign_source;
+CREATE INDEX clicks_campaign_source ON clicks (campaign_id, source_key, received_at);
+CREATE INDEX clicks_ip ON clicks (ip_key, received_at);
+`;
+
+// The tamper-evident ledger (core/chain.ts): each group keeps the facts it was priced from;
+// ledger_chain links the groups in the order they were sealed (at the end of the transaction that
+// posted them), each link hashing the one before, with the group's random salt. Append-only like
+// the ledger; groups posted before this migration are sealed (without facts) when the store opens.
+const V5 = `
+ALTER TABLE ledger_groups ADD COLUMN facts TEXT;
+CREATE TABLE ledger_chain (
+  seq BIGINT PRIMARY KEY, group_id BIGINT NOT NULL UNIQUE REFERENCES ledger_groups (id), salt TEXT NOT NULL,
+  content_hash TEXT NOT NULL, hash TEXT NOT NULL, sealed_at BIGINT NOT NULL
+);
+CREATE INDEX ledger_chain_sealed ON ledger_chain (sealed_at);
+{{no_update:ledger_chain}}
+{{no_truncate:ledger_chain}}
+`;
+
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial schema', sql: V1 },
   { version: 2, name: 'ledger refuses TRUNCATE', sql: V2 },
   { version: 3, name: 'view-through index for viewable impressions only', sql: V3 },
+  { version: 4, name: 'click windows on receive time; clicks per IP', sql: V4 },
+  { version: 5, name: 'ledger facts, salts and the hash chain', sql: V5 },
 ];
 
 /** Renders a migration's portable SQL for a dialect. */

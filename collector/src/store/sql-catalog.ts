@@ -221,6 +221,13 @@ export function createSqlCatalog(db: Db, clock: Clock): Catalog {
         const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
         const row = await tx.get<Row>(`SELECT terms_version FROM campaigns WHERE id = ?${lock}`, [id]);
         if (!row) return false;
+        if (tx.dialect === 'postgres' && (patch.terms || patch.status)) {
+          // Take the campaign's total-budget row, which every charge locks before it reads the caps
+          // in force: a charge in flight commits first, and every later one sees the new terms
+          // (SPEC §3.8 "checked against the caps in force when it is charged", across processes).
+          await tx.run("INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, 'total', '', 0) ON CONFLICT DO NOTHING", [id]);
+          await tx.get("SELECT micros FROM spend WHERE campaign_id = ? AND scope = 'total' AND publisher_id = '' FOR UPDATE", [id]);
+        }
         let version = num(row.terms_version);
         if (patch.terms) {
           // Terms are never edited in place: a new version, so past decisions keep theirs.

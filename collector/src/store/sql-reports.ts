@@ -3,6 +3,8 @@ import { DAY_MS } from '../core/terms';
 import { utcDay } from '../core/day';
 import { big, num, type Db, type SqlValue } from './db';
 import { GROUP_SELECT, toConversion, toGroups } from './sql-write-tx';
+import { readSum, sumMicros } from './sum-micros';
+import { createSqlStatements } from './sql-statements';
 import type { FeedItem, PerformanceRow, RejectedEvent, Reports } from './store';
 
 type Row = Record<string, unknown>;
@@ -13,6 +15,7 @@ export function createSqlReports(db: Db): Reports {
   const dayExpr = (col: string) => `(${col} / ${DAY_MS})`;
 
   const reports: Reports = {
+    ...createSqlStatements(db),
     async performance(filter, range, groupBy, perDay) {
       // Money is only ever summed within one currency: every fact is put in the currency of the
       // advertiser it belongs to (the currency its charges are posted in), so a slot that served a
@@ -81,12 +84,12 @@ export function createSqlReports(db: Db): Reports {
       for (const r of await select(
         'conversions',
         'v',
-        'COUNT(*) AS n, SUM(v.value_micros) AS value',
+        `COUNT(*) AS n, ${sumMicros('v.value_micros', 'value')}`,
         " AND v.campaign_id IS NOT NULL AND v.status IN ('approved', 'restated')",
         "COALESCE(v.currency, adv.currency, '')",
       )) {
         row(String(r.k), r.d, r.cur).conversions += num(r.n);
-        row(String(r.k), r.d, r.cur2).valueMicros += big(r.value);
+        row(String(r.k), r.d, r.cur2).valueMicros += readSum(r, 'value');
       }
       const lg = where('g');
       // Entry groups record no creative: a group's creative is that of the click, impression or
@@ -100,17 +103,17 @@ export function createSqlReports(db: Db): Reports {
         : '';
       for (const r of await db.all<Row>(
         `SELECT ${lgKey} AS k${perDay ? `${day('g')} AS d` : ''}, g.currency AS cur,
-           SUM(CASE WHEN l.account LIKE 'advertiser:%' THEN (CASE WHEN l.side = 'debit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS cost,
-           SUM(CASE WHEN l.account LIKE 'publisher:%' THEN (CASE WHEN l.side = 'credit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS earning,
-           SUM(CASE WHEN l.account = 'platform' THEN (CASE WHEN l.side = 'credit' THEN l.micros ELSE -l.micros END) ELSE 0 END) AS platform
+           ${sumMicros("CASE WHEN l.account LIKE 'advertiser:%' THEN (CASE WHEN l.side = 'debit' THEN l.micros ELSE -l.micros END) ELSE 0 END", 'cost')},
+           ${sumMicros("CASE WHEN l.account LIKE 'publisher:%' THEN (CASE WHEN l.side = 'credit' THEN l.micros ELSE -l.micros END) ELSE 0 END", 'earning')},
+           ${sumMicros("CASE WHEN l.account = 'platform' THEN (CASE WHEN l.side = 'credit' THEN l.micros ELSE -l.micros END) ELSE 0 END", 'platform')}
          FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id${lgRefs} WHERE ${lg.sql}
          GROUP BY ${lgKey}${day('g')}, g.currency`,
         lg.params,
       )) {
         const x = row(String(r.k), r.d, r.cur);
-        x.costMicros += big(r.cost);
-        x.earningMicros += big(r.earning);
-        x.platformMicros += big(r.platform);
+        x.costMicros += readSum(r, 'cost');
+        x.earningMicros += readSum(r, 'earning');
+        x.platformMicros += readSum(r, 'platform');
       }
       return [...rows.values()].sort((a, b) => (a.day ?? '').localeCompare(b.day ?? '') || a.key.localeCompare(b.key) || a.currency.localeCompare(b.currency));
     },
@@ -153,17 +156,17 @@ export function createSqlReports(db: Db): Reports {
     },
     async ledgerTotals() {
       const r = await db.get<Row>(
-        `SELECT SUM(CASE WHEN side = 'debit' THEN micros ELSE 0 END) AS d, SUM(CASE WHEN side = 'credit' THEN micros ELSE 0 END) AS c,
+        `SELECT ${sumMicros("CASE WHEN side = 'debit' THEN micros ELSE 0 END", 'd')}, ${sumMicros("CASE WHEN side = 'credit' THEN micros ELSE 0 END", 'c')},
            COUNT(DISTINCT group_id) AS g FROM ledger_legs`,
       );
-      return { debits: big(r?.d), credits: big(r?.c), groups: num(r?.g) };
+      return { debits: readSum(r, 'd'), credits: readSum(r, 'c'), groups: num(r?.g) };
     },
     async balances(accounts) {
       const rows = await db.all<Row>(
-        `SELECT account, SUM(CASE WHEN side = 'debit' THEN micros ELSE -micros END) AS net FROM ledger_legs GROUP BY account ORDER BY account`,
+        `SELECT account, ${sumMicros("CASE WHEN side = 'debit' THEN micros ELSE -micros END", 'net')} FROM ledger_legs GROUP BY account ORDER BY account`,
       );
       const out = new Map<string, bigint>();
-      for (const r of rows) if (!accounts || accounts.includes(String(r.account))) out.set(String(r.account), big(r.net));
+      for (const r of rows) if (!accounts || accounts.includes(String(r.account))) out.set(String(r.account), readSum(r, 'net'));
       return out;
     },
 
@@ -177,13 +180,15 @@ export function createSqlReports(db: Db): Reports {
       };
       for (const r of await db.all<Row>('SELECT currency, COUNT(*) AS n FROM ledger_groups GROUP BY currency')) of(r.currency).groups = num(r.n);
       for (const r of await db.all<Row>(
-        `SELECT g.currency, l.account, SUM(CASE WHEN l.side = 'debit' THEN l.micros ELSE 0 END) AS d, SUM(CASE WHEN l.side = 'credit' THEN l.micros ELSE 0 END) AS c
+        `SELECT g.currency, l.account, ${sumMicros("CASE WHEN l.side = 'debit' THEN l.micros ELSE 0 END", 'd')}, ${sumMicros("CASE WHEN l.side = 'credit' THEN l.micros ELSE 0 END", 'c')}
          FROM ledger_legs l JOIN ledger_groups g ON g.id = l.group_id GROUP BY g.currency, l.account ORDER BY g.currency, l.account`,
       )) {
         const x = of(r.currency);
-        x.debits += big(r.d);
-        x.credits += big(r.c);
-        x.balances.set(String(r.account), big(r.d) - big(r.c));
+        const d = readSum(r, 'd');
+        const c = readSum(r, 'c');
+        x.debits += d;
+        x.credits += c;
+        x.balances.set(String(r.account), d - c);
       }
       return [...out.values()].sort((a, b) => a.currency.localeCompare(b.currency));
     },
@@ -341,12 +346,12 @@ export function createSqlReports(db: Db): Reports {
       ))
         get(String(r.campaign_id)).clicks = num(r.n);
       for (const r of await db.all<Row>(
-        "SELECT campaign_id, COUNT(*) AS n, SUM(value_micros) AS v FROM conversions WHERE campaign_id IS NOT NULL AND status IN ('approved', 'restated') AND at >= ? GROUP BY campaign_id",
+        `SELECT campaign_id, COUNT(*) AS n, ${sumMicros('value_micros', 'v')} FROM conversions WHERE campaign_id IS NOT NULL AND status IN ('approved', 'restated') AND at >= ? GROUP BY campaign_id`,
         [since],
       )) {
         const x = get(String(r.campaign_id));
         x.conversions = num(r.n);
-        x.valueMicros = big(r.v);
+        x.valueMicros = readSum(r, 'v');
       }
       return out;
     },

@@ -2,9 +2,13 @@
 import type { EntryGroup } from '../core/ledger';
 import { big, num, type Db } from './db';
 import { toJson, termsFromJson } from './json';
+import { readSum, sumMicros } from './sum-micros';
+import { sealGroups, type Posted } from './sql-chain';
+import { canonicalJson } from '../core/canonical';
 import { CAMPAIGN_SELECT, toAction, toCampaign, toCreative, toSite } from './sql-catalog';
-import type { ClickRecord, ConversionRecord, ImpressionRecord, PostedGroup, TouchRecord, WriteTx } from './store';
+import type { CampaignStatus, ClickRecord, ConversionRecord, ImpressionRecord, PostedGroup, TouchRecord, WriteTx } from './store';
 import type { CampaignTerms } from '../core/terms';
+import type { ExplainRecord } from '../core/explain';
 
 type Row = Record<string, unknown>;
 const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -44,6 +48,7 @@ export const toClick = (r: Row): ClickRecord => ({
   termsVersion: num(r.terms_version),
   pageViewId: s(r.page_view_id),
   sourceKey: String(r.source_key),
+  ipKey: s(r.ip_key),
   at: num(r.at),
   receivedAt: num(r.received_at),
   invalidReason: s(r.invalid_reason),
@@ -77,7 +82,7 @@ export const toConversion = (r: Row): ConversionRecord => ({
   touchKind: s(r.touch_kind) as ConversionRecord['touchKind'],
   termsVersion: r.terms_version === null || r.terms_version === undefined ? null : num(r.terms_version),
   costMicros: big(r.cost_micros),
-  decision: json<unknown>(r.decision, null),
+  decision: json<ExplainRecord | null>(r.decision, null),
   payloadHash: String(r.payload_hash),
   restatements: num(r.restatements),
   updatedAt: num(r.updated_at),
@@ -136,8 +141,8 @@ let savepointSeq = 0;
 
 const noNul = (v: string | null) => (v === null ? null : v.replace(/\u0000/g, '\uFFFD'));
 
-/** Wraps a transaction handle as the pipeline's WriteTx. */
-export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> = new Map()): WriteTx {
+/** Wraps a transaction handle as the pipeline's WriteTx; `seal` links its posted groups into the chain before COMMIT. */
+export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> = new Map()): WriteTx & { seal(now: number): Promise<void> } {
   const pg = tx.dialect === 'postgres';
   const lock = pg ? ' FOR UPDATE' : ''; // SQLite has one writer; PostgreSQL locks the budget rows
   const spendRow = async (campaignId: string, scope: string, publisherId: string) => {
@@ -157,9 +162,12 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       [campaignId, scope, publisherId, delta],
     );
 
-  const w: WriteTx = {
+  // Groups posted in this transaction, sealed into the chain just before it commits (sql-chain.ts).
+  const posted: Posted[] = [];
+  const w: WriteTx & { seal(now: number): Promise<void> } = {
     async savepoint(fn) {
       const name = `sp${++savepointSeq}`;
+      const mark = posted.length;
       await tx.exec(`SAVEPOINT ${name}`);
       try {
         const out = await fn();
@@ -168,9 +176,11 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       } catch (err) {
         await tx.exec(`ROLLBACK TO SAVEPOINT ${name}`);
         await tx.exec(`RELEASE SAVEPOINT ${name}`);
+        posted.length = mark; // those groups are gone with the savepoint
         throw err;
       }
     },
+    seal: (now) => sealGroups(tx, posted, now),
 
     async eventKey(siteId, type, eventId) {
       const r = await tx.get<Row>('SELECT payload_hash, result FROM event_keys WHERE site_id = ? AND type = ? AND event_id = ?', [siteId, type, eventId]);
@@ -229,11 +239,11 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async insertClick(c) {
       await tx.run(
         `INSERT INTO clicks (click_id, decision_id, via, event_id, site_id, slot_id, publisher_id, campaign_id, creative_id, advertiser_id,
-           terms_version, page_view_id, source_key, at, received_at, invalid_reason, duplicate_of, billing, cost_micros)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           terms_version, page_view_id, source_key, ip_key, at, received_at, invalid_reason, duplicate_of, billing, cost_micros)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           c.clickId, c.decisionId, c.via, c.eventId, c.siteId, c.slotId, c.publisherId, c.campaignId, c.creativeId, c.advertiserId,
-          c.termsVersion, c.pageViewId, c.sourceKey, c.at, c.receivedAt, c.invalidReason, c.duplicateOf, c.billing, c.costMicros,
+          c.termsVersion, c.pageViewId, c.sourceKey, c.ipKey, c.at, c.receivedAt, c.invalidReason, c.duplicateOf, c.billing, c.costMicros,
         ],
       );
     },
@@ -247,18 +257,24 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async recentClick(campaignId, decisionId, sourceKey, since) {
       // Two indexed lookups, not one `decision_id = ? OR source_key = ?`: with the OR, SQLite walked
       // every click of the campaign, and click redirects slowed down as clicks piled up.
-      const valid = 'AND at >= ? AND invalid_reason IS NULL AND duplicate_of IS NULL ORDER BY at DESC LIMIT 1';
+      // Windows run on the collector's receive time: a click beacon cannot dodge them by claiming an old time.
+      const valid = 'AND received_at >= ? AND invalid_reason IS NULL AND duplicate_of IS NULL ORDER BY received_at DESC LIMIT 1';
       const bySource = await tx.get<Row>(`SELECT * FROM clicks WHERE campaign_id = ? AND source_key = ? ${valid}`, [campaignId, sourceKey, since]);
       // By decision ID alone (a handful of rows), filtered here: given `campaign_id` and `ORDER BY at`
       // too, SQLite picks the (campaign_id, at) index and scans the whole campaign again.
       const byDecision = (await tx.all<Row>('SELECT * FROM clicks WHERE decision_id = ?', [decisionId]))
-        .filter((r) => r.campaign_id === campaignId && num(r.at) >= since && r.invalid_reason === null && r.duplicate_of === null)
-        .sort((a, b) => num(b.at) - num(a.at))[0];
-      const r = !bySource ? byDecision : !byDecision ? bySource : num(byDecision.at) > num(bySource.at) ? byDecision : bySource;
+        .filter((r) => r.campaign_id === campaignId && num(r.received_at) >= since && r.invalid_reason === null && r.duplicate_of === null)
+        .sort((a, b) => num(b.received_at) - num(a.received_at))[0];
+      const r = !bySource ? byDecision : !byDecision ? bySource : num(byDecision.received_at) > num(bySource.received_at) ? byDecision : bySource;
       return r ? toClick(r) : null;
     },
-    async countClicksFromSource(sourceKey, since) {
-      const r = await tx.get<Row>('SELECT COUNT(*) AS n FROM clicks WHERE source_key = ? AND at >= ?', [sourceKey, since]);
+    // Bounded counts: a flood must not make each of its own clicks scan every earlier one.
+    async countClicksFromSource(sourceKey, since, atMost) {
+      const r = await tx.get<Row>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM clicks WHERE source_key = ? AND received_at >= ? LIMIT ?) x', [sourceKey, since, atMost]);
+      return num(r?.n);
+    },
+    async countClicksFromIp(ipKey, since, atMost) {
+      const r = await tx.get<Row>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM clicks WHERE ip_key = ? AND received_at >= ? LIMIT ?) x', [ipKey, since, atMost]);
       return num(r?.n);
     },
 
@@ -325,6 +341,15 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         }
       }
       return out;
+    },
+    async recentValues(advertiserId, actionKey, limit) {
+      const r = await tx.get<Row>(
+        `SELECT COUNT(*) AS n, ${sumMicros('value_micros', 'v')} FROM (
+           SELECT value_micros FROM conversions WHERE advertiser_id = ? AND action_key = ? AND status IN ('approved', 'restated')
+           ORDER BY received_at DESC LIMIT ?) recent`,
+        [advertiserId, actionKey, limit],
+      );
+      return { count: num(r?.n), totalMicros: readSum(r, 'v') };
     },
     async countedConversions(touchIds, actionKey, exceptId) {
       const out = new Map<string, string>();
@@ -401,11 +426,12 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async postGroup(g: EntryGroup, postedAt) {
       const m = g.meta;
       const r = await tx.get<Row>(
-        `INSERT INTO ledger_groups (idem_key, kind, ref_type, ref_id, campaign_id, advertiser_id, publisher_id, slot_id, terms_version, currency, reason, at, posted_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING RETURNING id`,
-        [g.key, g.kind, m.refType, m.refId, m.campaignId, m.advertiserId, m.publisherId, m.slotId ?? null, m.termsVersion, m.currency, m.reason, m.at, postedAt],
+        `INSERT INTO ledger_groups (idem_key, kind, ref_type, ref_id, campaign_id, advertiser_id, publisher_id, slot_id, terms_version, currency, reason, at, posted_at, facts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING RETURNING id`,
+        [g.key, g.kind, m.refType, m.refId, m.campaignId, m.advertiserId, m.publisherId, m.slotId ?? null, m.termsVersion, m.currency, m.reason, m.at, postedAt, g.facts ? canonicalJson(g.facts) : null],
       );
       if (!r) return false;
+      posted.push({ id: num(r.id), group: g });
       // All legs in one statement: they succeed or fail together with their group.
       if (g.legs.length === 0) return true;
       await tx.run(
@@ -433,6 +459,12 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async campaign(id) {
       const r = await tx.get<Row>(`${CAMPAIGN_SELECT} WHERE c.id = ?`, [id]);
       return r ? toCampaign(r) : null;
+    },
+    async campaignNow(campaignId) {
+      const r = await tx.get<Row>('SELECT status, terms_version FROM campaigns WHERE id = ?', [campaignId]);
+      if (!r) return null;
+      const terms = await w.terms(campaignId, num(r.terms_version));
+      return terms ? { status: String(r.status) as CampaignStatus, terms } : null;
     },
     async terms(campaignId, version, publisherId) {
       // A terms version never changes once written, so a cached one needs no query at all.

@@ -74,6 +74,7 @@ const onSlotTop = {
 } as const;
 
 const click = (over: Partial<ClickRecord> = {}): ClickRecord => ({
+  ipKey: 'ip_a',
   clickId: 'clk_1',
   decisionId: 'dec_1',
   via: 'redirect',
@@ -120,7 +121,7 @@ const conversion = (over: Partial<ConversionRecord> = {}): ConversionRecord => (
   touchKind: 'click',
   termsVersion: 1,
   costMicros: 5_000_000n,
-  decision: { outcome: 'attributed', winner: { touchId: 'clk_1' }, charge: { costMicros: '5000000' } },
+  decision: { outcome: 'attributed', reason: null, candidates: [{ touchId: 'clk_1', kind: 'click', at: T0, campaignId: 'cmp_a', publisherId: 'pub_news', verdict: 'won', detail: null }] },
   payloadHash: 'hash_1',
   restatements: 0,
   updatedAt: T0,
@@ -502,12 +503,14 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
 
       it('finds the latest valid click on the decision or from the source on the campaign since a time', async () => {
         await write(async (tx) => {
-          await tx.insertClick(click({ clickId: 'k_old', decisionId: 'd0', at: T0 - 30_001 }));
-          await tx.insertClick(click({ clickId: 'k_src', decisionId: 'd1', at: T0 - 30_000 }));
-          await tx.insertClick(click({ clickId: 'k_dec', decisionId: 'd2', sourceKey: 'src_b', at: T0 - 20_000 }));
-          await tx.insertClick(click({ clickId: 'k_bad', decisionId: 'd3', at: T0 - 1, invalidReason: 'declared_bot' }));
-          await tx.insertClick(click({ clickId: 'k_dup', decisionId: 'd1', at: T0 - 2, duplicateOf: 'k_src' }));
-          await tx.insertClick(click({ clickId: 'k_other', decisionId: 'd4', campaignId: 'cmp_b', at: T0 - 3 }));
+          // Windows run on receive time (a click beacon may claim any older `at`).
+          const when = (t: number) => ({ receivedAt: t, at: t - 7 * DAY });
+          await tx.insertClick(click({ clickId: 'k_old', decisionId: 'd0', ...when(T0 - 30_001) }));
+          await tx.insertClick(click({ clickId: 'k_src', decisionId: 'd1', ...when(T0 - 30_000) }));
+          await tx.insertClick(click({ clickId: 'k_dec', decisionId: 'd2', sourceKey: 'src_b', ...when(T0 - 20_000) }));
+          await tx.insertClick(click({ clickId: 'k_bad', decisionId: 'd3', ...when(T0 - 1), invalidReason: 'declared_bot' }));
+          await tx.insertClick(click({ clickId: 'k_dup', decisionId: 'd1', ...when(T0 - 2), duplicateOf: 'k_src' }));
+          await tx.insertClick(click({ clickId: 'k_other', decisionId: 'd4', campaignId: 'cmp_b', ...when(T0 - 3) }));
         });
         await write(async (tx) => {
           const since = T0 - 30_000;
@@ -521,14 +524,33 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         });
       });
 
-      it('counts every click from a source since a time (floods), invalid ones included', async () => {
+      it('counts every click received from a source since a time (floods), invalid ones included', async () => {
         await write(async (tx) => {
-          for (let i = 0; i < 4; i++) await tx.insertClick(click({ clickId: `k${i}`, at: T0 - 60_000 + i, invalidReason: i === 3 ? 'click_flood' : null }));
+          for (let i = 0; i < 4; i++) await tx.insertClick(click({ clickId: `k${i}`, receivedAt: T0 - 60_000 + i, invalidReason: i === 3 ? 'click_flood' : null }));
           await tx.insertClick(click({ clickId: 'k_b', sourceKey: 'src_b' }));
-          expect(await tx.countClicksFromSource('src_a', T0 - 60_000)).toBe(4);
-          expect(await tx.countClicksFromSource('src_a', T0 - 59_999)).toBe(3);
-          expect(await tx.countClicksFromSource('src_b', T0 - 60_000)).toBe(1);
-          expect(await tx.countClicksFromSource('src_c', 0)).toBe(0);
+          expect(await tx.countClicksFromSource('src_a', T0 - 60_000, 100)).toBe(4);
+          expect(await tx.countClicksFromSource('src_a', T0 - 59_999, 100)).toBe(3);
+          expect(await tx.countClicksFromSource('src_b', T0 - 60_000, 100)).toBe(1);
+          expect(await tx.countClicksFromSource('src_c', 0, 100)).toBe(0);
+        });
+      });
+
+      it('counts clicks by receive time, not by the time a click beacon claims', async () => {
+        await write(async (tx) => {
+          for (let i = 0; i < 3; i++) await tx.insertClick(click({ clickId: `old${i}`, at: T0 - 5 * DAY, receivedAt: T0 }));
+          expect(await tx.countClicksFromSource('src_a', T0 - 60_000, 100)).toBe(3);
+          expect(await tx.countClicksFromIp('ip_a', T0 - 60_000, 100)).toBe(3);
+        });
+      });
+
+      it('counts clicks from one IP across every user agent, and stops counting at the bound', async () => {
+        await write(async (tx) => {
+          for (let i = 0; i < 6; i++) await tx.insertClick(click({ clickId: `u${i}`, sourceKey: `src_ua${i}`, ipKey: 'ip_x' }));
+          await tx.insertClick(click({ clickId: 'other_ip', sourceKey: 'src_ua0', ipKey: 'ip_y' }));
+          expect(await tx.countClicksFromIp('ip_x', T0 - 1, 100)).toBe(6);
+          expect(await tx.countClicksFromIp('ip_x', T0 - 1, 4)).toBe(4);
+          expect(await tx.countClicksFromIp('ip_y', T0 - 1, 100)).toBe(1);
+          expect(await tx.countClicksFromSource('src_ua0', T0 - 1, 1)).toBe(1);
         });
       });
 
@@ -598,7 +620,7 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         await write((tx) => tx.insertConversion(conversion()));
         const changed = conversion({
           origin: 'both', clickIds: ['clk_1', 'clk_2'], otherClickIds: { fbclid: 'f' }, valueMicros: BIG, status: 'restated', statusReason: 'signed postback value',
-          costMicros: 7_500_000n, restatements: 2, updatedAt: T0 + 99, decision: { outcome: 'attributed', approved: { at: T0 + 99 } }, siteId: 'site_shop2',
+          costMicros: 7_500_000n, restatements: 2, updatedAt: T0 + 99, decision: { outcome: 'attributed', reason: 'changed', candidates: [], history: [{ at: T0 + 99, action: 'approved', reason: null, netCostMicros: '7500000', valueMicros: '1' }] }, siteId: 'site_shop2',
         });
         await write((tx) => tx.updateConversion(changed));
         expect(await write((tx) => tx.conversion('cv_1'))).toEqual(changed);
@@ -966,6 +988,26 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
       };
       const RANGE = { from: T0, to: T0 + 2 * DAY };
       const zero = { currency: 'EUR', served: 0, viewable: 0, clicks: 0, invalidImpressions: 0, invalidServed: 0, invalidViewable: 0, invalidClicks: 0, conversions: 0, valueMicros: 0n, costMicros: 0n, earningMicros: 0n, platformMicros: 0n };
+
+      it('sums money past int64 exactly in every report (no SQL sum can overflow)', async () => {
+        // 1,000 conversion values and ledger legs of 10^16 micros: each sum is 10^19, past int64's 9.2 × 10^18.
+        const N = 1000;
+        const V = 10n ** 16n;
+        await store.catalog.createAdvertiser({ id: 'adv_shop', name: 'Shop', currency: 'EUR', s2sSecrets: ['s'] }, 'hash_shop');
+        await write(async (tx) => {
+          for (let i = 0; i < N; i++) {
+            await tx.insertConversion(conversion({ id: `big${i}`, eventId: `e_big${i}`, orderId: `o_big${i}`, at: T0 + i, receivedAt: T0 + i, valueMicros: V, status: 'approved' }));
+            await tx.postGroup(charge(`conversion:big${i}`, V, { refType: 'conversion', refId: `big${i}`, at: T0 + i }), T0 + i);
+          }
+        });
+        const total = BigInt(N) * V;
+        const [row] = await store.reports.performance({ advertiserId: 'adv_shop' }, RANGE, 'campaign', false);
+        expect(row).toMatchObject({ conversions: N, valueMicros: total, costMicros: total, earningMicros: (total * 7n) / 10n });
+        expect(await store.reports.ledgerTotals()).toEqual({ debits: total, credits: total, groups: N });
+        expect((await store.reports.balances()).get('advertiser:adv_shop')).toBe(total);
+        expect((await store.reports.ledgerByCurrency())[0]).toMatchObject({ currency: 'EUR', debits: total, credits: total });
+        expect((await store.reports.campaignStats(0)).get('cmp_a')).toMatchObject({ conversions: N, valueMicros: total });
+      });
 
       it('performance by campaign: gross, invalid, conversions, value, net cost and earnings', async () => {
         await seedTraffic();

@@ -14,6 +14,7 @@ import type { EntryGroup, Leg } from '../core/ledger';
 import type { Spend } from '../core/caps';
 import type { CpmTotals } from '../core/billing';
 import type { ConversionStatus } from '../core/conversion-status';
+import type { ExplainRecord } from '../core/explain';
 
 // ---------------------------------------------------------------- catalog
 
@@ -189,6 +190,8 @@ export interface ClickRecord {
   termsVersion: number;
   pageViewId: string | null;
   sourceKey: string;
+  /** Salted hash of the client IP (its /64 for IPv6): click floods are counted per IP across user agents. */
+  ipKey: string | null;
   at: number;
   receivedAt: number;
   invalidReason: string | null;
@@ -222,8 +225,8 @@ export interface ConversionRecord {
   touchKind: 'click' | 'view' | null;
   termsVersion: number | null;
   costMicros: bigint;
-  /** The explain record (JSON-safe: money as strings). */
-  decision: unknown;
+  /** The explain record (core/explain.ts; JSON-safe: money as strings). */
+  decision: ExplainRecord | null;
   payloadHash: string;
   restatements: number;
   updatedAt: number;
@@ -297,9 +300,12 @@ export interface WriteTx {
   click(clickId: string): Promise<ClickRecord | null>;
   /** Flags a click found invalid later, so it can no longer win attribution. */
   markClickInvalid(clickId: string, reason: string): Promise<void>;
-  /** The latest valid click on this decision or by this source on this campaign since `since`. */
+  /** The latest valid click on this decision or by this source on this campaign received since `since`. */
   recentClick(campaignId: string, decisionId: string, sourceKey: string, since: number): Promise<ClickRecord | null>;
-  countClicksFromSource(sourceKey: string, since: number): Promise<number>;
+  /** Clicks received from a source (IP + user agent) since `since`, counted up to `atMost` (a bounded scan). */
+  countClicksFromSource(sourceKey: string, since: number, atMost: number): Promise<number>;
+  /** Clicks received from an IP key (any user agent) since `since`, counted up to `atMost`. */
+  countClicksFromIp(ipKey: string, since: number, atMost: number): Promise<number>;
 
   conversion(id: string): Promise<ConversionRecord | null>;
   conversionByOrder(advertiserId: string, actionKey: string, orderId: string): Promise<ConversionRecord | null>;
@@ -310,6 +316,8 @@ export interface WriteTx {
   updateConversion(c: ConversionRecord): Promise<void>;
   /** Clicks with these IDs, plus viewable impressions of the advertiser from `sourceKey` since `since`. */
   touchesFor(advertiserId: string, clickIds: readonly string[], sourceKey: string | null, since: number): Promise<TouchRecord[]>;
+  /** The last (up to) `limit` approved or restated values of an advertiser's action: its usual value (outliers). */
+  recentValues(advertiserId: string, actionKey: string, limit: number): Promise<{ count: number; totalMicros: bigint }>;
   /** For counting `one`: touch ID → the conversion of this action already counted on it. */
   countedConversions(touchIds: readonly string[], actionKey: string, exceptId: string): Promise<Map<string, string>>;
 
@@ -329,6 +337,11 @@ export interface WriteTx {
   /** Catalog lookups inside the transaction. */
   site(id: string): Promise<Site | null>;
   campaign(id: string): Promise<Campaign | null>;
+  /**
+   * The campaign's status and terms in force now, read inside the transaction after its budget rows
+   * were locked: the caps every charge is checked against (SPEC §3.8).
+   */
+  campaignNow(campaignId: string): Promise<{ status: CampaignStatus; terms: CampaignTerms } | null>;
   /** Terms of a version; with `publisherId`, a publisher-default payout is resolved to that publisher's share. */
   terms(campaignId: string, version: number, publisherId?: string): Promise<CampaignTerms | null>;
   conversionAction(advertiserId: string, key: string): Promise<ConversionActionRecord | null>;
@@ -391,8 +404,25 @@ export interface FeedItem {
   earningMicros: bigint;
 }
 
+/** One link of the ledger chain with its group (legs and recorded facts, as JSON) and salt. */
+export interface ChainEntry {
+  seq: number;
+  salt: string;
+  contentHash: string;
+  hash: string;
+  group: PostedGroup & { facts: unknown };
+}
+
 /** Read-only queries for dashboards, reports and CSV exports. */
 export interface Reports {
+  /** The ledger chain's head (0 and the genesis hash when empty). */
+  chainHead(): Promise<{ seq: number; hash: string }>;
+  /** The chain heads around the links sealed in [from, to): the one before the first, and the last. */
+  chainRange(range: ReportRange): Promise<{ start: { seq: number; hash: string }; end: { seq: number; hash: string } }>;
+  /** Links after `afterSeq` up to `toSeq`, at most `limit`, in chain order. */
+  chainPage(afterSeq: number, toSeq: number, limit: number): Promise<ChainEntry[]>;
+  /** The groups of these actions sealed at or before `beforeSeq`, oldest first (context for corrections). */
+  groupsOfActions(actions: { refType: string; refId: string }[], beforeSeq: number): Promise<(PostedGroup & { facts: unknown })[]>;
   /** Performance grouped by campaign (advertiser view), or by slot (publisher view), optionally per day. */
   performance(
     filter: { advertiserId?: string; publisherId?: string; campaignId?: string },

@@ -48,7 +48,7 @@ export interface Candidate {
   detail: string | null;
 }
 
-/** The explain record stored with a conversion (collector/src/ingest/conversion-pipeline.ts `explain`). */
+/** The explain record stored with a conversion (collector/src/core/explain.ts). */
 export interface Decision {
   outcome: string;
   model?: string;
@@ -137,23 +137,19 @@ export interface EntryGroup {
 export interface PublisherEntryGroup {
   id: number;
   kind: string;
-  at: number;
-  campaignId: string;
-  slotId: string | null;
-  currency: string;
-  reason: string | null;
+  meta: { at: number; campaignId: string; slotId: string | null; currency: string; reason: string | null };
   legs: Leg[];
 }
 
 /** A publisher's group in the shape the ledger view draws (no key, no action, no advertiser, no terms). */
 export function asEntryGroup(g: EntryGroup | PublisherEntryGroup): EntryGroup {
-  if ('meta' in g) return g;
+  if ('key' in g) return g;
   return {
     id: g.id,
     key: '',
     kind: g.kind,
-    postedAt: g.at,
-    meta: { refType: '', refId: '', campaignId: g.campaignId, advertiserId: '', publisherId: '', slotId: g.slotId, termsVersion: null, currency: g.currency, at: g.at, reason: g.reason },
+    postedAt: g.meta.at,
+    meta: { refType: '', refId: '', advertiserId: '', publisherId: '', termsVersion: null, ...g.meta },
     legs: g.legs,
   };
 }

@@ -178,7 +178,7 @@ export function statusReasonWords(reason: string): string {
   if (reason.startsWith('over_cap')) return `not charged: ${capWords(reason.split(': ')[1])} was reached`;
   if (reason.startsWith('invalid: ')) return `invalid traffic: ${ivtWords(reason.slice(9))}`;
   if (reason.startsWith('duplicate of conversion')) return reason.replace('duplicate of', 'the same order as');
-  // Set by POST /v1/clicks/:id/invalidate (conversion-pipeline.ts): the reason is the operator's words.
+  // Set by POST /v1/clicks/:id/invalidate (ingest/click-invalidation.ts): the reason is the operator's words.
   const later = /^winning click \S+ invalidated: (.*)$/s.exec(reason);
   if (later) return `its winning click was found invalid later: ${later[1]}`;
   if (reason === 'currency_mismatch') return 'the order’s currency is not the campaign’s: held until restated';

@@ -1,0 +1,34 @@
+/**
+ * References to terms for the facts recorded with entry groups (core/facts.ts): a version by
+ * campaign, number and the SHA-256 of its canonical JSON, so the chain commits to the terms a charge
+ * used without copying them into every group. Hashes are cached by the canonical text itself, never
+ * by campaign and version: two stores in one process (tests) may hold different terms under one name.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/canonical';
+import type { PricedRef, TermsRef } from '../core/facts';
+import type { CampaignTerms } from '../core/terms';
+
+const hashes = new Map<string, string>();
+
+/** The hash of a terms version as stored (its canonical JSON). */
+export function termsHash(stored: CampaignTerms): string {
+  const key = canonicalJson(stored);
+  let h = hashes.get(key);
+  if (!h) {
+    h = createHash('sha256').update(key).digest('hex');
+    if (hashes.size > 10_000) hashes.clear();
+    hashes.set(key, h);
+  }
+  return h;
+}
+
+/** A reference to a stored terms version. */
+export function termsRef(stored: CampaignTerms): TermsRef {
+  return { campaignId: stored.campaignId, version: stored.version, hash: termsHash(stored) };
+}
+
+/** The reference of the terms a charge was priced on, with the payout resolved for its publisher then. */
+export function pricedRef(stored: CampaignTerms, resolved: CampaignTerms): PricedRef {
+  return { ...termsRef(stored), payout: resolved.payout, subsidy: resolved.subsidy === true };
+}
