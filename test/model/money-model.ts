@@ -72,7 +72,7 @@ type Command =
   | { t: 'command'; conversion: number; command: 'approve' | 'reject' | 'reverse' | 'restate'; value: number; key: 'own' | 'foreign' | 'operator' }
   | { t: 'invalidate'; click: number }
   | { t: 'terms'; campaign: number; change: 'raiseTotal' | 'lowerTotal' | 'belowSpend' | 'daily' | 'pubcap' | 'pause' | 'resume' | 'bid' | 'noCaps'; amount: number }
-  | { t: 'payout'; campaign: number; micros: number; by: 'operator' | 'advertiser' }
+  | { t: 'payout'; campaign: number; micros: number; by: 'operator' | 'advertiser'; subsidy: boolean }
   | { t: 'time'; ms: number }
   | { t: 'replay' }
   | { t: 'read'; who: number; what: 'foreignCampaign' | 'foreignConversion' };
@@ -132,11 +132,10 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
       amount: fc.integer({ min: 0, max: 5_000_000 }),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('payout' as const), campaign: fc.nat({ max: 4 }), micros: fc.integer({ min: 0, max: 5_000_000 }), by: fc.constantFrom('operator' as const, 'advertiser' as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('payout' as const), campaign: fc.nat({ max: 4 }), micros: fc.integer({ min: 0, max: 5_000_000 }), by: fc.constantFrom('operator' as const, 'advertiser' as const), subsidy: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('time' as const), ms: fc.constantFrom(1_000, 4_000, 45_000, 600_000, 3 * 3_600_000, 13 * 3_600_000, DAY_MS) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('replay' as const) }) },
-  // TODO(lead): back on once the HTTP layer answers foreign IDs like unknown ones (issue 16 item 9).
-  { weight: 0, arbitrary: fc.record({ t: fc.constant('read' as const), who: fc.nat({ max: 3 }), what: fc.constantFrom('foreignCampaign' as const, 'foreignConversion' as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('read' as const), who: fc.nat({ max: 3 }), what: fc.constantFrom('foreignCampaign' as const, 'foreignConversion' as const) }) },
 );
 
 /** A sequence of 1 to `maxLength` commands. */
@@ -399,8 +398,12 @@ async function step(r: Run, c: Command): Promise<string> {
       const cmp = world.campaigns[c.campaign]!;
       const key = c.by === 'operator' ? OPERATOR_KEY : world.advertisers[cmp.advertiser]!.apiKey;
       const payout = cmp.terms.costModel === 'cpm' ? { kind: 'share', bps: c.micros % 10_001 } : { kind: 'fixed', micros: String(c.micros) };
-      const res = await r.json('PATCH', `/v1/campaigns/${cmp.id}`, key, { terms: { payout } });
-      return `payout ${cmp.id} by ${c.by} ${JSON.stringify(payout)} → ${res.status}`;
+      const res = await r.json('PATCH', `/v1/campaigns/${cmp.id}`, key, { terms: { payout, subsidy: c.subsidy } });
+      // Payouts and subsidies are the operator's (SPEC §3.8): an advertiser is refused.
+      if (c.by === 'advertiser') expect(res.status, 'an advertiser set a payout').toBe(403);
+      // Ever subsidised: a group posted under the subsidy keeps its negative margin after it ends.
+      if (res.status === 200 && c.subsidy) r.subsidised.add(cmp.id);
+      return `payout ${cmp.id} by ${c.by} ${JSON.stringify(payout)} subsidy ${c.subsidy} → ${res.status}`;
     }
     case 'time':
       r.clock.advance(c.ms);

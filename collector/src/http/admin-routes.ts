@@ -397,8 +397,9 @@ export function buildTerms(
         : input.payout
       : (b?.payout ?? DEFAULT_TERMS.payout),
     payoutFromPublisher: input.payout ? false : (b?.payoutFromPublisher ?? true),
-    // `subsidy` (operator only, default false) is validated and gated here; the core carries it into
-    // the charge rule (a fixed payout above the charge is capped unless subsidised) — issue 16 item 2.
+    // Operator only (refusePayout): a fixed payout above the charge is paid in full only when the
+    // operator recorded a subsidy; otherwise the core caps it at the charge (core/pricing.ts).
+    subsidy: input.subsidy ?? b?.subsidy ?? false,
     totalBudgetMicros: m(input.totalBudgetMicros, b?.totalBudgetMicros ?? null),
     dailyBudgetMicros: m(input.dailyBudgetMicros, b?.dailyBudgetMicros ?? null),
     publisherDailyCapMicros: m(input.publisherDailyCapMicros, b?.publisherDailyCapMicros ?? null),

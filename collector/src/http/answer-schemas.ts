@@ -31,6 +31,7 @@ export const termsAnswer = z.object({
   cpaFlatMicros: micros.nullable(),
   cpaBps: z.number().int(),
   payout: z.union([z.object({ kind: z.literal('share'), bps: z.number().int() }), z.object({ kind: z.literal('fixed'), micros })]),
+  subsidy: z.boolean().describe('the operator pays a fixed payout above the charge'),
   totalBudgetMicros: micros.nullable(),
   dailyBudgetMicros: micros.nullable(),
   publisherDailyCapMicros: micros.nullable(),

@@ -16,6 +16,7 @@ export function termsJson(t: CampaignTerms) {
     cpaFlatMicros: str(t.cpaFlatMicros),
     cpaBps: t.cpaBps,
     payout: t.payout.kind === 'share' ? t.payout : { kind: 'fixed', micros: t.payout.micros.toString() },
+    subsidy: t.subsidy === true,
     totalBudgetMicros: str(t.totalBudgetMicros),
     dailyBudgetMicros: str(t.dailyBudgetMicros),
     publisherDailyCapMicros: str(t.publisherDailyCapMicros),

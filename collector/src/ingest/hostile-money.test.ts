@@ -167,14 +167,20 @@ describe('defect 2: the platform never pays the publisher more than it charged',
   it('pays a subsidised fixed payout in full, the platform recording the subsidy', async () => {
     h = await createHarness();
     w = await seedWorld(h, { terms: { costModel: 'cpc', cpcMicros: '1' } });
-    const cur = (await h.store.catalog.getCampaign(w.campaignId))!;
-    const { version: _v, ...terms } = cur.terms;
-    void _v;
-    await h.store.catalog.updateCampaign(w.campaignId, { terms: { ...terms, payout: { kind: 'fixed', micros: 5_000_000n }, payoutFromPublisher: false, subsidy: true } });
-    h.decider.invalidate();
+    const set = await h.api('PATCH', `/v1/campaigns/${w.campaignId}`, OPERATOR_KEY, { terms: { payout: { kind: 'fixed', micros: '5000000' }, subsidy: true } });
+    expect(set.status).toBe(200);
+    expect(set.body.campaign.terms).toMatchObject({ payout: { kind: 'fixed', micros: '5000000' }, subsidy: true });
     await clickFresh();
     expect(await pub()).toBe(-5_000_000n);
     expect(await platform()).toBe(4_999_999n);
+  });
+
+  it('refuses a payout or a subsidy from the advertiser itself', async () => {
+    h = await createHarness();
+    w = await seedWorld(h, { terms: { costModel: 'cpc', cpcMicros: '1' } });
+    for (const terms of [{ payout: { kind: 'fixed', micros: '5000000' } }, { subsidy: true }, { payout: { kind: 'share', bps: 10_000 } }]) {
+      expect((await h.api('PATCH', `/v1/campaigns/${w.campaignId}`, w.advertiserKey, { terms })).status).toBe(403);
+    }
   });
 });
 
