@@ -23,7 +23,7 @@ import { DAY_MS } from '../core/terms';
 import type { ConversionRecord, WriteTx } from '../store/store';
 import type { BeaconEvent } from './beacon-schema';
 import type { IngestItem, ItemResult } from './items';
-import { billed, type PipelineDeps } from './pipeline';
+import { billed, utmOf, type PipelineDeps } from './pipeline';
 
 /** The longest window any touch can have (90-day clicks), for the touch query. */
 const LOOKBACK_MS = 90 * DAY_MS;
@@ -40,6 +40,8 @@ export interface ConversionFacts {
   origin: 'beacon' | 's2s';
   clickIds: string[];
   otherClickIds: Record<string, string>;
+  /** The landing's UTM parameters (beacons only; reporting). */
+  utm?: Record<string, string>;
   sourceKey: string | null;
   valueMicros: bigint;
   currency: string | null;
@@ -77,6 +79,7 @@ export async function processBeaconConversion(
       origin: 'beacon',
       clickIds: e.k ? [...new Set(e.k.split(','))] : [],
       otherClickIds: other,
+      utm: utmOf(e),
       sourceKey: e.cl === '1' ? null : item.ctx.sourceKey,
       valueMicros: value,
       currency: e.c ?? null,
@@ -178,6 +181,7 @@ export async function processConversion(tx: WriteTx, f: ConversionFacts, deps: P
     origin: f.origin,
     clickIds: f.clickIds,
     otherClickIds: f.otherClickIds,
+    utm: f.utm ?? {},
     sourceKey: f.sourceKey,
     valueMicros: f.valueMicros,
     currency: f.currency,
@@ -364,6 +368,7 @@ async function mergeConversion(tx: WriteTx, existing: ConversionRecord, f: Conve
   c.siteId ??= f.siteId;
   c.sourceKey ??= f.sourceKey;
   c.otherClickIds = { ...f.otherClickIds, ...c.otherClickIds };
+  c.utm = { ...f.utm, ...c.utm };
   const signedValue = f.origin === 's2s' ? { valueMicros: f.valueMicros, currency: f.currency ?? c.currency } : null;
 
   if (c.status === 'unattributed' && newClicks.length > 0) {

@@ -17,6 +17,7 @@ import type { EntryMeta } from '../core/ledger';
 import type { CampaignTerms } from '../core/terms';
 import type { ClickRecord, WriteTx } from '../store/store';
 import { processBeaconConversion, processS2sConversion } from './conversion-pipeline';
+import { UTM_KEYS } from './beacon-schema';
 import type { IngestItem, ItemResult, RequestContext } from './items';
 import type { AdToken, Keys } from './keys';
 
@@ -102,6 +103,7 @@ async function processBeacon(tx: WriteTx, item: Extract<IngestItem, { kind: 'bea
         referrer: e.r ?? null,
         clickIds: e.k ? e.k.split(',') : [],
         otherClickIds: otherIds(e),
+        utm: utmOf(e),
         cookieless: e.cl === '1',
         invalidReason: ctx.ivt,
         at: item.at,
@@ -136,6 +138,9 @@ async function processBeacon(tx: WriteTx, item: Extract<IngestItem, { kind: 'bea
       }
       break;
     }
+    case 'uc':
+      // The tag warned in the console and carried on; the owner sees it on the verify page.
+      return reject('unknown_command', `pp(${JSON.stringify(e.a ?? '')}) is not a command of the tag`);
     case 'cv':
       if (site.ownerType !== 'advertiser') return reject('not_a_conversion_site', 'conversions come from an advertiser site');
       result = await processBeaconConversion(tx, { ...item, event: e }, site.ownerId, deps);
@@ -149,6 +154,13 @@ async function processBeacon(tx: WriteTx, item: Extract<IngestItem, { kind: 'bea
 function otherIds(e: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid']) if (typeof e[k] === 'string') out[k] = e[k] as string;
+  return out;
+}
+
+/** The UTM parameters an event carried (reporting only). */
+export function utmOf(e: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of UTM_KEYS) if (typeof e[k] === 'string') out[k] = e[k] as string;
   return out;
 }
 

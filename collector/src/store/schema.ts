@@ -154,10 +154,17 @@ DROP INDEX impressions_view_through;
 CREATE INDEX impressions_view_through ON impressions (advertiser_id, source_key, at) WHERE kind = 'viewable';
 `;
 
+// The landing's UTM parameters, reported per page view and per conversion (issue 13; not billed).
+const V4 = `
+ALTER TABLE page_views ADD COLUMN utm TEXT;
+ALTER TABLE conversions ADD COLUMN utm TEXT;
+`;
+
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial schema', sql: V1 },
   { version: 2, name: 'ledger refuses TRUNCATE', sql: V2 },
   { version: 3, name: 'view-through index for viewable impressions only', sql: V3 },
+  { version: 4, name: 'UTM parameters of page views and conversions', sql: V4 },
 ];
 
 /** Renders a migration's portable SQL for a dialect. */

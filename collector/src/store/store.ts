@@ -207,6 +207,8 @@ export interface ConversionRecord {
   origin: 'beacon' | 's2s' | 'both';
   clickIds: string[];
   otherClickIds: Record<string, string>;
+  /** The landing's UTM parameters the beacon carried (reporting only; `{}` when none). */
+  utm?: Record<string, string>;
   sourceKey: string | null;
   valueMicros: bigint;
   currency: string | null;
@@ -237,6 +239,8 @@ export interface PageViewRecord {
   referrer: string | null;
   clickIds: string[];
   otherClickIds: Record<string, string>;
+  /** The landing's UTM parameters (reporting only). */
+  utm?: Record<string, string>;
   cookieless: boolean;
   invalidReason: string | null;
   at: number;
