@@ -32,6 +32,7 @@ import { s2sRoutes } from './http/s2s-routes';
 import { opsRoutes } from './http/ops-routes';
 import { adminRoutes } from './http/admin-routes';
 import { reportRoutes } from './http/report-routes';
+import { testEventsRoutes } from './http/test-events-routes';
 
 /** What the app is built from. */
 export interface AppOptions {
@@ -193,6 +194,7 @@ export function createCollector(o: AppOptions): CollectorApp {
   s2sRoutes(app, col);
   adminRoutes(app, col, () => decider.invalidate());
   reportRoutes(app, col);
+  testEventsRoutes(app, col);
 
   return { app, collector: col, decider, drain: () => committer.drain() };
 }

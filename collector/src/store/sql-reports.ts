@@ -4,6 +4,7 @@ import { utcDay } from '../core/day';
 import { big, num, type Db, type SqlValue } from './db';
 import { GROUP_SELECT, toConversion, toGroups } from './sql-write-tx';
 import type { FeedItem, PerformanceRow, RejectedEvent, Reports } from './store';
+import { createSqlTestEventReports } from './sql-test-events';
 
 type Row = Record<string, unknown>;
 const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -13,6 +14,7 @@ export function createSqlReports(db: Db): Reports {
   const dayExpr = (col: string) => `(${col} / ${DAY_MS})`;
 
   const reports: Reports = {
+    ...createSqlTestEventReports(db),
     async performance(filter, range, groupBy, perDay) {
       // Money is only ever summed within one currency: every fact is put in the currency of the
       // advertiser it belongs to (the currency its charges are posted in), so a slot that served a

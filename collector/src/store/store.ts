@@ -14,6 +14,7 @@ import type { EntryGroup, Leg } from '../core/ledger';
 import type { Spend } from '../core/caps';
 import type { CpmTotals } from '../core/billing';
 import type { ConversionStatus } from '../core/conversion-status';
+import type { TestEventReports } from './test-events';
 
 // ---------------------------------------------------------------- catalog
 
@@ -386,8 +387,8 @@ export interface FeedItem {
   invalidReason: string | null;
 }
 
-/** Read-only queries for dashboards, reports and CSV exports. */
-export interface Reports {
+/** Read-only queries for dashboards, reports and CSV exports; the verify page's test events (test-events.ts). */
+export interface Reports extends TestEventReports {
   /** Performance grouped by campaign (advertiser view), or by slot (publisher view), optionally per day. */
   performance(
     filter: { advertiserId?: string; publisherId?: string; campaignId?: string },
