@@ -54,9 +54,9 @@ const typesEntry = () => ({
 const demoTs = () =>
   typescript({ tsconfig: 'demo-site/src/tsconfig.json', compilerOptions: { noEmit: false, declaration: false, outDir: 'demo-site/dist' } });
 
-/** Writes demo-site/dist/dashboard.css: uPlot's stylesheet, then ours (no CSS pipeline needed for two files). */
+/** Writes demo-site/dist/dashboard.css: uPlot's stylesheet, then ours and the verify page's (no CSS pipeline needed for three files). */
 const demoCss = () => {
-  const files = ['node_modules/uplot/dist/uPlot.min.css', 'demo-site/src/dashboard/dashboard.css'];
+  const files = ['node_modules/uplot/dist/uPlot.min.css', 'demo-site/src/dashboard/dashboard.css', 'demo-site/src/verify/verify.css'];
   return {
     name: 'demo-css',
     buildStart() {

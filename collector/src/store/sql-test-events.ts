@@ -212,7 +212,7 @@ function conversionOutcome(status: string, statusReason: string | null, origin: 
   if (status === 'rejected' && statusReason?.startsWith('invalid: ')) return { outcome: 'invalid', reason: statusReason.slice(9) };
   if (status === 'rejected') return { outcome: 'refused', reason: statusReason };
   if (status === 'pending') return { outcome: 'held', reason: statusReason };
-  if (origin === 'both') return { outcome: 'merged', reason: cost > 0n ? `billed once: ${statusReason ?? 'charged'}` : (statusReason ?? status) };
+  if (origin === 'both') return { outcome: 'merged', reason: statusReason ?? (status === 'unattributed' ? 'no ad to credit' : null) };
   if (cost > 0n) return { outcome: 'billed', reason: statusReason };
   return { outcome: 'counted', reason: statusReason ?? (status === 'unattributed' ? 'no ad to credit' : null) };
 }
