@@ -23,6 +23,7 @@
  * forwarded as it is.
  */
 import { FORWARD_HEADERS, signForwardedIp } from '../http/forwarded-ip';
+import { readCapped } from '../http/read-capped';
 import { clickCookie, holdClickIds, mergeClickIds, readClickCookie, type HeldClickId } from './click-cookie';
 
 /** How first-party mode is set up on the shop's server. */
@@ -142,7 +143,8 @@ export function createFirstParty(o: FirstPartyOptions): FirstParty {
     after === before ? null : clickCookie(name, after, nowS, days, o.secure ?? new URL(request.url).protocol === 'https:');
 
   const beacon = async (request: Request, clientIp: string | undefined): Promise<Response> => {
-    const raw = await readCapped(request, MAX_FORWARD_BYTES);
+    // A declared length over the cap is refused unread; otherwise the stream is read up to it.
+    const raw = Number(request.headers.get('content-length') ?? NaN) > MAX_FORWARD_BYTES ? null : await readCapped(request.body, MAX_FORWARD_BYTES);
     if (raw === null) return json(413, { error: 'body_too_large', reason: `a batch may hold at most ${MAX_FORWARD_BYTES} bytes` });
     const nowS = Math.floor(now() / 1000);
     const held = readClickCookie(request.headers.get('cookie'), name, nowS, days);
@@ -221,25 +223,4 @@ function json(status: number, body: unknown, setCookie?: string | null): Respons
   const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' });
   if (setCookie) headers.append('set-cookie', setCookie);
   return new Response(JSON.stringify(body), { status, headers });
-}
-
-/** The body as text, or null when it is longer than `max` bytes (read no further than that). */
-async function readCapped(request: Request, max: number): Promise<string | null> {
-  const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > max) return null;
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
