@@ -188,10 +188,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
       sendBatch(o.endpoint, batch, hidden, w)?.then((r) => {
         const status = r?.status;
         if (isFinal(status)) {
-          // Debug mode: the answer that ended these events' lives, a 2xx or a refusal (logged as its status).
-          // size: one unconditional call; log is a no-op outside debug mode
           // Debug mode: the answer that ended these events' lives, a 2xx or a refusal; debugLog reads
-          // from it which events were refused, and why. size: one unconditional call (`Object` otherwise)
+          // from it which events were refused, and why. size: `CORE ||` folds the call out of pp.js
           CORE || log(status, batch, r);
           drop(b);
         } else {
@@ -322,7 +320,7 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   const conversion = (x?: ConversionInput) => track('cv', x);
 
   // No-code conversions (data-pp-conversion): the npm build listens itself; the tag loads nocode.js
-  // when a page has such an element (addOns below), so pages without one never pay for it.
+  // when a page has such an element (addOns above), so pages without one never pay for it.
   if (!TAG) onNoCodeConversion(d, conversion);
 
   // Flushed when the network is back (backoff ignored) and when the page is shown, hidden or left;
