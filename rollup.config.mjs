@@ -4,6 +4,8 @@
 //   sdk/dist/index.mjs   npm ESM build, types in sdk/dist/index.d.ts
 //   sdk/dist/vitals.js   lazy web-vitals add-on, loaded by the tag from its own origin
 //   sdk/dist/ads.js      lazy ad-slot renderer, loaded by the tag when a page has <ins data-pp-slot>
+//   sdk/dist/nocode.js   lazy no-code conversions (data-pp-conversion), loaded by the tag when a page has one
+//   sdk/dist/pp.debug.js the tag with the debug log and test mode, which pp.js hands over to in either mode
 //   sdk/dist/pp.idb.js   the tag with an IndexedDB outbox (idb-keyval) instead of localStorage
 //   demo-site/dist/*     the dashboard's and "verify my tag"'s browser code (uPlot bundled, no CDN),
 //                        plus dashboard.css (uPlot's stylesheet + ours)
@@ -52,9 +54,9 @@ const typesEntry = () => ({
 const demoTs = () =>
   typescript({ tsconfig: 'demo-site/src/tsconfig.json', compilerOptions: { noEmit: false, declaration: false, outDir: 'demo-site/dist' } });
 
-/** Writes demo-site/dist/dashboard.css: uPlot's stylesheet, then ours (no CSS pipeline needed for two files). */
+/** Writes demo-site/dist/dashboard.css: uPlot's stylesheet, then ours and the verify page's (no CSS pipeline needed for three files). */
 const demoCss = () => {
-  const files = ['node_modules/uplot/dist/uPlot.min.css', 'demo-site/src/dashboard/dashboard.css'];
+  const files = ['node_modules/uplot/dist/uPlot.min.css', 'demo-site/src/dashboard/dashboard.css', 'demo-site/src/verify/verify.css'];
   return {
     name: 'demo-css',
     buildStart() {
@@ -88,6 +90,16 @@ export default [
     input: 'sdk/src/ads.ts',
     output: { file: 'sdk/dist/ads.js', format: 'iife', strict: false },
     plugins: [sdkTs(), minify(), noFinalNewline()],
+  },
+  {
+    input: 'sdk/src/nocode.ts',
+    output: { file: 'sdk/dist/nocode.js', format: 'iife', strict: false },
+    plugins: [sdkTs(), minify(), noFinalNewline()],
+  },
+  {
+    input: 'sdk/src/tag.ts',
+    output: { file: 'sdk/dist/pp.debug.js', format: 'iife', strict: false },
+    plugins: [sdkTs(), tagMinify(false), noFinalNewline()],
   },
   {
     input: 'sdk/src/tag-idb.ts',

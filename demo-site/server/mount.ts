@@ -7,8 +7,10 @@
  * | /news/, /news/trail.html | publisher article pages with ad slots (one tag, `<ins>` slots)  |
  * | /shop/…                  | the advertiser shop (meant to be opened on 127.0.0.1: another site) |
  * | /shop/api/orders         | the shop's own server: takes an order, confirms it server-to-server (signed) |
- * | /dashboard/, /verify/    | dashboard and "verify my tag" (static pages over the report API) |
- * | /pp.js, /vitals.js       | the SDK builds, served like a CDN would                          |
+ * | /dashboard/, /verify/    | dashboard and "verify my tag" (static pages over the report API), their bundles under /assets/<set>/<version>/ |
+ * | /pp.js, /nocode.js, …    | the SDK builds at stable URLs (5 minutes of cache), brotli or gzip |
+ * | /sdk/<version>/pp.js, …  | the same build under its content hash, cached for a year (immutable) |
+ * | /sdk/current.json        | the current version: each file's versioned URL and SRI hash (for snippets) |
  * | /demo-assets/:id.svg     | creative images                                                  |
  * | /demo/keys.json          | the seeded API keys, development only (one-click demo sign-in)   |
  *
@@ -25,6 +27,7 @@ import { PAGE_HEADERS } from '../../collector/src/http/security-headers';
 import type { Config } from '../../collector/src/config';
 import type { DemoKeys } from './seed';
 import { creativeSvg } from './creative-svg';
+import { createAssetSet, serveAsset, type AssetSet } from './static-assets';
 import { PRODUCTS } from './products';
 
 /** What the demo mount needs. */
@@ -49,6 +52,9 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+/** The SDK's built files, served together (static-assets.ts). */
+export const SDK_FILES = ['pp.js', 'nocode.js', 'ads.js', 'vitals.js', 'pp.debug.js', 'pp.idb.js'];
+
 /** Mounts the demo routes on the app. */
 export function mountDemoSite(app: Hono, o: DemoOptions): void {
   const publicDir = resolve(o.root, 'demo-site/public');
@@ -60,17 +66,64 @@ export function mountDemoSite(app: Hono, o: DemoOptions): void {
     return c.body(readFileSync(path), 200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': cache, ...(strict.has(path) ? PAGE_HEADERS : {}) });
   };
 
-  // The SDK, served from the collector's origin like a CDN: any site may load it.
-  for (const name of ['pp.js', 'vitals.js', 'pp.idb.js', 'ads.js']) {
+  // The SDK, served from the collector's origin like a CDN: any site may load it (and check it with
+  // SRI, which needs CORS). One set: a versioned pp.js loads the add-ons of its own build.
+  const sdk = createAssetSet(resolve(o.root, 'sdk/dist'), SDK_FILES);
+  const cors = { 'Access-Control-Allow-Origin': '*' };
+  const missing = (c: Context) => c.json({ error: 'not_built', reason: 'run npm run build' }, 404);
+  for (const name of SDK_FILES) {
     app.get(`/${name}`, (c) => {
-      const res = file(c, resolve(o.root, 'sdk/dist', name), 'public, max-age=300');
-      res.headers.set('Access-Control-Allow-Origin', '*');
-      return res;
+      const v = sdk.current();
+      return v ? serveAsset(c, v.files.get(name)!, 'stable', cors) : missing(c);
     });
   }
-  app.get('/dashboard/app.js', (c) => file(c, resolve(o.root, 'demo-site/dist/dashboard.js'), 'no-cache'));
-  app.get('/dashboard/app.css', (c) => file(c, resolve(o.root, 'demo-site/dist/dashboard.css'), 'no-cache'));
-  app.get('/verify/app.js', (c) => file(c, resolve(o.root, 'demo-site/dist/verify.js'), 'no-cache'));
+  app.get('/sdk/current.json', (c) => {
+    const v = sdk.current();
+    if (!v) return missing(c);
+    const files = Object.fromEntries(
+      [...v.files.values()].map((a) => [a.name, { url: `/sdk/${v.version}/${a.name}`, integrity: a.integrity, bytes: a.body.length, gzip: a.gzip.length, br: a.br.length }]),
+    );
+    return c.json({ version: v.version, files }, 200, { 'Cache-Control': 'no-cache', ...cors });
+  });
+  app.get('/sdk/:version/:name', (c) => {
+    const a = sdk.version(c.req.param('version'))?.files.get(c.req.param('name'));
+    return a ? serveAsset(c, a, 'immutable', cors) : c.json({ error: 'not_found', reason: 'no such version of the SDK: copy the snippet again, or use the stable /pp.js' }, 404, cors);
+  });
+
+  // The dashboard's and the verify page's bundles: compressed, and versioned in their pages' HTML.
+  const bundles: Record<string, AssetSet> = {
+    dashboard: createAssetSet(resolve(o.root, 'demo-site/dist'), ['app.js', 'app.css'], { 'app.js': 'dashboard.js', 'app.css': 'dashboard.css' }),
+    verify: createAssetSet(resolve(o.root, 'demo-site/dist'), ['app.js'], { 'app.js': 'verify.js' }),
+  };
+  for (const [set, assets] of Object.entries(bundles)) {
+    for (const name of ['app.js', 'app.css']) {
+      app.get(`/${set}/${name}`, (c) => {
+        const a = assets.current()?.files.get(name);
+        return a ? serveAsset(c, a, 'no-cache') : c.text('not found', 404);
+      });
+    }
+    app.get(`/assets/${set}/:version/:name`, (c) => {
+      const a = assets.version(c.req.param('version'))?.files.get(c.req.param('name'));
+      return a ? serveAsset(c, a, 'immutable') : c.text('not found', 404);
+    });
+  }
+  // The page shells point at their bundles' current version, with SRI; the verify page also takes
+  // the dashboard's stylesheet.
+  const shell = (c: Context, page: 'dashboard' | 'verify') => {
+    let html = readFileSync(join(publicDir, page, 'index.html'), 'utf8');
+    const pin = (url: string, set: string, name: string, attr: 'src' | 'href') => {
+      const v = bundles[set]!.current();
+      const a = v?.files.get(name);
+      if (v && a) html = html.replace(`${attr}="${url}"`, `${attr}="/assets/${set}/${v.version}/${name}" integrity="${a.integrity}"`);
+    };
+    pin('/dashboard/app.css', 'dashboard', 'app.css', 'href');
+    pin(`/${page}/app.js`, page, 'app.js', 'src');
+    return c.body(html, 200, { 'Content-Type': TYPES['.html']!, 'Cache-Control': 'no-cache', ...PAGE_HEADERS });
+  };
+  for (const page of ['dashboard', 'verify'] as const) {
+    app.get(`/${page}/`, (c) => shell(c, page));
+    app.get(`/${page}/index.html`, (c) => shell(c, page));
+  }
   app.get('/demo-assets/:name', (c) => {
     const m = /^([a-z0-9-]{1,60})\.svg$/.exec(c.req.param('name'));
     const svg = m ? creativeSvg(m[1]!) : null;

@@ -9,7 +9,18 @@ const capture = (held: ClickId[], search: string, firstClick = false, now = NOW)
 
 describe('captureClickIds', () => {
   it('keeps our click ID verbatim with its capture time', () => {
-    expect(capture([], '?ppclid=AbC-_12x&utm_source=x')).toEqual([['ppclid', 'AbC-_12x', NOW]]);
+    expect(capture([], '?ppclid=AbC-_12x&ref=x')).toEqual([['ppclid', 'AbC-_12x', NOW]]);
+  });
+
+  it('keeps the landing’s UTM parameters verbatim, the newest value of each', () => {
+    const held = capture([['utm_source', 'old', NOW - DAY], ['utm_term', 'shoes', NOW - DAY]], '?utm_source=news&utm_medium=email&utm_campaign=spring%20sale&utm_content=top&x=1');
+    expect(held).toEqual([
+      ['utm_content', 'top', NOW],
+      ['utm_campaign', 'spring sale', NOW],
+      ['utm_medium', 'email', NOW],
+      ['utm_source', 'news', NOW],
+      ['utm_term', 'shoes', NOW - DAY],
+    ]);
   });
 
   it('ignores a malformed click ID of ours, which the collector would refuse with every conversion', () => {

@@ -4,8 +4,11 @@ import { readCookie, writeCookie } from './cookie';
 /** A click ID held by the browser: URL parameter name, value verbatim, capture time (epoch ms). */
 export type ClickId = [name: string, value: string, capturedAt: number];
 
-/** Other ad platforms' click IDs, recorded verbatim for reporting (never used for billing). */
-export const PLATFORM_CLICK_IDS = ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid'];
+/**
+ * Other ad platforms' click IDs and the landing's UTM parameters, recorded verbatim for reporting
+ * (never used for billing): each keeps its newest value, and is sent under its own name.
+ */
+export const PLATFORM_CLICK_IDS = ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'];
 
 /** Cookie and localStorage key of the held click IDs. */
 export const CLICK_IDS_KEY = '_ppk';

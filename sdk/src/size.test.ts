@@ -20,4 +20,11 @@ describe('size', () => {
     const core = readFileSync(dist('pp.js'), 'utf8');
     expect(core).not.toMatch(/onLCP|largest-contentful-paint|indexedDB|IntersectionObserver/);
   });
+
+  it('keeps the debug log, test mode and no-code conversions out of the core tag (pp.debug.js and nocode.js have them)', () => {
+    const core = readFileSync(dist('pp.js'), 'utf8');
+    expect(core).not.toMatch(/refused|ppConversion|console\.log/);
+    expect(readFileSync(dist('pp.debug.js'), 'utf8')).toMatch(/refused/);
+    expect(readFileSync(dist('nocode.js'), 'utf8')).toMatch(/ppConversion/);
+  });
 });

@@ -68,10 +68,46 @@ describe('the script tag', () => {
     ]);
   });
 
-  it('throws a TypeError naming an unknown command', () => {
+  it('warns about a mistyped queued command by name, reports it, and still runs the rest of the queue', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const s = page('data-site="site_shop"');
+    b.win.eval(STUB);
+    pp('conversoin', { action: 'purchase' });
+    pp('conversion', { action: 'purchase', orderId: 'A-1' });
+    startTag(b.deps, s);
+    await b.settle();
+    expect(warn).toHaveBeenCalledWith('[pp] unknown command', 'conversoin');
+    expect(b.events()).toMatchObject([{ t: 'uc', a: 'conversoin' }, { t: 'cv', a: 'purchase', o: 'A-1' }, { t: 'pv' }]);
+  });
+
+  it('warns about an unknown command called after load, and keeps working', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
     const s = page('data-site="site_shop"');
     startTag(b.deps, s);
-    expect(() => pp('conversoin')).toThrow(TypeError);
+    expect(() => pp('track', 'Purchase')).not.toThrow();
+    pp('conversion');
+    await b.settle();
+    expect(b.events().map((e) => [e.t, e.a ?? null])).toEqual([
+      ['pv', null],
+      ['uc', 'track'],
+      ['cv', null],
+    ]);
+  });
+
+  it('counts once and warns once when the tag is on the page twice', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const s = page('data-site="site_shop"');
+    b.win.eval(STUB);
+    pp('conversion', { action: 'signup' });
+    startTag(b.deps, s);
+    // The second copy of the snippet: its stub line keeps the tag's pp, then the tag runs again.
+    b.win.eval(STUB);
+    startTag(b.deps, s);
+    pp('pageview');
+    await b.settle();
+    expect(b.events().map((e) => e.t)).toEqual(['cv', 'pv', 'pv']);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith('[pp] duplicate tag');
   });
 
   it('loads vitals.js from its own folder when data-vitals is set, and not otherwise', () => {

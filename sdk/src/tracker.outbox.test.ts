@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFakeBrowser, START, type Answer, type FakeBrowser, type FakeBrowserOptions } from '../test/fake-browser';
 import { OUTBOX_KEY_PREFIX } from './local-store';
 import type { Entry, OutboxStore } from './outbox';
+import type { WireBatch } from './wire';
 import { createTracker, type TrackerOptions } from './tracker';
 
 let b: FakeBrowser;
@@ -102,11 +103,38 @@ describe('outbox', () => {
     expect(log).toHaveBeenCalledWith('[pp]', status, expect.objectContaining({ e: [expect.objectContaining({ t: 'cv' })] }));
   });
 
+  it('prints each refused event of an accepted batch with its reason in debug mode', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const refuse = (batch: WireBatch): Answer => {
+      const cv = batch.e.find((e) => e.t == 'cv')!;
+      return [202, {}, { accepted: 1, duplicate: 0, rejected: [{ i: cv.i, reason: 'declared_bot' }], conflict: [] }];
+    };
+    const t = start({ answer: refuse }, { debug: true });
+    t.pageview();
+    t.conversion({ action: 'purchase', orderId: 'A-1' });
+    await b.settle();
+    expect(log).toHaveBeenCalledWith('[pp]', 202, expect.objectContaining({ s: 'site_shop' }));
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith('[pp] refused', 'declared_bot', expect.objectContaining({ t: 'cv', o: 'A-1' }));
+  });
+
+  it('prints the reason a whole batch was refused in debug mode', async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const t = start({ answer: [403, {}, { error: 'origin_not_allowed', reason: 'https://shop.example may not send beacons for site site_shop' }] }, { debug: true });
+    t.conversion();
+    await b.settle();
+    expect(warn).toHaveBeenCalledWith('[pp] refused', 'https://shop.example may not send beacons for site site_shop', expect.objectContaining({ s: 'site_shop' }));
+  });
+
   it('logs nothing without debug mode', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    start({ answer: 400 }).conversion();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    start({ answer: [400, {}, { error: 'invalid_batch', reason: 'e: too many' }] }).conversion();
     await b.settle();
     expect(log).not.toHaveBeenCalled();
+    expect(warn).not.toHaveBeenCalled();
   });
 
   it('logs every beacon in debug mode, also when turned on by ?pp_debug=1', async () => {

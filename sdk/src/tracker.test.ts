@@ -106,6 +106,60 @@ describe('click IDs', () => {
   });
 });
 
+describe('UTM parameters', () => {
+  const campaign = 'https://shop.example/landing?utm_source=newsletter&utm_medium=email&utm_campaign=spring';
+
+  it('captures them with the landing and reports them with a conversion on a later page', async () => {
+    const t = start(campaign);
+    t.pageview();
+    b.win.history.pushState({}, '', '/checkout');
+    t.conversion({ action: 'purchase' });
+    await b.settle();
+    const utm = { utm_source: 'newsletter', utm_medium: 'email', utm_campaign: 'spring' };
+    expect(b.events()).toMatchObject([{ t: 'pv', u: 'https://shop.example/landing', ...utm }, { t: 'pv' }, { t: 'cv', ...utm }]);
+    // Kept with the click IDs, so a later page load of the same visitor still has them.
+    const next = createTracker({ site: 'site_shop', endpoint: b.endpoint }, b.deps);
+    next.conversion({ action: 'signup' });
+    await b.settle();
+    expect(b.events().at(-1)).toMatchObject({ t: 'cv', a: 'signup', ...utm });
+  });
+
+  it('sends them only while ad_storage is granted, like the other platforms’ IDs', async () => {
+    const t = start(campaign, { consent: 'required' });
+    t.pageview();
+    await b.settle();
+    expect(b.events()[0]).not.toHaveProperty('utm_source');
+    t.consent({ ad_storage: 'granted' });
+    t.conversion();
+    await b.settle();
+    expect(b.events().at(-1)).toMatchObject({ t: 'cv', utm_source: 'newsletter' });
+  });
+});
+
+describe('test mode', () => {
+  it('starts every event ID with the test code of ?pp_test=CODE, and keeps the code for the next pages of the session', async () => {
+    const t = start('https://shop.example/?pp_test=Abc123');
+    t.pageview();
+    t.conversion();
+    await b.settle();
+    expect(b.events().map((e) => e.i)).toEqual([expect.stringMatching(/^Abc123_[0-9a-f-]{36}$/), expect.stringMatching(/^Abc123_[0-9a-f-]{36}$/)]);
+    expect(b.win.document.cookie).toContain('pp_test=Abc123');
+    b.win.history.pushState({}, '', '/thanks');
+    const next = createTracker({ site: 'site_shop', endpoint: b.endpoint }, b.deps);
+    next.conversion();
+    await b.settle();
+    expect(b.events().at(-1)!.i).toMatch(/^Abc123_/);
+  });
+
+  it('leaves event IDs as plain UUIDs outside test mode, and ignores a code that would make them too long', async () => {
+    const t = start('https://shop.example/?pp_test=' + 'a'.repeat(25));
+    t.pageview();
+    await b.settle();
+    expect(b.events()[0]!.i).toMatch(UUID);
+    expect(b.win.document.cookie).toBe('');
+  });
+});
+
 describe('conversions', () => {
   it('sends a conversion at once, with the value as an exact decimal string', async () => {
     const t = start('https://shop.example/checkout');

@@ -1,8 +1,11 @@
 import { PLATFORM_CLICK_IDS, captureClickIds, readClickIds, storeClickIds, type ClickId } from './click-ids';
 import { CORE, TAG } from './build';
+import { debugLog, type DebugLog } from './debug-log';
 import { createEventId } from './event-id';
 import type { fillSlots } from './fill-slots';
 import { createLocalStore } from './local-store';
+import { loadScript } from './load-script';
+import { onNoCodeConversion } from './on-no-code-conversion';
 import {
   BATCH_MAX_CHARS,
   BATCH_MAX_EVENTS,
@@ -16,6 +19,7 @@ import {
   type OutboxStore,
 } from './outbox';
 import { sendBatch } from './send-batch';
+import { testPrefix } from './test-mode';
 import type { EventType, WireEvent } from './wire';
 
 /**
@@ -83,6 +87,8 @@ export interface Tracker {
   consent(state: ConsentState): void;
   /** A web vital, linked to the page load's page view (sent by the vitals add-on). */
   vital(name: string, value: number): void;
+  /** A command the tag does not know (`pp('conversoin')`): warned in the console and reported to the collector as `uc`, which keeps it as a rejected event. */
+  _unknown(name: unknown): void;
   /** Hands over the ad-slot filler (sent by `ads.js`, or by `trackAds()` in the npm build) and fills the page's slots. */
   ads(fill: typeof fillSlots): void;
 }
@@ -94,8 +100,9 @@ interface TrackInput extends ConversionInput {
   _metric?: number;
 }
 
+/** Whether a flag option is on: present and not "false". */
 // size: the tag's options are data-* strings; `'' +` is for the npm build's booleans
-const on = (x: unknown) => x != null && (TAG ? x : '' + x) != 'false';
+export const on = (x: unknown) => x != null && (TAG ? x : '' + x) != 'false';
 
 /**
  * Origin and path only: queries and fragments may carry personal data. Cut at 2,048 characters, the
@@ -119,8 +126,10 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   const w = (!TAG && deps.window) || window;
   const now = (!TAG && deps.now) || Date.now;
   const { document: d, location: l } = w;
-  const debug = on(o.debug) || /pp_debug=1/.test(l.search);
-  const log = (...a: unknown[]) => debug && console.log('[pp]', ...a);
+  // Debug and test mode (debug-log.ts, test-mode.ts). size: not in pp.js, which hands over to
+  // pp.debug.js when either is on (start-tag.ts), so its log calls fold away
+  const log: DebugLog = CORE || !(on(o.debug) || /pp_(debug=1|test=)/.test(l.search + d.cookie)) ? () => {} : debugLog;
+  const idPrefix = CORE ? '' : testPrefix(w);
   const param = o.clickParam || 'ppclid';
   const days = +o.clickDays! || 90;
   // Global Privacy Control is a legally binding opt-out of sale/sharing (CCPA regulations §7025), so
@@ -138,8 +147,7 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   let held: ClickId[] = [];
   let ad: boolean;
   let fill: typeof fillSlots | undefined;
-  // size: the src setter turns the URL into its string
-  const load = (file: string) => d.head.append(Object.assign(d.createElement('script'), { src: new URL(file, o.src) as unknown as string }));
+  const load = (file: string) => loadScript(file, o.src, d);
 
   // The outbox: every event is written to `store` before its first send and leaves only on a final
   // answer (isFinal); the rest is retried after retryDelay. `store` is memory until analytics_storage.
@@ -176,13 +184,13 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
           ),
         ),
       };
-      log('send', batch);
+      CORE || log('send', batch);
       sendBatch(o.endpoint, batch, hidden, w)?.then((r) => {
         const status = r?.status;
         if (isFinal(status)) {
-          // Debug mode: the answer that ended these events' lives, a 2xx or a refusal (logged as its status).
-          // size: one unconditional call; log is a no-op outside debug mode
-          log(status, batch);
+          // Debug mode: the answer that ended these events' lives, a 2xx or a refusal; debugLog reads
+          // from it which events were refused, and why. size: `CORE ||` folds the call out of pp.js
+          CORE || log(status, batch, r);
           drop(b);
         } else {
           // size: not inlined, which would turn its parameters into hoisted vars
@@ -242,7 +250,8 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   const track = (t: EventType, x: TrackInput = {}) => {
     const e: WireEvent = {
       t,
-      i: createEventId(),
+      // size: pp.js has no prefix (test mode is in pp.debug.js)
+      i: CORE ? createEventId() : idPrefix + createEventId(),
       ts: now(),
       p: x._page || pv,
       tk: x._token,
@@ -272,13 +281,13 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     store.put(entry);
     for (
       let i;
-      // size: an entry at index OUTBOX_MAX_EVENTS means one too many
-      (list[OUTBOX_MAX_EVENTS] || JSON.stringify(list).length > OUTBOX_MAX_CHARS) &&
+      // size: an entry at index OUTBOX_MAX_EVENTS means one too many, a character at index OUTBOX_MAX_CHARS too long
+      (list[OUTBOX_MAX_EVENTS] || JSON.stringify(list)[OUTBOX_MAX_CHARS]) &&
       // size: 'cv' and 'clk' are the only types starting with "c"; money is never dropped
       (i = list.findIndex((x) => x.e.t[0] != 'c')) >= 0;
 
     ) {
-      log('cap', list[i]);
+      CORE || log('cap', list[i]);
       drop([list[i]!]);
     }
     // A microtask: events of one task share a request, and a conversion leaves before any unload.
@@ -292,29 +301,27 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     url = strip(l.href);
     capture();
     track('pv');
-    ads();
+    addOns();
   };
 
-  // Ad slots: filled by ads.js, which is loaded once, on the first page view that has a slot.
-  const ads = () => {
+  // The add-ons a page needs, looked for on each page view and once more when the page is parsed (an
+  // async tag may run before the body is). Ad slots are filled by ads.js, loaded once, on the first
+  // page view that has a slot; data-pp-conversion elements are counted by nocode.js.
+  let noCode: unknown;
+  const addOns = () => {
     if (fill) fill(o.endpoint, pv, (t, tk, p) => track(t, { _token: tk, _page: p }), w, log);
     // size: `TAG ||` as for vitals.js (the npm build has trackAds())
     // Until ads.js hands over its filler, a no-op one: loaded once, and the slots wait for it.
     else if ((TAG || o.src) && d.querySelector('[data-pp-slot]')) load('ads.js'), (fill = () => {});
+    if (TAG && !noCode && d.querySelector('[data-pp-conversion]')) noCode = load('nocode.js');
   };
+  d.addEventListener('DOMContentLoaded', () => url && addOns());
 
   const conversion = (x?: ConversionInput) => track('cv', x);
 
-  // No-code conversions: <button data-pp-conversion="signup">, <form data-pp-conversion="lead"> (on submit).
-  const onAction = (ev: Event) => {
-    const el = (ev.target as Element).closest?.<HTMLElement>('[data-pp-conversion]');
-    if (el && (el.tagName == 'FORM') == (ev.type == 'submit')) {
-      const a = el.dataset;
-      conversion({ action: a.ppConversion, value: a.ppValue, currency: a.ppCurrency });
-    }
-  };
-  d.addEventListener('click', onAction, true);
-  d.addEventListener('submit', onAction, true);
+  // No-code conversions (data-pp-conversion): the npm build listens itself; the tag loads nocode.js
+  // when a page has such an element (addOns above), so pages without one never pay for it.
+  if (!TAG) onNoCodeConversion(d, conversion);
 
   // Flushed when the network is back (backoff ignored) and when the page is shown, hidden or left;
   // by sendBeacon then, as a fetch may not outlive the page.
@@ -352,7 +359,11 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     vital: (name, value) => track('wv', { _name: name, _metric: value, _page: firstPage }),
     ads(f) {
       fill = f;
-      ads();
+      addOns();
+    },
+    _unknown(name) {
+      console.warn('[pp] unknown command', name);
+      track('uc', { action: name as string });
     },
   };
 }

@@ -3,8 +3,8 @@
  * every byte of the tag counts; they are written in one place only, `track` in tracker.ts.
  */
 
-/** Event types: page view, served impression, viewable impression, click, conversion, web vital. */
-export type EventType = 'pv' | 'imp' | 'vi' | 'clk' | 'cv' | 'wv';
+/** Event types: page view, served impression, viewable impression, click, conversion, web vital, unknown command. */
+export type EventType = 'pv' | 'imp' | 'vi' | 'clk' | 'cv' | 'wv' | 'uc';
 
 /** One flat event of a batch. */
 export interface WireEvent {

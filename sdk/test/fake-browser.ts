@@ -52,12 +52,12 @@ export class FakeIntersectionObserver {
   }
 }
 
-/** An answer of the fake collector: a status, a status with headers, a failed fetch, or none yet. */
-export type Answer = number | [number, Record<string, string>] | 'network-error' | 'pending';
+/** An answer of the fake collector: a status, a status with headers (and a JSON body), a failed fetch, or none yet. */
+export type Answer = number | [number, Record<string, string>, unknown?] | 'network-error' | 'pending';
 
 export interface FakeBrowserOptions {
   /** Status and headers the collector answers to `POST /e`; a function is asked per request. */
-  answer?: number | ((batch: WireBatch) => Answer);
+  answer?: Answer | ((batch: WireBatch) => Answer);
   /** What `GET /ad` answers, per slot ID. */
   ads?: Record<string, AdDecision | null>;
   /** sendBeacon's return value (false: the browser refused to queue it). */
@@ -88,8 +88,12 @@ export function createFakeBrowser(url: string, options: FakeBrowserOptions = {})
     const a = typeof options.answer == 'function' ? options.answer(batch) : (options.answer ?? 202);
     if (a == 'network-error') throw new TypeError('Failed to fetch');
     if (a == 'pending') return new Promise(() => {});
-    const [status, headers] = Array.isArray(a) ? a : [a, {}];
-    return { status, headers: { get: (h: string) => headers[h.toLowerCase()] ?? null } };
+    const [status, headers, body] = Array.isArray(a) ? a : [a, {}, undefined];
+    return {
+      status,
+      headers: { get: (h: string) => headers[h.toLowerCase()] ?? null },
+      json: async () => (body === undefined ? Promise.reject(new SyntaxError('no JSON body')) : body),
+    };
   }) as unknown as typeof fetch;
   win.navigator.sendBeacon = (target: string | URL, body?: BodyInit | null) => {
     sent.push({ via: 'beacon', url: String(target), batch: JSON.parse(String(body)) });

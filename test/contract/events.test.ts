@@ -7,6 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { clickThrough, serveAd } from '../../collector/src/test-fixtures';
 import { num } from '../../collector/src/store/db';
 import { init, trackAds, trackClick, trackConversion, trackPageview, trackVitals } from '../../sdk/src/index';
+import { startTag } from '../../sdk/src/start-tag';
 import { FakeIntersectionObserver } from '../../sdk/test/fake-browser';
 import { reported } from './fake-web-vitals';
 import { COLLECTOR, eachTestCollector, pageViewRow, tokenPayload, type ContractCollector, type SdkBrowser, type SdkBrowserOptions } from './sdk-browser';
@@ -185,6 +186,39 @@ describe('conversion', () => {
       ['conversion', 0n, null],
       ['signup', 20_000_000n, 'EUR'],
     ]);
+  });
+});
+
+describe('UTM parameters', () => {
+  it('stores the landing’s UTM parameters with its page view and with a conversion on a later page', async () => {
+    const b = open('https://shop.example/landing?utm_source=newsletter&utm_medium=email&utm_campaign=spring%20sale&utm_term=' + 'x'.repeat(600));
+    init({ site: 'site_shop', endpoint: COLLECTOR }, b.deps);
+    b.win.history.pushState({}, '', '/checkout');
+    trackConversion({ action: 'purchase', value: '10.00', currency: 'EUR', orderId: 'U-1' });
+    await b.settle();
+    // A value too long to keep is dropped from the event, never the event itself.
+    const utm = { utm_source: 'newsletter', utm_medium: 'email', utm_campaign: 'spring sale' };
+    const pv = (await c.rows('page_views'))[0]!;
+    expect(JSON.parse(String(pv.utm))).toEqual(utm);
+    expect(await c.conversions()).toMatchObject([{ orderId: 'U-1', utm }]);
+  });
+});
+
+describe('unknown command', () => {
+  it('keeps a mistyped command the tag reported as a rejected event, and the rest of the queue is stored', async () => {
+    const b = open('https://shop.example/thanks');
+    const script = b.win.document.createElement('script');
+    script.src = COLLECTOR + '/pp.js';
+    script.dataset.site = 'site_shop';
+    b.win.document.head.append(script);
+    b.win.eval('window.pp=window.pp||function(){(pp.q=pp.q||[]).push(arguments)}');
+    b.win.eval("pp('conversoin', { action: 'purchase' }); pp('conversion', { action: 'purchase', orderId: 'Q-1' })");
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    startTag(b.deps, script);
+    await b.settle();
+    expect(await c.conversions()).toMatchObject([{ orderId: 'Q-1' }]);
+    expect(await c.rows('page_views')).toHaveLength(1);
+    expect(await c.rows('rejected_events')).toMatchObject([{ site_id: 'site_shop', event_type: 'uc', reason: 'unknown_command', detail: 'pp("conversoin") is not a command of the tag' }]);
   });
 });
 

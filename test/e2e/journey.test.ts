@@ -2,7 +2,9 @@
  * The journey the whole system serves (SPEC §1), in real Chromium against the real server that
  * `npm start` runs: a viewable ad on the publisher's page, a click through the collector's redirect
  * onto the advertiser's shop (another site), a purchase whose conversion the thank-you page fires,
- * the dashboard explaining and charging it, and a replay of the same order charged nothing more.
+ * the dashboard explaining and charging it, a replay of the same order charged nothing more, and the
+ * "verify my tag" page's test-events view showing the shop's events as they arrive — all of them, and
+ * then only a test browser's (`?pp_test=CODE`) — with the allowed origins edited there.
  *
  * Screenshots land in test-output/e2e/. Every step proves its claim through the API as well as on
  * screen, so a page that only *looks* right cannot pass. Each step has its own time limit, so the
@@ -431,4 +433,71 @@ describe('the demo journey in Chromium', () => {
     expect(errors.all.filter((e) => !provoked(e))).toEqual([]);
     expect(errors.all.filter(provoked)).toHaveLength(1);
   }, 20_000);
+
+  it('shows the shop’s events on the verify page as they arrive, each with what became of it, and only the test browser’s with its code', async () => {
+    const orderId = need(journey.orderId, 'order ID');
+    const verify = await context.newPage();
+    await verify.goto(`${demo.url}/verify/`);
+    await verify.getByTestId('sign-in-demo-northwind').click();
+    await verify.getByTestId('verify-pick-shop-site').click();
+    const view = verify.getByTestId('test-events');
+    await view.waitFor();
+
+    // Every event of the site: the journey's purchase, sent by the browser and confirmed by the shop's
+    // server, merged into one billed conversion with its click ID.
+    const purchase = view.locator('[data-testid="test-event"][data-type="cv"]').filter({ hasText: orderId });
+    await purchase.locator('summary').click();
+    expect(await purchase.getAttribute('data-outcome')).toBe('merged');
+    expect(await purchase.getAttribute('data-click-id')).toBe('true');
+    expect(await purchase.getAttribute('data-consent')).toBe('granted');
+    expect(await purchase.textContent()).toMatch(/Merged.*billed once/);
+    await verify.evaluate(() => scrollTo(0, 0));
+    await verify.screenshot({ path: join(OUT, '6-verify-test-events.png'), fullPage: true });
+
+    // Test mode: only this browser's events, with the code the page offers, as they arrive.
+    await verify.getByTestId('test-filter-mine').click();
+    const coded = verify.locator('[data-testid="test-events"]:not([data-code=""])');
+    await coded.waitFor();
+    const code = (await coded.getAttribute('data-code'))!;
+    expect(code).toMatch(/^[a-z0-9]{6}$/);
+    expect(await verify.getByTestId('test-code').textContent()).toBe(`?pp_test=${code}`);
+    const shop = await context.newPage();
+    await shop.goto(`${demo.shopUrl}/shop/?pp_test=${code}`);
+    // The next pages carry the code without it in the address (a session cookie keeps it).
+    await shop.getByTestId('product-card').first().locator('h3 a').click();
+    await shop.waitForURL(/\/shop\/product\.html\?id=/);
+    await shop.goto(`${demo.shopUrl}/shop/basket.html`);
+    const mine = view.locator('[data-testid="test-event"]');
+    await expect.poll(() => mine.count(), { timeout: 10_000 }).toBe(3);
+    expect(await mine.evaluateAll((els) => els.map((e) => [e.getAttribute('data-type'), e.getAttribute('data-outcome'), e.getAttribute('data-event-id')!.split('_')[0]]))).toEqual([
+      ['pv', 'counted', code],
+      ['pv', 'counted', code],
+      ['pv', 'counted', code],
+    ]);
+    await verify.evaluate(() => scrollTo(0, 0));
+    await verify.screenshot({ path: join(OUT, '7-verify-test-mode.png'), fullPage: true });
+
+    // The allowed origins are edited on the page: one added, then removed again.
+    const origins = verify.getByTestId('origins');
+    await origins.scrollIntoViewIfNeeded();
+    await verify.getByTestId('origin-input').fill('https://northwind.example');
+    await verify.getByTestId('origin-add').click();
+    await verify.locator('[data-testid="origin"][data-origin="https://northwind.example"]').waitFor();
+    const northwind = demo.keys.advertisers.find((a) => a.id === 'northwind')!;
+    const site = async () => (await demo.api<{ site: { origins: string[] } }>('/v1/sites/shop-site', northwind.apiKey)).site.origins;
+    expect(await site()).toContain('https://northwind.example');
+    await origins.screenshot({ path: join(OUT, '8-verify-origins.png') });
+    await verify.locator('[data-testid="origin"][data-origin="https://northwind.example"] [data-testid="origin-remove"]').click();
+    await verify.locator('[data-testid="origin"][data-origin="https://northwind.example"]').waitFor({ state: 'detached' });
+    expect(await site()).not.toContain('https://northwind.example');
+
+    // A mistyped site ID gets "did you mean".
+    await verify.getByTestId('verify-site').fill('shop-stie');
+    await verify.getByTestId('verify-submit').click();
+    await verify.getByTestId('did-you-mean-shop-site').waitFor();
+    await verify.getByTestId('did-you-mean-shop-site').click();
+    await verify.locator('[data-testid="verify-result"][data-site-id="shop-site"]').waitFor();
+    await shop.close();
+    await verify.close();
+  }, 45_000);
 });

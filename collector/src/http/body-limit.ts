@@ -17,6 +17,7 @@
  * stream in the rare chunked case.
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import { readCapped } from './read-capped';
 
 const BODY = 'pp.body';
 
@@ -61,18 +62,10 @@ export function limitBody(maxBytes: number, onTooLarge: (c: Context) => Response
     // Only HTTP/1.x promises that a request without Content-Length or Transfer-Encoding has no body
     // (RFC 9112 §6.3). HTTP/2 may omit both, and so may fetch-style runtimes: there, count the stream.
     if (!c.req.header('transfer-encoding') && isHttp1(c)) return next();
-    const reader = c.req.raw.body?.getReader();
-    if (!reader) return next();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) return refuse(c, reader);
-      chunks.push(value);
-    }
-    (c as Context<{ Variables: Record<string, string> }>).set(BODY, Buffer.concat(chunks).toString('utf8'));
+    if (!c.req.raw.body) return next();
+    const read = await readCapped(c.req.raw.body, maxBytes);
+    if (!read.ok) return refuse(c, read.reader);
+    (c as Context<{ Variables: Record<string, string> }>).set(BODY, read.text);
     return next();
   };
 }

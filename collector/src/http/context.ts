@@ -51,9 +51,12 @@ export function fail(c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 415
   return c.json({ error, reason }, status, headers);
 }
 
-/** Request facts for invalid-traffic rules and the source key. */
-export function requestContext(col: Collector, c: Context, endpoint: string): RequestContext & { ip: string } {
-  const ip = clientIp(col.peer(c), c.req.header('x-forwarded-for'), col.trustedProxies);
+/**
+ * Request facts for invalid-traffic rules and the source key; `forwardedIp` is a visitor IP a
+ * first-party proxy signed (forwarded-ip.ts), which wins over the peer.
+ */
+export function requestContext(col: Collector, c: Context, endpoint: string, forwardedIp?: string): RequestContext & { ip: string } {
+  const ip = forwardedIp ?? clientIp(col.peer(c), c.req.header('x-forwarded-for'), col.trustedProxies);
   const ua = c.req.header('user-agent');
   const purpose = c.req.header('sec-purpose') ?? c.req.header('purpose');
   return {

@@ -23,6 +23,7 @@ import { OverloadedError } from '../ingest/group-commit';
 import type { IngestItem, ItemResult, RequestContext } from '../ingest/items';
 import { fail, payloadHash, requestContext, type Collector } from './context';
 import { createRouter, type Router } from './router';
+import { forwardedIp } from './forwarded-ip';
 
 /** Body limit of a beacon batch. */
 export const MAX_BEACON_BYTES = 64 * 1024;
@@ -93,7 +94,7 @@ export function ingestRoutes(col: Collector): Router {
         await keepRejected(col, ctx, siteId, 'invalid_batch', reason, raw);
         return fail(c, 400, 'invalid_batch', reason, headers);
       }
-      return ingest(c, col, ctx, batch.data.s, batch.data.n ?? null, batch.data.e, origin, headers);
+      return ingest(c, col, ctx, batch.data.s, batch.data.n ?? null, batch.data.e, origin, headers, [], raw);
     },
     limitBody(MAX_BEACON_BYTES, async (c) => {
       await keepRejected(col, requestContext(col, c, '/e'), null, 'body_too_large', `over ${MAX_BEACON_BYTES} bytes`, null);
@@ -135,7 +136,7 @@ export function ingestRoutes(col: Collector): Router {
       // A <noscript> pixel has no event ID: derive one from the order so a reload is an exact replay.
       event.i ??= typeof event.o === 'string' ? `px-${createHash('sha256').update(`${s}|${String(event.a ?? '')}|${event.o}`).digest('base64url').slice(0, 32)}` : randomUUID();
       const sent = typeof n === 'string' && /^\d{1,16}$/.test(n) ? Number(n) : null;
-      const res = await ingest(c, col, ctx, s, sent, [event], c.req.header('origin'), {}, unhashed);
+      const res = await ingest(c, col, ctx, s, sent, [event], c.req.header('origin'), {}, unhashed, new URL(c.req.url).search.slice(1));
       return gif(c, res.status >= 400 ? (res.status as 400) : 200, res.headers.get('retry-after'));
     },
   );
@@ -178,9 +179,17 @@ async function ingest(
   origin: string | undefined,
   headers: Record<string, string>,
   unhashed: readonly string[] = [],
+  signed = '',
 ) {
   const items: IngestItem[] = [];
   const site = await col.cache.site(siteId);
+  // Through a first-party proxy: the visitor's IP, signed by the proxy (forwarded-ip.ts).
+  const fwd = await forwardedIp(col, c, site, signed);
+  if (!fwd.ok) {
+    await keepRejected(col, ctx, siteId, 'invalid_forwarded_ip', fwd.reason, null);
+    return fail(c, 403, 'invalid_forwarded_ip', fwd.reason, headers);
+  }
+  if (fwd.ip) ctx = requestContext(col, c, ctx.endpoint, fwd.ip);
   if (site && origin && site.origins.length > 0 && !site.origins.includes(origin)) {
     await keepRejected(col, ctx, siteId, 'origin_not_allowed', origin, null);
     return fail(c, 403, 'origin_not_allowed', `${origin} may not send beacons for site ${siteId}`, headers);

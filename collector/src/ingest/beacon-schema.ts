@@ -8,6 +8,8 @@ import { parseConversionValue, isCurrencyCode } from '../core/money';
 
 export const MAX_EVENTS_PER_BATCH = 50;
 export const OTHER_CLICK_ID_KEYS = ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid'] as const;
+/** The landing's UTM parameters, kept by the SDK with the click IDs and sent with page views and conversions (reporting only). */
+export const UTM_KEYS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
 
 const id = (max = 64) => z.string().regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, _ and -').min(1).max(max);
 const epochMs = z.number().int('must be an integer').min(0).max(Number.MAX_SAFE_INTEGER, 'must not exceed 2^53');
@@ -39,6 +41,10 @@ const otherClickIds = Object.fromEntries(OTHER_CLICK_ID_KEYS.map((k) => [k, text
   z.ZodCatch<z.ZodOptional<z.ZodString>>
 >;
 
+// UTM values are reporting data too: one that is too long or has control characters is dropped,
+// never the event that carries it.
+const utm = Object.fromEntries(UTM_KEYS.map((k) => [k, text(512).optional().catch(undefined)])) as Record<(typeof UTM_KEYS)[number], z.ZodCatch<z.ZodOptional<z.ZodString>>>;
+
 const common = {
   i: eventId,
   ts: epochMs,
@@ -53,6 +59,7 @@ export const pageViewEvent = z.strictObject({
   r: text(2048).optional(),
   k: clickIdList.optional(),
   ...otherClickIds,
+  ...utm,
 });
 export const impressionEvent = z.strictObject({ t: z.enum(['imp', 'vi']), ...common, tk: z.string().min(1).max(1024) });
 export const clickEvent = z.strictObject({ t: z.literal('clk'), ...common, tk: z.string().min(1).max(1024) });
@@ -66,6 +73,7 @@ export const conversionEvent = z.strictObject({
   o: text(128).min(1).optional(),
   u: text(2048).optional(),
   ...otherClickIds,
+  ...utm,
 });
 export const vitalEvent = z.strictObject({
   t: z.literal('wv'),
@@ -74,8 +82,14 @@ export const vitalEvent = z.strictObject({
   mv: z.number().finite().min(0).max(1e9),
 });
 
+/**
+ * A command the tag did not know (`pp('conversoin')`), reported by the SDK so the site owner sees it:
+ * it is kept as a rejected event (`unknown_command`), never counted.
+ */
+export const unknownCommandEvent = z.strictObject({ t: z.literal('uc'), ...common, a: text(200).optional() });
+
 /** One beacon event, flat. */
-export const beaconEvent = z.discriminatedUnion('t', [pageViewEvent, impressionEvent, clickEvent, conversionEvent, vitalEvent]);
+export const beaconEvent = z.discriminatedUnion('t', [pageViewEvent, impressionEvent, clickEvent, conversionEvent, vitalEvent, unknownCommandEvent]);
 export type BeaconEvent = z.infer<typeof beaconEvent>;
 
 /** A batch: site, client send time, events (each validated on its own). */

@@ -13,6 +13,7 @@ import { DAY_MS } from '../core/terms';
 import type { WriteTx } from '../store/store';
 import type { BeaconEvent } from './beacon-schema';
 import { processConversion } from './conversions';
+import { otherIds, utmOf } from './event-fields';
 import type { PipelineDeps } from './deps';
 import type { IngestItem, ItemResult } from './items';
 
@@ -36,8 +37,7 @@ export async function processBeaconConversion(
   const e = item.event;
   const value = e.v === undefined ? 0n : (parseConversionValue(e.v) as { ok: true; micros: bigint }).micros;
   const late = (item.claimedAgeMs ?? 0) > MAX_BEACON_CONVERSION_AGE_MS ? 'late_event' : null;
-  const other: Record<string, string> = {};
-  for (const k of ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid'] as const) if (e[k]) other[k] = e[k]!;
+  const other = otherIds(e);
   return processConversion(
     tx,
     {
@@ -49,6 +49,7 @@ export async function processBeaconConversion(
       origin: 'beacon',
       clickIds: e.k ? [...new Set(e.k.split(','))] : [],
       otherClickIds: other,
+      utm: utmOf(e),
       sourceKey: e.cl === '1' ? null : item.ctx.sourceKey,
       valueMicros: value,
       currency: e.c ?? null,

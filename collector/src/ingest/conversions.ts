@@ -28,6 +28,8 @@ export interface ConversionFacts {
   origin: 'beacon' | 's2s';
   clickIds: string[];
   otherClickIds: Record<string, string>;
+  /** The landing's UTM parameters (beacons only; reporting). */
+  utm?: Record<string, string>;
   sourceKey: string | null;
   valueMicros: bigint;
   currency: string | null;
@@ -89,6 +91,7 @@ function newConversion(id: string, f: ConversionFacts): ConversionRecord {
     origin: f.origin,
     clickIds: f.clickIds,
     otherClickIds: f.otherClickIds,
+    utm: f.utm ?? {},
     sourceKey: f.sourceKey,
     valueMicros: f.valueMicros,
     currency: f.currency,
@@ -120,6 +123,7 @@ async function mergeConversion(tx: WriteTx, existing: ConversionRecord, f: Conve
   c.siteId ??= f.siteId;
   c.sourceKey ??= f.sourceKey;
   c.otherClickIds = { ...f.otherClickIds, ...c.otherClickIds };
+  c.utm = { ...f.utm, ...c.utm };
   const signedValue = f.origin === 's2s' ? { valueMicros: f.valueMicros, currency: f.currency ?? c.currency } : null;
 
   if (c.status === 'unattributed' && newClicks.length > 0) {

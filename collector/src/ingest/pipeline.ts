@@ -16,6 +16,7 @@ import { recordClick, recordImpression } from './ad-events';
 import { processBeaconConversion, processS2sConversion } from './conversion-intake';
 import { RaceLost, type PipelineDeps } from './deps';
 import type { IngestItem, ItemResult } from './items';
+import { otherIds, utmOf } from './event-fields';
 
 export { DEFAULT_IVT_LIMITS, RaceLost, type IvtLimits, type PipelineDeps } from './deps';
 
@@ -77,6 +78,7 @@ async function processBeacon(tx: WriteTx, item: Extract<IngestItem, { kind: 'bea
         referrer: e.r ?? null,
         clickIds: e.k ? e.k.split(',') : [],
         otherClickIds: otherIds(e),
+        utm: utmOf(e),
         cookieless: e.cl === '1',
         invalidReason: ctx.ivt,
         at: item.at,
@@ -114,6 +116,9 @@ async function processBeacon(tx: WriteTx, item: Extract<IngestItem, { kind: 'bea
       }
       break;
     }
+    case 'uc':
+      // The tag warned in the console and carried on; the owner sees it on the verify page.
+      return reject('unknown_command', `pp(${JSON.stringify(e.a ?? '')}) is not a command of the tag`);
     case 'cv':
       if (site.ownerType !== 'advertiser') return reject('not_a_conversion_site', 'conversions come from an advertiser site');
       result = await processBeaconConversion(tx, { ...item, event: e }, site.ownerId, deps);
@@ -122,10 +127,4 @@ async function processBeacon(tx: WriteTx, item: Extract<IngestItem, { kind: 'bea
   }
   if (!(await tx.putEventKey(siteId, e.t, e.i, item.payloadHash, JSON.stringify(result), ctx.receivedAt))) throw new RaceLost();
   return result;
-}
-
-function otherIds(e: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid']) if (typeof e[k] === 'string') out[k] = e[k] as string;
-  return out;
 }

@@ -180,12 +180,19 @@ CREATE INDEX ledger_chain_sealed ON ledger_chain (sealed_at);
 {{no_truncate:ledger_chain}}
 `;
 
+// The landing's UTM parameters, reported per page view and per conversion (issue 13; not billed).
+const V6 = `
+ALTER TABLE page_views ADD COLUMN utm TEXT;
+ALTER TABLE conversions ADD COLUMN utm TEXT;
+`;
+
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial schema', sql: V1 },
   { version: 2, name: 'ledger refuses TRUNCATE', sql: V2 },
   { version: 3, name: 'view-through index for viewable impressions only', sql: V3 },
   { version: 4, name: 'click windows on receive time; clicks per IP', sql: V4 },
   { version: 5, name: 'ledger facts, salts and the hash chain', sql: V5 },
+  { version: 6, name: 'UTM parameters of page views and conversions', sql: V6 },
 ];
 
 /** Renders a migration's portable SQL for a dialect. */

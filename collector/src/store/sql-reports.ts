@@ -6,6 +6,7 @@ import { GROUP_SELECT, toConversion, toGroups } from './sql-write-tx';
 import { readSum, sumMicros } from './sum-micros';
 import { createSqlStatements } from './sql-statements';
 import type { FeedItem, PerformanceRow, RejectedEvent, Reports } from './store';
+import { createSqlTestEventReports } from './sql-test-events';
 
 type Row = Record<string, unknown>;
 const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -16,6 +17,7 @@ export function createSqlReports(db: Db): Reports {
 
   const reports: Reports = {
     ...createSqlStatements(db),
+    ...createSqlTestEventReports(db),
     async performance(filter, range, groupBy, perDay) {
       // Money is only ever summed within one currency: every fact is put in the currency of the
       // advertiser it belongs to (the currency its charges are posted in), so a slot that served a

@@ -67,6 +67,7 @@ export const toConversion = (r: Row): ConversionRecord => ({
   origin: String(r.origin) as ConversionRecord['origin'],
   clickIds: json<string[]>(r.click_ids, []),
   otherClickIds: json<Record<string, string>>(r.other_click_ids, {}),
+  utm: json<Record<string, string>>(r.utm, {}),
   sourceKey: s(r.source_key),
   valueMicros: big(r.value_micros),
   currency: s(r.currency),
@@ -92,14 +93,14 @@ const CONVERSION_COLS = [
   'id', 'advertiser_id', 'site_id', 'action_key', 'order_id', 'event_id', 'origin', 'click_ids', 'other_click_ids',
   'source_key', 'value_micros', 'currency', 'at', 'received_at', 'status', 'status_reason', 'campaign_id',
   'publisher_id', 'creative_id', 'slot_id', 'touch_id', 'touch_kind', 'terms_version', 'cost_micros', 'decision',
-  'payload_hash', 'restatements', 'updated_at',
+  'payload_hash', 'restatements', 'updated_at', 'utm',
 ] as const;
 
 const conversionValues = (c: ConversionRecord) => [
   c.id, c.advertiserId, c.siteId, c.actionKey, c.orderId, c.eventId, c.origin, JSON.stringify(c.clickIds),
   JSON.stringify(c.otherClickIds), c.sourceKey, c.valueMicros, c.currency, c.at, c.receivedAt, c.status, c.statusReason,
   c.campaignId, c.publisherId, c.creativeId, c.slotId, c.touchId, c.touchKind, c.termsVersion, c.costMicros,
-  toJson(c.decision), c.payloadHash, c.restatements, c.updatedAt,
+  toJson(c.decision), c.payloadHash, c.restatements, c.updatedAt, JSON.stringify(c.utm ?? {}),
 ];
 
 /** Groups with their legs, from rows of ledger_groups joined with ledger_legs (ordered by group). */
@@ -196,9 +197,9 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
 
     async insertPageView(p) {
       await tx.run(
-        `INSERT INTO page_views (site_id, event_id, page_view_id, url, referrer, click_ids, other_click_ids, cookieless, invalid_reason, at, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [p.siteId, p.eventId, p.pageViewId, p.url, p.referrer, JSON.stringify(p.clickIds), JSON.stringify(p.otherClickIds), p.cookieless ? 1 : 0, p.invalidReason, p.at, p.receivedAt],
+        `INSERT INTO page_views (site_id, event_id, page_view_id, url, referrer, click_ids, other_click_ids, utm, cookieless, invalid_reason, at, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [p.siteId, p.eventId, p.pageViewId, p.url, p.referrer, JSON.stringify(p.clickIds), JSON.stringify(p.otherClickIds), JSON.stringify(p.utm ?? {}), p.cookieless ? 1 : 0, p.invalidReason, p.at, p.receivedAt],
       );
     },
     async insertVital(v) {

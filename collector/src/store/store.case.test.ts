@@ -106,6 +106,7 @@ const conversion = (over: Partial<ConversionRecord> = {}): ConversionRecord => (
   origin: 'beacon',
   clickIds: ['clk_1', 'clk_0'],
   otherClickIds: { gclid: 'g-1' },
+  utm: { utm_source: 'newsletter', utm_campaign: 'spring' },
   sourceKey: 'src_a',
   valueMicros: 49_900_000n,
   currency: 'EUR',
@@ -584,7 +585,7 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         const c = conversion({
           orderId: null, siteId: null, sourceKey: null, currency: null, campaignId: null, publisherId: null, creativeId: null, slotId: null,
           touchId: null, touchKind: null, termsVersion: null, status: 'unattributed', statusReason: 'no_touch', costMicros: 0n, valueMicros: 0n,
-          clickIds: [], otherClickIds: {}, decision: null, origin: 's2s',
+          clickIds: [], otherClickIds: {}, utm: {}, decision: null, origin: 's2s',
         });
         await write(async (tx) => {
           await tx.insertConversion(c);
@@ -619,7 +620,7 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
       it('updates every field of a conversion but its id', async () => {
         await write((tx) => tx.insertConversion(conversion()));
         const changed = conversion({
-          origin: 'both', clickIds: ['clk_1', 'clk_2'], otherClickIds: { fbclid: 'f' }, valueMicros: BIG, status: 'restated', statusReason: 'signed postback value',
+          origin: 'both', clickIds: ['clk_1', 'clk_2'], otherClickIds: { fbclid: 'f' }, utm: { utm_source: 'ads', utm_medium: 'cpc' }, valueMicros: BIG, status: 'restated', statusReason: 'signed postback value',
           costMicros: 7_500_000n, restatements: 2, updatedAt: T0 + 99, decision: { outcome: 'attributed', reason: 'changed', candidates: [], history: [{ at: T0 + 99, action: 'approved', reason: null, netCostMicros: '7500000', valueMicros: '1' }] }, siteId: 'site_shop2',
         });
         await write((tx) => tx.updateConversion(changed));

@@ -15,6 +15,7 @@ import type { Spend } from '../core/caps';
 import type { CpmTotals } from '../core/billing';
 import type { ConversionStatus } from '../core/conversion-status';
 import type { ExplainRecord } from '../core/explain';
+import type { TestEventReports } from './test-events';
 
 // ---------------------------------------------------------------- catalog
 
@@ -210,6 +211,8 @@ export interface ConversionRecord {
   origin: 'beacon' | 's2s' | 'both';
   clickIds: string[];
   otherClickIds: Record<string, string>;
+  /** The landing's UTM parameters the beacon carried (reporting only; `{}` when none). */
+  utm?: Record<string, string>;
   sourceKey: string | null;
   valueMicros: bigint;
   currency: string | null;
@@ -240,6 +243,8 @@ export interface PageViewRecord {
   referrer: string | null;
   clickIds: string[];
   otherClickIds: Record<string, string>;
+  /** The landing's UTM parameters (reporting only). */
+  utm?: Record<string, string>;
   cookieless: boolean;
   invalidReason: string | null;
   at: number;
@@ -413,8 +418,8 @@ export interface ChainEntry {
   group: PostedGroup & { facts: unknown };
 }
 
-/** Read-only queries for dashboards, reports and CSV exports. */
-export interface Reports {
+/** Read-only queries for dashboards, reports and CSV exports; the verify page's test events (test-events.ts). */
+export interface Reports extends TestEventReports {
   /** The ledger chain's head (0 and the genesis hash when empty). */
   chainHead(): Promise<{ seq: number; hash: string }>;
   /** The chain heads around the links sealed in [from, to): the one before the first, and the last. */

@@ -41,6 +41,14 @@ const REASONS: Record<string, Rejection> = {
   unknown_campaign: { what: 'An ad beacon named a campaign that no longer exists.', fix: 'Nothing to do: it was served before the campaign was removed.' },
   invalid_query: { what: 'A pixel request had a repeated or over-long parameter.', fix: 'Give each parameter of the <noscript> pixel once.' },
   rate_limited: { what: 'Too many events came from one source.', fix: 'Make sure no loop calls pp() on every frame or scroll.' },
+  unknown_command: {
+    what: 'The page called pp() with a command the tag does not know (the tag warned in the console and carried on).',
+    fix: 'Check the spelling: the commands are conversion, consent, pageview and click.',
+  },
+  invalid_forwarded_ip: {
+    what: 'Your first-party proxy forwarded a visitor address the collector could not verify.',
+    fix: 'Give the proxy your current S2S secret (perfpixel/first-party, option secret) and keep your server’s clock right.',
+  },
 };
 
 /** A rejection reason code explained; unknown codes are still shown readably. */

@@ -8,6 +8,7 @@
  * | `http://cdn.localhost`  | the collector (`/e`, `/p.gif`, `/ad`, `/c/:token`, …) and `/pp.js` `/pp.idb.js`, like a CDN |
  * | `http://shop.localhost` | the advertiser's site: `/landing`, `/thanks?o=ORDER`, `/revisit`, `/blank` |
  * | `http://away.localhost` | another site, to navigate away to                                    |
+ * | `http://127.0.0.1`      | the collector again, for servers of the suites (Node resolves no `*.localhost` name) |
  *
  * The shop is a different origin from the collector, as in production, so CORS is exercised.
  * Between the browser and the collector sits a fault switch (`faults`): every beacon request can be
@@ -125,7 +126,7 @@ function switchableStore(inner: Store, faults: Faults): Store {
 }
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8' };
-const SDK_FILES = ['pp.js', 'pp.idb.js', 'ads.js', 'vitals.js'];
+const SDK_FILES = ['pp.js', 'pp.idb.js', 'ads.js', 'vitals.js', 'nocode.js', 'pp.debug.js'];
 
 /** A shop page: the queue stub, an optional conversion, then the async tag. */
 function shopPage(cdnOrigin: string, path: string, q: URLSearchParams): string {
@@ -221,7 +222,9 @@ export async function startE2eServer(): Promise<E2eServer> {
   handle = async (req, raw) => {
     const url = new URL(req.url);
     const host = url.hostname;
-    if (host === 'cdn.localhost') {
+    // 127.0.0.1 is the collector too: servers in the suites (a shop's first-party proxy) reach it
+    // by address, as Node does not resolve *.localhost names.
+    if (host === 'cdn.localhost' || host === '127.0.0.1') {
       const file = url.pathname.slice(1);
       if (req.method === 'GET' && SDK_FILES.includes(file)) {
         const full = resolve(SDK_DIST, file);
