@@ -240,6 +240,25 @@ describe('outbox', () => {
     expect(log).toHaveBeenCalledWith('[pp]', 'cap', expect.objectContaining({ e: expect.objectContaining({ t: 'wv', mv: 0 }) }));
   });
 
+  it('drops the oldest non-money events past 500, never a click (CPC money)', async () => {
+    const t = start({ answer: 503 });
+    t.click('tk-first');
+    await b.settle();
+    for (let i = 0; i < 520; i++) t.vital('LCP', i);
+    t.click('tk-last');
+    await b.settle();
+    const left = stored();
+    expect(left).toHaveLength(500);
+    expect(left.filter((x) => x.e.t == 'clk').map((x) => x.e.tk).sort()).toEqual(['tk-first', 'tk-last']);
+  });
+
+  it('keeps clicks over the cap rather than dropping one silently', async () => {
+    const t = start({ answer: 503 });
+    for (let i = 0; i < 505; i++) t.click('tk' + i);
+    await b.settle();
+    expect(stored()).toHaveLength(505);
+  });
+
   it('drops old non-money events past 256 KiB', async () => {
     const t = start({ answer: 503 }, {}, 'https://shop.example/' + 'x'.repeat(1800));
     for (let i = 0; i < 200; i++) t.pageview(), b.win.history.pushState({}, '', '/p' + i + 'x'.repeat(1800));
