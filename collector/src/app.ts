@@ -21,6 +21,7 @@ import { timeOrderedId } from './ingest/ids';
 import { DEFAULT_IVT_LIMITS, type IvtLimits, type PipelineDeps } from './ingest/pipeline';
 import { commitGroup } from './ingest/commit-group';
 import type { Store } from './store/store';
+import { isStoreUnavailable } from './store/db';
 import { createAdDecider, type AdDecider } from './serving/ad-decider';
 import { createCatalogCache } from './http/catalog-cache';
 import type { Collector } from './http/context';
@@ -143,6 +144,11 @@ export function createCollector(o: AppOptions): CollectorApp {
     }
   });
   app.onError((err, c) => {
+    // The database is away (a restart, a network cut): the request is fine, it must come again later.
+    if (isStoreUnavailable(err)) {
+      logger.warn({ err, reqId: c.get('requestId') }, 'store unavailable');
+      return c.json({ error: 'store_unavailable', reason: 'the database cannot be reached; retry later' }, 503, { 'Retry-After': '5' });
+    }
     logger.error({ err, reqId: c.get('requestId') }, 'unhandled error');
     return c.json({ error: 'internal_error', reason: 'something went wrong; it has been logged' }, 500);
   });
