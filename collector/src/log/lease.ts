@@ -66,6 +66,7 @@ export function createLeases(o: LeaseOptions): Leases {
         await c.connect();
       } catch (err) {
         c.removeAllListeners();
+        c.on('error', () => undefined); // a late socket error of a client we gave up on must not crash the worker
         await c.end().catch(() => undefined);
         throw err;
       }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectLog, consumerOf, ensureStream, type LogConnection } from './stream';
+import { connectLog, ensureStream, waitDrained, type LogConnection } from './stream';
 import { createLogCommitter } from './log-committer';
 import type { LogSettings } from './log-settings';
 import { openStore } from '../store/open-store';
@@ -95,21 +95,6 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Resolves once every shard consumer has nothing pending and nothing unacknowledged. */
-async function drained(stream: string, shards: number, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    let open = 0;
-    for (let s = 0; s < shards; s++) {
-      const c = await log.jsm.consumers.info(stream, consumerOf(s));
-      open += c.num_pending + c.num_ack_pending;
-    }
-    if (open === 0) return;
-    if (Date.now() > until) throw new Error(`${open} messages still pending after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('the collector in log mode', () => {
   it('answers 202 once the log holds the batch, and the log drops a re-sent event as a duplicate', async () => {
     const h = await logCollector(settingsOf('t_dup'));
@@ -173,7 +158,7 @@ describe('a billing worker', () => {
     const second = startRole('worker', workerEnv(stream));
     workers.push(second);
     await second.waitFor(/worker running/);
-    await drained(stream, 4);
+    expect(await waitDrained(log.jsm, { stream, shards: 4 }, 60_000)).toEqual({ pending: 0, ackPending: 0 });
 
     const clicks = await Promise.all(clickIds.map((id) => store.write((tx) => tx.click(id))));
     expect(clicks.every((c) => c !== null)).toBe(true);

@@ -15,7 +15,7 @@ import type { GroupCommitter } from '../ingest/group-commit';
 import type { IngestItem, ItemResult } from '../ingest/items';
 import { createLogCommitter } from './log-committer';
 import { loadLogSettings } from './log-settings';
-import { connectLog, ensureStream } from './stream';
+import { connectLog, ensureStream, untilReady } from './stream';
 
 /** What the server entry needs of log mode. */
 export interface LogMode {
@@ -31,7 +31,10 @@ export async function openLogMode(vars: Record<string, string | undefined>, conf
   const settings = loadLogSettings(vars);
   if (!/^postgres(ql)?:\/\//.test(config.databaseUrl)) throw new Error('log mode needs DATABASE_URL=postgres://… (the workers bill into it; the collector reads its catalog)');
   const log = await connectLog(settings, 'perfpixel-collector');
-  await ensureStream(log.jsm, settings);
+  await untilReady(
+    () => ensureStream(log.jsm, settings),
+    (err) => logger.warn({ err }, 'log not ready; retrying'),
+  );
   logger.info({ stream: settings.stream, shards: settings.shards, replicas: settings.replicas }, 'log mode: publishing events to JetStream');
   const keys = createKeys(config.secret);
   return {

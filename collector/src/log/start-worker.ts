@@ -20,7 +20,7 @@ import { createSqlStore } from '../store/sql-store';
 import { createLeases } from './lease';
 import { loadLogSettings } from './log-settings';
 import { ensureOffsets } from './offsets';
-import { connectLog, ensureStream } from './stream';
+import { connectLog, ensureStream, untilReady } from './stream';
 import { createWorker } from './worker';
 
 /** Starts a billing worker from `vars` (normally process.env); resolves once it is running. */
@@ -34,7 +34,10 @@ export async function startWorker(vars: Record<string, string | undefined>): Pro
   await createSqlStore(db, { clock }).migrate();
   await ensureOffsets(db, settings.stream, settings.shards);
   const log = await connectLog(settings, 'perfpixel-worker');
-  await ensureStream(log.jsm, settings);
+  await untilReady(
+    () => ensureStream(log.jsm, settings),
+    (err) => logger.warn({ err }, 'log not ready; retrying'),
+  );
 
   const random = (n: number) => randomBytes(n);
   const leases = createLeases({ url: config.databaseUrl, schema: config.databaseSchema, stream: settings.stream, onLost: (err) => logger.warn({ err }, 'lease connection lost: shards given up') });

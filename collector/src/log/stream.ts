@@ -16,7 +16,7 @@
  * | retention          | limits (age, bytes)     | processed messages stay for audit and replay (test:cluster replays them) |
  * | discard            | new                     | a full log refuses the write (collector: 503) instead of dropping old, maybe unbilled, events |
  * | duplicate window   | LOG_DUPLICATE_WINDOW_S  | a re-sent event is dropped by the log itself               |
- * | consumer ack       | all, max_ack_pending = batch | one batch in flight per shard: a redelivered batch comes back before anything newer (per-advertiser order) |
+ * | consumer ack       | explicit, max_ack_pending = batch | one batch in flight per shard; each message acknowledged after its COMMIT (ack-all would also acknowledge an earlier delivery that was lost on the way and never processed) |
  */
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
@@ -32,8 +32,25 @@ export interface LogConnection {
 /** Connects to the NATS servers of `settings`; the client reconnects on its own, forever. */
 export async function connectLog(settings: Pick<LogSettings, 'servers'>, name: string): Promise<LogConnection> {
   const nc = await connect({ servers: settings.servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 5000 });
-  const jsm = await jetstreamManager(nc);
+  const jsm = await untilReady(() => jetstreamManager(nc));
   return { nc, js: jetstream(nc), jsm };
+}
+
+/**
+ * Retries `fn` for up to `ms` while JetStream is not ready yet — a cluster that just started, or
+ * is electing a leader, answers "no responders" or times out for a few seconds.
+ */
+export async function untilReady<T>(fn: () => Promise<T>, onRetry?: (err: unknown) => void, ms = 60_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > until || /shards=|was created with/.test(String((err as Error)?.message))) throw err;
+      onRetry?.(err);
+      await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
+    }
+  }
 }
 
 /** The subject a shard's events are published on. */
@@ -83,7 +100,7 @@ export async function ensureStream(jsm: JetStreamManager, s: LogSettings): Promi
     const config = {
       durable_name: consumerOf(shard),
       filter_subject: subjectOf(s, shard),
-      ack_policy: AckPolicy.All,
+      ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(s.ackWaitMs),
       max_ack_pending: s.batch,
@@ -100,4 +117,26 @@ export async function ensureStream(jsm: JetStreamManager, s: LogSettings): Promi
     }
   }
   return info;
+}
+
+/** What the shard consumers still hold: messages not yet delivered, and delivered but not acknowledged. */
+export async function backlog(jsm: JetStreamManager, s: Pick<LogSettings, 'stream' | 'shards'>): Promise<{ pending: number; ackPending: number }> {
+  let pending = 0;
+  let ackPending = 0;
+  for (let shard = 0; shard < s.shards; shard++) {
+    const c = await jsm.consumers.info(s.stream, consumerOf(shard));
+    pending += c.num_pending;
+    ackPending += c.num_ack_pending;
+  }
+  return { pending, ackPending };
+}
+
+/** Resolves once every shard consumer is drained (nothing pending, nothing unacknowledged), or with what is left at the deadline. */
+export async function waitDrained(jsm: JetStreamManager, s: Pick<LogSettings, 'stream' | 'shards'>, timeoutMs: number): Promise<{ pending: number; ackPending: number }> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await backlog(jsm, s);
+    if ((left.pending === 0 && left.ackPending === 0) || Date.now() > until) return left;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

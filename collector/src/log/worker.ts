@@ -18,7 +18,10 @@
  * | lease lost (connection or process died)  | the runner stops; its unacknowledged messages go to the next owner |
  *
  * One batch in flight per shard (max_ack_pending = batch, stream.ts) keeps each advertiser's
- * events in log order, including across a change of owner.
+ * events in log order, including across a change of owner: a runner that starts on a shard with
+ * unacknowledged deliveries (a dead owner's batch), or whose pull was cut off, waits until they
+ * are due again (ack_wait) so they come back before anything newer — the offset skips what is at
+ * or below it as done, so an older message must never arrive after a newer one was committed.
  */
 import type { Logger } from 'pino';
 import type { JsMsg } from '@nats-io/jetstream';
@@ -46,8 +49,8 @@ export interface CommittedBatch {
 
 /** What a worker is built from. */
 export interface WorkerOptions {
-  log: Pick<LogConnection, 'js'>;
-  settings: Pick<LogSettings, 'stream' | 'shards' | 'batch'>;
+  log: Pick<LogConnection, 'js' | 'jsm'>;
+  settings: Pick<LogSettings, 'stream' | 'shards' | 'batch' | 'ackWaitMs'>;
   /** The PostgreSQL driver the store is built on (the batch transaction wraps it with the offset). */
   db: Db;
   leases: Leases;
@@ -127,30 +130,41 @@ export function createWorker(o: WorkerOptions): Worker {
     let running = true;
     const done = (async () => {
       const consumer = await o.log.js.consumers.get(stream, consumerOf(shard));
+      // Messages delivered to someone and not acknowledged — a previous owner's batch when it
+      // died, or a pull of ours cut off on the way — come back only after ack_wait. Pulling
+      // before that would take newer messages first, and the offset would then skip the older
+      // ones as done: wait until they are due, so they come first (redeliveries go before new).
+      const waitForStrays = async () => {
+        const info = await o.log.jsm.consumers.info(stream, consumerOf(shard)).catch(() => null);
+        if (info && info.num_ack_pending > 0) await sleep(o.settings.ackWaitMs + 500);
+      };
+      await waitForStrays();
       while (running && !stopping) {
         let msgs: JsMsg[] = [];
+        let cutOff = false;
         try {
           const iter = await consumer.fetch({ max_messages: o.settings.batch, expires: o.pullExpiresMs ?? 1000 });
           for await (const m of iter) msgs.push(m);
         } catch (err) {
-          // The log is away (leader election, reconnect): what was pulled is still pending for us.
+          // The log is away (leader election, reconnect): messages of this pull may have been
+          // delivered after we stopped listening.
           o.logger.warn({ err, shard }, 'pull failed');
-          if (msgs.length === 0) {
-            await sleep(500);
+          cutOff = true;
+        }
+        if (msgs.length > 0) {
+          msgs = msgs.sort((a, b) => a.seq - b.seq);
+          if (await commitBatch(shard, msgs, () => o.leases.owned().has(shard))) {
+            // Each message on its own (explicit acks). A lost ack only means a redelivery, which
+            // the offset turns into a no-op.
+            for (const m of msgs) m.ack();
+            processed += msgs.length;
+          } else {
+            // Lease lost or stopping: give the batch back at once for the next owner, in order.
+            for (const m of msgs) m.nak();
             continue;
           }
         }
-        if (msgs.length === 0) continue;
-        msgs = msgs.sort((a, b) => a.seq - b.seq);
-        if (await commitBatch(shard, msgs, () => o.leases.owned().has(shard))) {
-          // AckPolicy.All: acknowledging the last message acknowledges the batch. A lost ack only
-          // means a redelivery, which the offset turns into a no-op.
-          msgs[msgs.length - 1]!.ack();
-          processed += msgs.length;
-        } else {
-          // Lease lost or stopping: give the batch back at once for the next owner, in order.
-          for (const m of msgs) m.nak();
-        }
+        if (cutOff) await waitForStrays();
       }
     })().catch((err: unknown) => o.logger.error({ err, shard }, 'shard runner failed'));
     runners.set(shard, {
