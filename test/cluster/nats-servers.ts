@@ -13,21 +13,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../reliability/harness';
 
-/** A free loopback port (bound, read, closed). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Resolves once something accepts connections on the port. */
 export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
@@ -66,8 +57,8 @@ export interface NatsServers {
   stop(): Promise<void>;
 }
 
-/** Starts `servers` JetStream servers (1, or a cluster of 3). */
-export async function startNats(o: { servers: 1 | 3; bin?: string }): Promise<NatsServers> {
+/** Starts `servers` JetStream servers (1, or a cluster of 3), optionally pinned to one core (benchmarks). */
+export async function startNats(o: { servers: 1 | 3; bin?: string; pinCore?: number }): Promise<NatsServers> {
   const bin = o.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   const dir = mkdtempSync(join(tmpdir(), 'pp-nats-'));
   const clientPorts = await Promise.all(Array.from({ length: o.servers }, freePort));
@@ -89,7 +80,8 @@ export async function startNats(o: { servers: 1 | 3; bin?: string }): Promise<Na
     return { name, port, config, proc: null };
   });
   const launch = async (n: Node) => {
-    const proc = spawn(bin, ['-c', n.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const argv = o.pinCore === undefined ? [bin, '-c', n.config] : ['taskset', '-c', String(o.pinCore), bin, '-c', n.config];
+    const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     proc.stderr!.on('data', (d: Buffer) => {
       err = (err + d.toString()).slice(-4000);

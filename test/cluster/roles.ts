@@ -25,9 +25,11 @@ export interface Role {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** Starts `perfpixel <role>` with `env` added to this process's environment. */
-export function startRole(role: 'collector' | 'worker', env: Record<string, string>): Role {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/perfpixel.mjs'), role], {
+/** Starts `perfpixel <role>` with `env` added to this process's environment (on the cores `cpus` lists, e.g. '0-1'). */
+export function startRole(role: 'collector' | 'worker', env: Record<string, string>, cpus?: string): Role {
+  const argv = [process.execPath, join(ROOT, 'bin/perfpixel.mjs'), role];
+  if (cpus) argv.unshift('taskset', '-c', cpus);
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -139,6 +139,10 @@ export function createWorker(o: WorkerOptions): Worker {
         if (info && info.num_ack_pending > 0) await sleep(o.settings.ackWaitMs + 500);
       };
       await waitForStrays();
+      // Consumer delivery sequences are consecutive for a consumer with one reader; a gap means
+      // deliveries went somewhere we did not read (a consumer leader that died after sending
+      // them), and they come back only after ack_wait.
+      let lastDelivery: number | null = null;
       while (running && !stopping) {
         let msgs: JsMsg[] = [];
         let cutOff = false;
@@ -153,6 +157,16 @@ export function createWorker(o: WorkerOptions): Worker {
         }
         if (msgs.length > 0) {
           msgs = msgs.sort((a, b) => a.seq - b.seq);
+          const deliveries = msgs.map((m) => m.info.deliverySequence).sort((a, b) => a - b);
+          const gap = (lastDelivery !== null && deliveries[0]! > lastDelivery + 1) || deliveries.some((d, k) => k > 0 && d !== deliveries[k - 1]! + 1);
+          if (gap) {
+            o.logger.warn({ shard, after: lastDelivery, got: deliveries[0] }, 'deliveries missing: waiting for them before anything newer');
+            for (const m of msgs) m.nak();
+            await sleep(o.settings.ackWaitMs + 500);
+            lastDelivery = null;
+            continue;
+          }
+          lastDelivery = deliveries.at(-1)!;
           if (await commitBatch(shard, msgs, () => o.leases.owned().has(shard))) {
             // Each message on its own (explicit acks). A lost ack only means a redelivery, which
             // the offset turns into a no-op.
@@ -164,7 +178,10 @@ export function createWorker(o: WorkerOptions): Worker {
             continue;
           }
         }
-        if (cutOff) await waitForStrays();
+        if (cutOff) {
+          await waitForStrays();
+          lastDelivery = null;
+        }
       }
     })().catch((err: unknown) => o.logger.error({ err, shard }, 'shard runner failed'));
     runners.set(shard, {
