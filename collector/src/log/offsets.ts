@@ -22,12 +22,20 @@ export class OffsetMoved extends Error {
 
 /** Creates the offsets table and a row per shard (idempotent; workers call it at start). */
 export async function ensureOffsets(db: Db, stream: string, shards: number): Promise<void> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS log_offsets (
-    stream TEXT NOT NULL,
-    shard INTEGER NOT NULL,
-    last_seq BIGINT NOT NULL,
-    PRIMARY KEY (stream, shard)
-  )`);
+  await db
+    .exec(
+      `CREATE TABLE IF NOT EXISTS log_offsets (
+        stream TEXT NOT NULL,
+        shard INTEGER NOT NULL,
+        last_seq BIGINT NOT NULL,
+        PRIMARY KEY (stream, shard)
+      )`,
+    )
+    .catch((err: { code?: string }) => {
+      // IF NOT EXISTS is not atomic: two workers starting at once, the second fails with a unique
+      // violation on the catalog (23505) or duplicate_table (42P07). The table is there: go on.
+      if (err.code !== '23505' && err.code !== '42P07') throw err;
+    });
   for (let shard = 0; shard < shards; shard++) {
     await db.run('INSERT INTO log_offsets (stream, shard, last_seq) VALUES (?, ?, 0) ON CONFLICT (stream, shard) DO NOTHING', [stream, shard]);
   }
