@@ -160,6 +160,7 @@ async function startWorker(k: number): Promise<void> {
 }
 
 beforeAll(async () => {
+  db = openPgDb(PG_URL, { schema, max: 2 }); // first, so afterAll drops the schema whatever fails below
   [nats, pgRole] = await Promise.all([startNats({ servers: 3 }), createOutageRole(PG_URL, schema)]);
   ports.push(await freePort(), await freePort());
   await startCollector(0); // migrates the schema and creates the stream first
@@ -171,7 +172,6 @@ beforeAll(async () => {
   await seedCatalog(call);
   await Promise.all([startWorker(0), startWorker(1)]);
   log = await connectLog({ servers: nats.urls }, 'cluster-test');
-  db = openPgDb(PG_URL, { schema, max: 2 });
   store = await openStore(PG_URL, { clock: Date.now, pgSchema: schema });
 }, 120_000);
 
