@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // Shared suites `*.case.test.ts` only export a function that the runners call (hono's layout).
 // Process-level reliability suites (`*.slow.test.ts`: kill -9, overload) run in
 // vitest.reliability.config.ts (`npm run test:reliability`, called by .ci/run).
-const skip = ['**/node_modules/**', '**/dist/**', '**/*.pg.test.ts', '**/*.case.test.ts', '**/*.slow.test.ts', 'test/e2e/**'];
+const skip = ['**/node_modules/**', '**/dist/**', '**/*.pg.test.ts', '**/*.case.test.ts', '**/*.slow.test.ts', '**/*.nats.test.ts', 'test/cluster/**', 'test/e2e/**'];
 
 export default defineConfig({
   test: {

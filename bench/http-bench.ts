@@ -34,7 +34,7 @@ const OPERATOR = 'bench-operator-key-'.padEnd(32, 'k');
 const pinned = cpus().length >= 2;
 
 /** Starts a child process pinned to core 0 and resolves once it answers `readyPath`. */
-async function startServer(cmd: string[], env: Record<string, string>, port: number, readyPath: string): Promise<ChildProcess> {
+export async function startServer(cmd: string[], env: Record<string, string>, port: number, readyPath: string): Promise<ChildProcess> {
   const argv = pinned ? ['taskset', '-c', '0', ...cmd] : cmd;
   const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + 30_000;
@@ -50,7 +50,8 @@ async function startServer(cmd: string[], env: Record<string, string>, port: num
   }
 }
 
-async function stop(child: ChildProcess) {
+/** Stops a server started by startServer (SIGTERM, then SIGKILL after 5 s). */
+export async function stop(child: ChildProcess) {
   if (child.exitCode !== null) return;
   const done = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
@@ -58,9 +59,11 @@ async function stop(child: ChildProcess) {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-type Req = { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string };
+/** One request of a scenario. */
+export type Req = { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string };
 
-async function load(name: string, server: HttpResult['server'], port: number, seconds: number, connections: number, next: () => Req, eventsPerRequest: number): Promise<HttpResult> {
+/** Runs one scenario with autocannon for `seconds` against a port. */
+export async function load(name: string, server: HttpResult['server'], port: number, seconds: number, connections: number, next: () => Req, eventsPerRequest: number): Promise<HttpResult> {
   const first = next();
   const r = await autocannon({
     url: `http://127.0.0.1:${port}`,

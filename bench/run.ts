@@ -5,12 +5,13 @@
  *   npm run bench              # full run
  *   npm run bench -- --quick   # short phases and smaller replay, for a smoke check
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runHttpBenchmarks } from './http-bench';
 import { runReplayBenchmarks } from './replay-bench';
+import { runLogBenchmarks } from './log-bench';
 import { sdkMainThread, sdkSizes } from './sdk-bench';
 
 const quick = process.argv.includes('--quick');
@@ -19,6 +20,7 @@ const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 
 async function main() {
   const started = Date.now();
+  if (process.argv.includes('--log-only')) return logOnly();
   log(`perfpixel benchmarks (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
 
   log('\nHTTP (server on core 0, load generator on core 1, 64 connections):');
@@ -40,6 +42,24 @@ async function main() {
   }
   console.table(table);
 
+  log('\nLog mode (collector on core 0; load generator and one JetStream server on core 1; workers unpinned):');
+  const logMode = await runLogBenchmarks({ seconds: quick ? 3 : 10, connections: 64, events: quick ? 5_000 : 30_000, log }).catch((err: Error) => ({ skipped: `failed: ${err.message}` }));
+  if ('skipped' in logMode) log(`  skipped: ${logMode.skipped}`);
+  else {
+    console.table(
+      logMode.accept.map(({ plain: p, log: c }) => ({
+        scenario: p.name,
+        'plain req/s': p.requestsPerSec,
+        'log-mode req/s': c.requestsPerSec,
+        ratio: Number((c.requestsPerSec / p.requestsPerSec).toFixed(2)),
+        'events/s': c.eventsPerSec,
+        'p50 / p99 ms': `${c.p50Ms} / ${c.p99Ms}`,
+        refused: Object.entries(c.statusCodes).filter(([k]) => Number(k) >= 400).map(([k, v]) => `${k}:${v}`).join(' ') || '0',
+      })),
+    );
+    console.table(logMode.workers);
+  }
+
   log('\nAttribution replay (100 k conversions):');
   const replay = runReplayBenchmarks(quick ? [100_000, 300_000] : [100_000, 1_000_000, 3_000_000], quick ? 30_000 : 100_000, log);
   console.table(replay);
@@ -55,12 +75,25 @@ async function main() {
     quick,
     machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, pinned: http.pinned, loadAverageAtStart: loadavg()[0] },
     http: { table, raw: http.results },
+    logMode,
     replay,
     sdk: { sizes, mainThread },
     seconds: Math.round((Date.now() - started) / 1000),
   };
   writeFileSync(join(root, 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
   log(`\nwrote bench/results.json in ${out.seconds} s`);
+}
+
+/** `npm run bench -- --log-only`: only the log-mode benchmarks, merged into bench/results.json. */
+async function logOnly() {
+  const loadAverageAtStart = loadavg()[0];
+  log(`log-mode benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
+  const logMode = await runLogBenchmarks({ seconds: quick ? 3 : 10, connections: 64, events: quick ? 5_000 : 30_000, log }).catch((err: Error) => ({ skipped: `failed: ${err.message}` }));
+  console.log(JSON.stringify(logMode, null, 2));
+  const file = join(root, 'bench/results.json');
+  const out = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  out.logMode = { ranAt: new Date().toISOString(), loadAverageAtStart, ...logMode };
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
 }
 
 function join(...parts: string[]) {

@@ -14,14 +14,15 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import pino, { type Logger } from 'pino';
-import { createGroupCommitter } from './ingest/group-commit';
+import { createGroupCommitter, type GroupCommitter } from './ingest/group-commit';
 import type { IngestItem, ItemResult } from './ingest/items';
 import { createIvtClassifier, toBlockList } from './ingest/ivt';
 import { createKeys } from './ingest/keys';
 import { timeOrderedId } from './ingest/ids';
-import { DEFAULT_IVT_LIMITS, processItem, RaceLost, type IvtLimits, type PipelineDeps } from './ingest/pipeline';
-import type { Store, WriteTx } from './store/store';
-import { isTransientStoreError } from './store/db';
+import { DEFAULT_IVT_LIMITS, type IvtLimits, type PipelineDeps } from './ingest/pipeline';
+import { commitGroup } from './ingest/commit-group';
+import type { Store } from './store/store';
+import { isStoreUnavailable } from './store/db';
 import { createAdDecider, type AdDecider } from './serving/ad-decider';
 import { createCatalogCache } from './http/catalog-cache';
 import type { AppEnv, Collector } from './http/context';
@@ -65,6 +66,8 @@ export interface AppOptions {
   retiredSigningKeys?: string[];
   /** Deliberately broken durability for the crash harness (see group-commit.ts). Never in production. */
   unsafeAckBeforeCommit?: boolean;
+  /** Log mode (collector/src/log/): wraps the direct committer so events go to the log instead. */
+  ingestLog?: (direct: GroupCommitter<IngestItem, ItemResult>) => GroupCommitter<IngestItem, ItemResult>;
 }
 
 /** The app plus what the server entry needs to shut down cleanly. */
@@ -90,59 +93,12 @@ export function createCollector(o: AppOptions): CollectorApp {
     limits: { ...DEFAULT_IVT_LIMITS, ...o.limits },
   };
 
-  const runOne = async (tx: WriteTx, item: IngestItem): Promise<ItemResult> => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await tx.savepoint(() => processItem(tx, item, pipeline));
-      } catch (err) {
-        if (err instanceof RaceLost && attempt < 2) continue; // another process stored the key: re-run and see it
-        // A deadlock or busy database is not this item's fault: fail the group so the driver retries it whole.
-        if (isTransientStoreError(err)) throw err;
-        // A bug or bad row must not fail the whole group: keep the event as rejected, with the error.
-        logger.error({ err, kind: item.kind }, 'event processing failed');
-        const i = item.kind === 'beacon' ? item.event.i : item.kind === 's2s' ? item.body.event_id : item.kind === 'redirect_click' ? item.clickId : '';
-        await tx.savepoint(() =>
-          tx.insertRejected({
-            receivedAt: o.clock(),
-            siteId: item.kind === 'beacon' ? item.siteId : null,
-            endpoint: item.kind === 'rejected' ? item.rejected.endpoint : item.kind === 'beacon' ? item.ctx.endpoint : item.kind,
-            eventType: item.kind === 'beacon' ? item.event.t : null,
-            eventId: i,
-            reason: 'internal_error',
-            detail: String((err as Error)?.message ?? err).slice(0, 500),
-            payload: JSON.stringify(item, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).slice(0, 2048),
-          }),
-        );
-        return { i, status: 'rejected', reason: 'internal_error' };
-      }
-    }
-  };
+  const groupDeps = { pipeline, logger, clock: o.clock };
 
-  // Optimistic group: every item in one transaction with no savepoints (they cost a sub-journal
-  // write per touched page). If any item throws — a bug, or a key another process stored first —
-  // the whole transaction rolled back, so run the group again with each item in its own
-  // savepoint: the others still commit and the failing one is kept as rejected.
-  const commitGroup = async (items: IngestItem[]): Promise<ItemResult[]> => {
-    try {
-      return await o.store.write(async (tx) => {
-        const out: ItemResult[] = [];
-        for (const item of items) out.push(await processItem(tx, item, pipeline));
-        return out;
-      });
-    } catch (err) {
-      logger.warn({ err, items: items.length }, 'group commit failed; retrying each item in its own savepoint');
-      return o.store.write(async (tx) => {
-        const out: ItemResult[] = [];
-        for (const item of items) out.push(await runOne(tx, item));
-        return out;
-      });
-    }
-  };
-
-  const committer = createGroupCommitter<IngestItem, ItemResult>({
+  const direct = createGroupCommitter<IngestItem, ItemResult>({
     maxQueue: o.maxQueue ?? 5000,
     commit: (items) =>
-      commitGroup(items).then((out) => {
+      commitGroup((fn) => o.store.write(fn), items, groupDeps).then((out) => {
         // Counted after the commit: money that rolled back was never billed.
         for (const r of out) if (r.status === 'accepted' && r.billedMicros) metrics.billed.inc({ currency: r.currency ?? '' }, Number(r.billedMicros));
         return out;
@@ -155,6 +111,7 @@ export function createCollector(o: AppOptions): CollectorApp {
       ? { unsafeAckBeforeCommit: { placeholder: (item: IngestItem): ItemResult => ({ i: item.kind === 'beacon' ? item.event.i : '', status: 'accepted' }) } }
       : {}),
   });
+  const committer = o.ingestLog ? o.ingestLog(direct) : direct;
 
   const col: Collector = {
     store: o.store,
@@ -207,6 +164,11 @@ export function createCollector(o: AppOptions): CollectorApp {
   app.onError((err, c) => {
     // 400/401/403/404 raised by a loader (auth.ts `owned*`, `httpError`) carry their own JSON answer.
     if (err instanceof HTTPException) return err.getResponse();
+    // The database is away (a restart, a network cut): the request is fine, it must come again later.
+    if (isStoreUnavailable(err)) {
+      logger.warn({ err, reqId: c.get('requestId') }, 'store unavailable');
+      return c.json({ error: 'store_unavailable', reason: 'the database cannot be reached; retry later' }, 503, { 'Retry-After': '5' });
+    }
     logger.error({ err, reqId: c.get('requestId') }, 'unhandled error');
     return c.json({ error: 'internal_error', reason: 'something went wrong; it has been logged' }, 500);
   });

@@ -20,6 +20,7 @@ import { createMetrics } from './http/metrics';
 import type { Hono } from 'hono';
 import type { Store } from './store/store';
 import type { Collector } from './http/context';
+import { openLogMode } from './log/open-log-mode';
 
 /** What an extension (the demo site) is handed before the server listens. */
 export interface ServerContext {
@@ -55,6 +56,8 @@ export async function startServer(options: StartOptions = {}): Promise<void> {
   const store = await openStore(config.databaseUrl, { clock, sqliteSynchronous: config.sqliteSynchronous, pgSchema: config.databaseSchema });
   logger.info({ store: store.kind, synchronous: store.kind === 'sqlite' ? config.sqliteSynchronous : undefined }, 'store open and migrated');
 
+  // Log mode (issue 15) when NATS_URL is set: events go to the JetStream log, billing workers commit them.
+  const logMode = process.env.NATS_URL ? await openLogMode(process.env, config, logger) : null;
   const { app, drain, collector } = createCollector({
     store,
     clock,
@@ -67,6 +70,7 @@ export async function startServer(options: StartOptions = {}): Promise<void> {
     trustedProxies: config.trustedProxies,
     maxQueue: config.maxQueue,
     unsafeAckBeforeCommit: config.unsafeAckBeforeCommit,
+    ...(logMode ? { ingestLog: logMode.ingestLog } : {}),
     logger,
     metrics: createMetrics({ defaults: true }),
   });
@@ -75,7 +79,8 @@ export async function startServer(options: StartOptions = {}): Promise<void> {
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => {
     const u = config.publicUrl;
     const lines = options.banner?.(config) ?? [`  API docs         ${u}/docs`, `  health           ${u}/healthz`];
-    console.log(['', `perfpixel is running on ${u} (${store.kind}${store.kind === 'sqlite' ? `, synchronous=${config.sqliteSynchronous}` : ''})`, ...lines, ''].join('\n'));
+    const mode = logMode ? `, log mode: ${logMode.describe}` : '';
+    console.log(['', `perfpixel is running on ${u} (${store.kind}${store.kind === 'sqlite' ? `, synchronous=${config.sqliteSynchronous}` : ''}${mode})`, ...lines, ''].join('\n'));
   });
 
   let stopping = false;
@@ -85,6 +90,7 @@ export async function startServer(options: StartOptions = {}): Promise<void> {
     logger.info({ signal }, 'stopping: draining queued events');
     server.close();
     await drain();
+    await logMode?.close();
     await store.close();
     logger.info('stopped cleanly');
     process.exit(0);

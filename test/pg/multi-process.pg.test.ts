@@ -88,6 +88,7 @@ async function startCollector(): Promise<Collector> {
       LOG_LEVEL: 'warn',
       DATA_DIR: dataDir,
       PP_ENV: 'test',
+      TRUSTED_PROXIES: '127.0.0.1/32',
     },
   });
   child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
@@ -145,10 +146,16 @@ async function admin(c: Collector, method: string, path: string, body?: unknown,
 
 /** A distinct desktop browser per request: distinct sources, so no request is a duplicate or a flood. */
 const browser = (n: number) => `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.${n}.0 Safari/537.36`;
+/**
+ * A distinct visitor per request: its browser and, through the trusted loopback proxy, its own
+ * address — every request comes from 127.0.0.1, and the per-IP click-flood rule (issue 16: 30 a
+ * minute from one IP, whatever the user agent) would flag the clicks of this test as invalid.
+ */
+const visitor = (n: number) => ({ 'user-agent': browser(n), 'x-forwarded-for': `198.18.${(n >> 8) & 255}.${n & 255}` });
 
 /** An ad decision token for a slot, from one collector. */
 async function adToken(c: Collector, slot: string, n: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${c.port}/ad?slot=${slot}&p=pv_${n}`, { headers: { 'user-agent': browser(n) } });
+  const res = await fetch(`http://127.0.0.1:${c.port}/ad?slot=${slot}&p=pv_${n}`, { headers: visitor(n) });
   const { ad } = (await res.json()) as { ad: { tk: string } | null };
   if (!ad) throw new Error(`no ad for ${slot}`);
   return ad.tk;
@@ -156,7 +163,7 @@ async function adToken(c: Collector, slot: string, n: number): Promise<string> {
 
 /** Follows nothing: the click redirect's answer and the ppclid it carries (acknowledged) or not. */
 async function clickThrough(c: Collector, tk: string, n: number): Promise<{ status: number; clickId: string | null }> {
-  const res = await fetch(`http://127.0.0.1:${c.port}/c/${tk}`, { redirect: 'manual', headers: { 'user-agent': browser(n) } });
+  const res = await fetch(`http://127.0.0.1:${c.port}/c/${tk}`, { redirect: 'manual', headers: visitor(n) });
   const location = res.headers.get('location');
   return { status: res.status, clickId: location ? new globalThis.URL(location).searchParams.get('ppclid') : null };
 }
@@ -246,7 +253,7 @@ describe('two collector processes on one PostgreSQL', () => {
     const send = (c: Collector, e: (typeof events)[number], n: number) =>
       fetch(`http://127.0.0.1:${c.port}/e`, {
         method: 'POST',
-        headers: { 'content-type': 'text/plain', 'user-agent': browser(2000 + n) },
+        headers: { 'content-type': 'text/plain', ...visitor(2000 + n) },
         body: JSON.stringify({ s: 'site_shop', e: [e] }),
       }).then(async (res) => ({ status: res.status, body: (await res.json()) as { accepted: number; duplicate: number } }));
     const answers = await Promise.all(events.map((e, n) => send(n % 2 ? a : b, e, n)));

@@ -1,7 +1,8 @@
 /**
  * A short-lived cache of catalog rows the hot paths read on every request (sites for CORS and
  * ownership, creatives and campaigns for redirects and ad decisions). Entries live `ttlMs`; admin
- * writes in this process clear them at once, other processes see edits within the TTL.
+ * writes in this process clear them at once, other processes see edits within the TTL. When the
+ * store cannot be read, an entry past its TTL is served as it was until a reload succeeds.
  */
 import type { Campaign, Creative, Site, Slot, Store } from '../store/store';
 
@@ -22,9 +23,11 @@ export function createCatalogCache(store: Store, clock: () => number, ttlMs = 50
     const now = clock();
     const hit = entries.get(key);
     if (hit && now - hit.at < ttlMs) return hit.value as Promise<T>;
-    const value = load();
+    // A failed reload keeps serving the last good row (the log mode's collectors keep answering
+    // while PostgreSQL is away, issue 15); with nothing to fall back on the error is the answer.
+    const value: Promise<T> = hit ? load().catch(() => hit.value as Promise<T>) : load();
     entries.set(key, { at: now, value });
-    value.catch(() => entries.delete(key));
+    if (!hit) value.catch(() => entries.delete(key));
     if (entries.size > 20_000) entries.clear();
     return value;
   };

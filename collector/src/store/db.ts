@@ -60,3 +60,17 @@ export function isTransientStoreError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === '40P01' || code === '40001' || code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
+
+/**
+ * True for errors that say "the database cannot be reached now" (refused, reset or terminated
+ * connections, a login refused, PostgreSQL shutting down): the request is answered 503 with
+ * Retry-After, not 500 — nothing is wrong with it.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  // SQLSTATE class 08 (connection exception), 57P01–57P03 (shutdown, cannot connect now), 28000/28P01 (login refused).
+  if (/^08/.test(code) || /^57P0[1-3]$/.test(code) || code === '28000' || code === '28P01') return true;
+  return typeof e?.message === 'string' && /Connection terminated|timeout exceeded when trying to connect/.test(e.message);
+}

@@ -17,6 +17,7 @@ import { toPgPlaceholders, type Db, type SqlValue } from './db';
 const values = (params: readonly SqlValue[]) => params.map((p) => (typeof p === 'bigint' ? p.toString() : p));
 
 const INT8_OID = 20;
+const ignore = () => undefined;
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
 /** Options for the PostgreSQL driver. */
@@ -86,10 +87,14 @@ export function openPgDb(url: string, options: PgOptions = {}): Db {
         await ensureSchema();
         for (let attempt = 1; ; attempt++) {
           const client = await pool.connect();
+          // While checked out the pool listens to nothing on the client: a connection dropped between
+          // two statements would be an unhandled 'error' event (a crash). The next statement fails instead.
+          client.on('error', ignore);
           try {
             await client.query('BEGIN');
             const out = await fn(on((text, values) => client.query(text, values), true));
             await client.query('COMMIT');
+            client.off('error', ignore);
             client.release();
             return out;
           } catch (err) {
@@ -98,6 +103,7 @@ export function openPgDb(url: string, options: PgOptions = {}): Db {
               () => undefined,
               (e: Error) => e,
             );
+            client.off('error', ignore);
             client.release(broken);
             const code = (err as { code?: string }).code;
             if (code && RETRYABLE.has(code) && attempt < 5) {

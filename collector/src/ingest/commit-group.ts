@@ -1,0 +1,76 @@
+/**
+ * One group of ingest items in one write transaction: the commit step shared by the group
+ * committer (single process, direct PostgreSQL) and the log mode's billing worker.
+ *
+ * ```ts
+ * const results = await commitGroup((fn) => store.write(fn), items, { pipeline, logger, clock });
+ * ```
+ *
+ * Optimistic first: every item in one transaction with no savepoints (they cost a sub-journal
+ * write per touched page). If any item throws — a bug, or a key another process stored first —
+ * the whole transaction rolled back, so the group runs again with each item in its own savepoint:
+ * the others still commit and the failing one is kept as rejected (`internal_error`). A transient
+ * store error (deadlock, busy) is thrown so the caller retries the whole group.
+ */
+import type { Logger } from 'pino';
+import type { WriteTx } from '../store/store';
+import { isTransientStoreError } from '../store/db';
+import type { IngestItem, ItemResult } from './items';
+import { processItem, RaceLost, type PipelineDeps } from './pipeline';
+
+/** Runs `fn` in one write transaction (`Store.write`, or the log worker's fenced transaction). */
+export type WriteFn = <T>(fn: (tx: WriteTx) => Promise<T>) => Promise<T>;
+
+/** What committing a group needs besides the transaction. */
+export interface CommitGroupDeps {
+  pipeline: PipelineDeps;
+  logger: Logger;
+  clock: () => number;
+}
+
+/** Commits `items` in one transaction and returns one result per item, in order. */
+export async function commitGroup(write: WriteFn, items: IngestItem[], deps: CommitGroupDeps): Promise<ItemResult[]> {
+  try {
+    return await write(async (tx) => {
+      const out: ItemResult[] = [];
+      for (const item of items) out.push(await processItem(tx, item, deps.pipeline));
+      return out;
+    });
+  } catch (err) {
+    deps.logger.warn({ err, items: items.length }, 'group commit failed; retrying each item in its own savepoint');
+    return write(async (tx) => {
+      const out: ItemResult[] = [];
+      for (const item of items) out.push(await runOne(tx, item, deps));
+      return out;
+    });
+  }
+}
+
+/** One item in its own savepoint; a non-transient failure is kept as a rejected event. */
+async function runOne(tx: WriteTx, item: IngestItem, deps: CommitGroupDeps): Promise<ItemResult> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await tx.savepoint(() => processItem(tx, item, deps.pipeline));
+    } catch (err) {
+      if (err instanceof RaceLost && attempt < 2) continue; // another process stored the key: re-run and see it
+      // A deadlock or busy database is not this item's fault: fail the group so the driver retries it whole.
+      if (isTransientStoreError(err)) throw err;
+      // A bug or bad row must not fail the whole group: keep the event as rejected, with the error.
+      deps.logger.error({ err, kind: item.kind }, 'event processing failed');
+      const i = item.kind === 'beacon' ? item.event.i : item.kind === 's2s' ? item.body.event_id : item.kind === 'redirect_click' ? item.clickId : '';
+      await tx.savepoint(() =>
+        tx.insertRejected({
+          receivedAt: deps.clock(),
+          siteId: item.kind === 'beacon' ? item.siteId : null,
+          endpoint: item.kind === 'rejected' ? item.rejected.endpoint : item.kind === 'beacon' ? item.ctx.endpoint : item.kind,
+          eventType: item.kind === 'beacon' ? item.event.t : null,
+          eventId: i,
+          reason: 'internal_error',
+          detail: String((err as Error)?.message ?? err).slice(0, 500),
+          payload: JSON.stringify(item, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).slice(0, 2048),
+        }),
+      );
+      return { i, status: 'rejected', reason: 'internal_error' };
+    }
+  }
+}
