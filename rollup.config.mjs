@@ -7,7 +7,8 @@
 //   sdk/dist/nocode.js   lazy no-code conversions (data-pp-conversion), loaded by the tag when a page has one
 //   sdk/dist/pp.debug.js the tag with the debug log and test mode, which pp.js hands over to in either mode
 //   sdk/dist/pp.idb.js   the tag with an IndexedDB outbox (idb-keyval) instead of localStorage
-//   demo-site/dist/*     the dashboard's and "verify my tag"'s browser code (uPlot bundled, no CDN),
+//   demo-site/dist/*     the dashboard's, "verify my tag"'s and "verify a statement"'s browser code
+//                        (uPlot, the collector's verifier and noble's SHA-256 / Ed25519 bundled, no CDN),
 //                        plus dashboard.css (uPlot's stylesheet + ours)
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
@@ -114,6 +115,11 @@ export default [
   {
     input: 'demo-site/src/verify/main.ts',
     output: { file: 'demo-site/dist/verify.js', format: 'iife' },
+    plugins: [nodeResolve(), demoTs(), terser()],
+  },
+  {
+    input: 'demo-site/src/statement/main.ts',
+    output: { file: 'demo-site/dist/verify-statement.js', format: 'iife' },
     plugins: [nodeResolve(), demoTs(), terser()],
   },
 ];

@@ -56,7 +56,7 @@ function terms(i: number): CampaignTerms {
 }
 
 /** A deterministic generator (mulberry32), so every run replays the same data. */
-function rng(seed: number) {
+export function rng(seed: number) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

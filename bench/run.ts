@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: prints a table and writes bench/results.json. Bounded (< 5 minutes), loopback
- * only. Ratios compare the collector with a plain node:http server measured in the same run.
+ * `npm run bench`: prints a table and writes bench/results.json. Bounded (< 10 minutes on a quiet
+ * machine), loopback only. Ratios compare the collector with a plain node:http server measured in the same run.
  *
  *   npm run bench              # full run
  *   npm run bench -- --quick   # short phases and smaller replay, for a smoke check
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { runHttpBenchmarks } from './http-bench';
 import { runReplayBenchmarks } from './replay-bench';
 import { runLogBenchmarks } from './log-bench';
+import { runStatementBenchmark } from './statement-bench';
 import { sdkMainThread, sdkSizes } from './sdk-bench';
 
 const quick = process.argv.includes('--quick');
@@ -64,6 +65,10 @@ async function main() {
   const replay = runReplayBenchmarks(quick ? [100_000, 300_000] : [100_000, 1_000_000, 3_000_000], quick ? 30_000 : 100_000, log);
   console.table(replay);
 
+  log(`\nStatement verification (perfpixel verify on an advertiser's statement of ${quick ? '10 k conversions over 100 k' : '100 k conversions over 1 M'} touches):`);
+  const statement = await runStatementBenchmark({ touches: quick ? 100_000 : 1_000_000, conversions: quick ? 10_000 : 100_000, runs: 3, log });
+  console.table([{ entries: statement.entries, MB: Number((statement.bytes / 1e6).toFixed(1)), lines: statement.lines, 'verify s (min/median/max)': `${statement.verifySeconds.min}/${statement.verifySeconds.median}/${statement.verifySeconds.max}`, 'entries/s': statement.entriesPerSecond, 'MB/s': statement.megabytesPerSecond, verified: statement.verified }]);
+
   log('\nSDK:');
   const sizes = sdkSizes(root);
   console.table(sizes);
@@ -77,6 +82,7 @@ async function main() {
     http: { table, raw: http.results },
     logMode,
     replay,
+    statement,
     sdk: { sizes, mainThread },
     seconds: Math.round((Date.now() - started) / 1000),
   };

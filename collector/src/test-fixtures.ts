@@ -416,3 +416,47 @@ export async function until(cond: () => boolean, what = 'condition', turns = 200
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+let salePeer = 0;
+
+/** A CPA sale through its own click on the world's slot (a new visitor each time); answers the conversion ID. */
+export async function cpaSale(h: Harness, w: World, order: string, value = '49.90'): Promise<string> {
+  const { tk } = await serveAd(h, w.slotId, `pv_${order}`);
+  const n = ++salePeer;
+  const { clickId } = await clickThrough(h, tk, { 'x-test-peer': `203.0.113.${n % 250}`, 'user-agent': `Mozilla/5.0 Chrome/131.0.${n}.0` });
+  h.clock.advance(5000);
+  const res = await h.beacon(w.shopSiteId, [conversion(h, { k: clickId!, o: order, v: value })]);
+  expect(res.status).toBe(202);
+  const body = (await res.json()) as { accepted: number };
+  expect(body.accepted).toBe(1);
+  const [c] = await h.store.reports.conversions({ advertiserId: w.advertiserId }, { from: 0, to: Number.MAX_SAFE_INTEGER }, 1);
+  expect(c?.orderId).toBe(order);
+  return c!.id;
+}
+
+/** A statement (NDJSON text) of `key`'s party for the whole history. */
+export async function statementText(h: Harness, key: string): Promise<string> {
+  const res = await h.request('/v1/statements', { headers: { authorization: `Bearer ${key}` } });
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+/**
+ * A short period of real traffic with a correction of each kind — three CPA sales, a restatement, a
+ * reversal — and the advertiser's and the publisher's statements of it, with the operator's
+ * well-known keys document (`/.well-known/perfpixel-keys.json`) as text.
+ */
+export async function sampleStatements(h: Harness): Promise<{ world: World; advertiser: string; publisher: string; keys: string }> {
+  const world = await seedWorld(h, { terms: { costModel: 'cpa', cpaFlatMicros: '1000000', cpaBps: 1000 } });
+  const first = await cpaSale(h, world, 'S-1');
+  await cpaSale(h, world, 'S-2', '120.00');
+  const third = await cpaSale(h, world, 'S-3');
+  expect((await h.api('POST', `/v1/conversions/${first}/restate`, world.advertiserKey, { value: '80.00', reason: 'upsell' })).status).toBe(200);
+  expect((await h.api('POST', `/v1/conversions/${third}/reverse`, world.advertiserKey, { reason: 'refund' })).status).toBe(200);
+  return {
+    world,
+    advertiser: await statementText(h, world.advertiserKey),
+    publisher: await statementText(h, world.publisherKey),
+    keys: await (await h.request('/.well-known/perfpixel-keys.json')).text(),
+  };
+}

@@ -8,6 +8,7 @@
  * | /shop/…                  | the advertiser shop (meant to be opened on 127.0.0.1: another site) |
  * | /shop/api/orders         | the shop's own server: takes an order, confirms it server-to-server (signed) |
  * | /dashboard/, /verify/    | dashboard and "verify my tag" (static pages over the report API), their bundles under /assets/<set>/<version>/ |
+ * | /dashboard/verify-statement/ | "verify a statement": re-runs a statement file in the browser (no server call) |
  * | /pp.js, /nocode.js, …    | the SDK builds at stable URLs (5 minutes of cache), brotli or gzip |
  * | /sdk/<version>/pp.js, …  | the same build under its content hash, cached for a year (immutable) |
  * | /sdk/current.json        | the current version: each file's versioned URL and SRI hash (for snippets) |
@@ -94,6 +95,7 @@ export function mountDemoSite(app: Hono, o: DemoOptions): void {
   const bundles: Record<string, AssetSet> = {
     dashboard: createAssetSet(resolve(o.root, 'demo-site/dist'), ['app.js', 'app.css'], { 'app.js': 'dashboard.js', 'app.css': 'dashboard.css' }),
     verify: createAssetSet(resolve(o.root, 'demo-site/dist'), ['app.js'], { 'app.js': 'verify.js' }),
+    'dashboard/verify-statement': createAssetSet(resolve(o.root, 'demo-site/dist'), ['app.js'], { 'app.js': 'verify-statement.js' }),
   };
   for (const [set, assets] of Object.entries(bundles)) {
     for (const name of ['app.js', 'app.css']) {
@@ -109,7 +111,7 @@ export function mountDemoSite(app: Hono, o: DemoOptions): void {
   }
   // The page shells point at their bundles' current version, with SRI; the verify page also takes
   // the dashboard's stylesheet.
-  const shell = (c: Context, page: 'dashboard' | 'verify') => {
+  const shell = (c: Context, page: string) => {
     let html = readFileSync(join(publicDir, page, 'index.html'), 'utf8');
     const pin = (url: string, set: string, name: string, attr: 'src' | 'href') => {
       const v = bundles[set]!.current();
@@ -120,7 +122,7 @@ export function mountDemoSite(app: Hono, o: DemoOptions): void {
     pin(`/${page}/app.js`, page, 'app.js', 'src');
     return c.body(html, 200, { 'Content-Type': TYPES['.html']!, 'Cache-Control': 'no-cache', ...PAGE_HEADERS });
   };
-  for (const page of ['dashboard', 'verify'] as const) {
+  for (const page of Object.keys(bundles)) {
     app.get(`/${page}/`, (c) => shell(c, page));
     app.get(`/${page}/index.html`, (c) => shell(c, page));
   }

@@ -8,30 +8,39 @@
  * npx perfpixel verify statement.ndjson --keys perfpixel-keys.json        # trusts the operator's published keys
  * ```
  */
-import { createReadStream, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { readStatement } from '../core/read-statement';
 import { createStatementVerifier, type StatementVerdict, type TrustedKey } from '../core/verify-statement';
 import { verifyEd25519 } from '../http/signing';
 import { nodeSha256 } from '../store/sql-chain';
 
 /** Verifies a statement file (NDJSON); `keysFile` is the operator's well-known keys document. */
 export async function verifyStatementFile(path: string, keysFile?: string): Promise<StatementVerdict> {
-  const trustedKeys = keysFile ? (JSON.parse(readFileSync(keysFile, 'utf8')) as { keys: TrustedKey[] }).keys : undefined;
+  const trustedKeys = keysFile ? readKeys(keysFile) : undefined;
+  // Opened before reading, so a missing or unreadable file is a plain error, not a half-read verdict.
+  const fd = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  });
   const verifier = createStatementVerifier({ sha256: nodeSha256, verifyEd25519, ...(trustedKeys ? { trustedKeys } : {}) });
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  let n = 0;
-  for await (const line of lines) {
-    n++;
-    if (!line.trim()) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      return { ok: false, line: n, seq: null, error: 'the line is not JSON' };
-    }
-    verifier.line(value);
+  // The same reader as the browser page's (core/read-statement.ts), over the file as a web stream.
+  return readStatement(Readable.toWeb(fd.createReadStream()) as ReadableStream<BufferSource>, verifier);
+}
+
+/** The keys of the operator's well-known keys document; throws a readable error for anything else. */
+function readKeys(file: string): TrustedKey[] {
+  let doc: { keys?: unknown };
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as { keys?: unknown };
+  } catch (err) {
+    throw new Error(`cannot read the keys file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not JSON'}`);
   }
-  return verifier.finish();
+  const keys = doc?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k?.keyId === 'string' && typeof k?.publicKey === 'string')) {
+    throw new Error(`the keys file ${file} is not the operator's keys document (GET /.well-known/perfpixel-keys.json: {"keys":[{"keyId","publicKey"}]})`);
+  }
+  return keys.map((k: TrustedKey) => ({ keyId: k.keyId, publicKey: k.publicKey }));
 }
 
 /** The verdict as a person reads it. */

@@ -111,6 +111,8 @@ export interface AttributionInput {
   rejectedClickIds?: readonly RejectedClickId[];
   /** Set when (advertiser, action, order_id) was already converted: the ID of that conversion. */
   duplicateOf?: string | null;
+  /** False to leave out the reporting credits (`credits: []`): the statement verifier needs only the winner. */
+  credits?: boolean;
 }
 
 /** One conversion = 1,000,000 credit micro-units, so fractional credit stays an integer. */
@@ -207,7 +209,7 @@ export function attributeConversion(input: AttributionInput): AttributionDecisio
     winner,
     reason,
     candidates: [...touches.map((t) => verdicts.get(t.id)!), ...rejected],
-    credits: creditsFor(eligible, outcome === 'attributed' ? winner : null, model, conversion.at, conversion.valueMicros),
+    credits: input.credits === false ? [] : creditsFor(eligible, outcome === 'attributed' ? winner : null, model, conversion.at, conversion.valueMicros),
   };
 }
 

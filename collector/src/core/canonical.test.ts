@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from './canonical';
+import { canonicalJson, canonicalJsonOfParsed } from './canonical';
 
 // Follows the rules table at the top of canonical.ts, row by row.
 
@@ -32,5 +33,29 @@ describe('canonicalJson', () => {
   it('refuses what JSON cannot carry', () => {
     expect(() => canonicalJson({ f: () => 1 })).toThrow(TypeError);
     expect(() => canonicalJson(Symbol('x'))).toThrow(TypeError);
+  });
+});
+
+describe('canonicalJsonOfParsed', () => {
+  it('gives exactly canonicalJson’s text for any JSON value parsed back, in canonical order or not', () => {
+    // Keys that JavaScript enumerates out of code-unit order ("10" before "9" sorts, but "9" enumerates first) included.
+    const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('9', '10', '2', 'a', 'B', 'ä', '__proto__'));
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), fc.maxSafeInteger(), fc.string(), fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(key, tie('value'), { maxKeys: 5 })),
+    })).value;
+    fc.assert(
+      fc.property(json, (v) => {
+        for (const text of [JSON.stringify(v), canonicalJson(v)]) {
+          const parsed: unknown = JSON.parse(text);
+          expect(canonicalJsonOfParsed(parsed)).toBe(canonicalJson(parsed));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses a fraction or an unsafe number as canonicalJson does', () => {
+    expect(() => canonicalJsonOfParsed(JSON.parse('{"a":1.5}'))).toThrow(RangeError);
+    expect(() => canonicalJsonOfParsed(JSON.parse('[9007199254740993]'))).toThrow(RangeError);
   });
 });

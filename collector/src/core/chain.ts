@@ -22,8 +22,11 @@
 import { canonicalJson } from './canonical';
 import type { EntryGroup, Leg } from './ledger';
 
-/** SHA-256 of some bytes. */
-export type Sha256 = (data: Uint8Array) => Uint8Array;
+/**
+ * SHA-256 of some bytes, or of a string's UTF-8 bytes. Text is handed over as text so a runtime that
+ * can encode natively does (node:crypto's one-shot hash); the browser's encodes it with TextEncoder.
+ */
+export type Sha256 = (data: Uint8Array | string) => Uint8Array;
 
 /** The hash before the first link. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -59,17 +62,17 @@ export interface GroupView {
   legs: Part<Leg>[];
 }
 
-const encoder = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** Lower-case hex of some bytes. */
 export function toHex(bytes: Uint8Array): string {
   let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
   return s;
 }
 
 function hashText(sha256: Sha256, ...parts: string[]): string {
-  return toHex(sha256(encoder.encode(parts.join('\u0000'))));
+  return toHex(sha256(parts.join('\u0000')));
 }
 
 /** The salt of one part of a group, derived from the group's salt (a part's salt reveals no other). */
@@ -79,7 +82,12 @@ export function partSalt(sha256: Sha256, groupSalt: string, part: string): strin
 
 /** The salted hash of one part's value. */
 export function partHash(sha256: Sha256, salt: string, value: unknown): string {
-  return hashText(sha256, 'pp-part-v1', salt, canonicalJson(value));
+  return partHashOfText(sha256, salt, canonicalJson(value));
+}
+
+/** The salted hash of one part given its canonical JSON text (canonical.ts), already written. */
+export function partHashOfText(sha256: Sha256, salt: string, canonicalText: string): string {
+  return hashText(sha256, 'pp-part-v1', salt, canonicalText);
 }
 
 /** Legs in their committed order: by account, then side (so storage order never matters). */
@@ -126,5 +134,5 @@ export function linkHash(sha256: Sha256, prev: string, content: string): string 
 
 /** The message a chain head's signature is over. */
 export function headMessage(head: { seq: number; hash: string }): Uint8Array {
-  return encoder.encode(canonicalJson({ chain: 'perfpixel-ledger-v1', seq: head.seq, hash: head.hash }));
+  return new TextEncoder().encode(canonicalJson({ chain: 'perfpixel-ledger-v1', seq: head.seq, hash: head.hash }));
 }

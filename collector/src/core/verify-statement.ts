@@ -27,10 +27,10 @@
  */
 import { attributeConversion } from './attribution';
 import { settleClick, settleConversion, settleImpression } from './billing';
-import { canonicalJson } from './canonical';
-import { contentHash, fullView, GENESIS_HASH, headMessage, linkHash, sortedLegs, toHex, type GroupView, type Sha256 } from './chain';
+import { canonicalJson, canonicalJsonOfParsed } from './canonical';
+import { contentHash, fullView, GENESIS_HASH, headMessage, linkHash, partHashOfText, sortedLegs, toHex, type GroupView, type Sha256 } from './chain';
 import { planReversal, planRestatement } from './adjustments';
-import { factsFromJson, pricedTerms, type GroupFacts, type TermsRef } from './facts';
+import { factsFromJson, pricedTerms, type GroupFacts, type PricedRef, type TermsRef } from './facts';
 import type { EntryGroup, Leg } from './ledger';
 import type { CampaignTerms } from './terms';
 
@@ -130,6 +130,15 @@ export function termsFromJsonObject(t: Json): CampaignTerms {
 
 const legsText = (legs: readonly Leg[]) => sortedLegs(legs).map((l) => `${l.side} ${l.account} ${l.micros}`).join(', ');
 
+/** The same legs, whatever their order (text only when they differ: this runs for every group). */
+function sameLegs(a: readonly Leg[], b: readonly Leg[]): boolean {
+  if (a.length !== b.length) return false;
+  const x = sortedLegs(a);
+  const y = sortedLegs(b);
+  for (let i = 0; i < x.length; i++) if (x[i]!.account !== y[i]!.account || x[i]!.side !== y[i]!.side || x[i]!.micros !== y[i]!.micros) return false;
+  return true;
+}
+
 /** Creates a streaming statement verifier. */
 export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
   let lineNo = 0;
@@ -155,25 +164,38 @@ export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
     return t.terms;
   };
 
+  /** The priced terms of a reference, built once per version and payout (pricedTerms copies the terms). */
+  const priced = new Map<string, CampaignTerms>();
+  const pricedOf = (ref: PricedRef): CampaignTerms => {
+    const payout = ref.payout.kind === 'fixed' ? `f${ref.payout.micros}` : `s${ref.payout.bps}`;
+    const k = `${ref.campaignId}:${ref.version}:${ref.hash}:${payout}:${ref.subsidy}`;
+    let t = priced.get(k);
+    if (!t) priced.set(k, (t = pricedTerms(termsOf(ref), ref)));
+    return t;
+  };
+
   const remember = (g: EntryGroup) => {
     const k = `${g.meta.refType}:${g.meta.refId}`;
-    byAction.set(k, [...(byAction.get(k) ?? []), g]);
+    const list = byAction.get(k);
+    if (list) list.push(g);
+    else byAction.set(k, [g]);
   };
 
   /** Re-runs one group from its facts with the core; throws with the reason when the legs differ. */
   const rerunGroup = (g: EntryGroup, facts: GroupFacts, s: number) => {
-    const earlier = byAction.get(`${g.meta.refType}:${g.meta.refId}`) ?? [];
+    // A copy: the list grows as later groups of the action are remembered.
+    const earlier = [...(byAction.get(`${g.meta.refType}:${g.meta.refId}`) ?? [])];
     let expected: EntryGroup | null = null;
     let why = '';
     switch (facts.rule) {
       case 'click': {
-        const r = settleClick(pricedTerms(termsOf(facts.priced), facts.priced), { invalidReason: null, duplicateOf: null }, facts.spend, g.key, g.meta, termsOf(facts.caps));
+        const r = settleClick(pricedOf(facts.priced), { invalidReason: null, duplicateOf: null }, facts.spend, g.key, g.meta, termsOf(facts.caps));
         expected = r.group;
         why = r.outcome === 'charged' ? '' : `the click is ${r.outcome} (${r.reason})`;
         break;
       }
       case 'impression': {
-        const r = settleImpression(pricedTerms(termsOf(facts.priced), facts.priced), { kind: facts.kind, invalidReason: null }, facts.totals, facts.spend, g.key, g.meta, termsOf(facts.caps));
+        const r = settleImpression(pricedOf(facts.priced), { kind: facts.kind, invalidReason: null }, facts.totals, facts.spend, g.key, g.meta, termsOf(facts.caps));
         expected = r.settlement.group;
         why = r.settlement.outcome === 'charged' ? '' : `the impression is ${r.settlement.outcome} (${r.settlement.reason})`;
         break;
@@ -186,6 +208,7 @@ export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
             touches: facts.touches,
             termsByCampaign: new Map(facts.attributionTerms.map((r) => [r.campaignId, termsOf(r)])),
             rejectedClickIds: facts.rejected,
+            credits: false,
           });
           if (d.outcome !== 'attributed' || !d.winner) throw new Refused(`attribution re-run gives ${d.outcome} (${d.reason ?? 'no winner'}), not a charge`, s);
           if (d.winner.campaignId !== g.meta.campaignId || d.winner.publisherId !== g.meta.publisherId) {
@@ -194,7 +217,7 @@ export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
         } else if (!winner) throw new Refused('the approved winner is not among the recorded touches', s);
         const r = settleConversion(
           { outcome: 'attributed', model: 'last_click', winner: null, reason: null, candidates: [], credits: [] },
-          pricedTerms(termsOf(facts.priced), facts.priced),
+          pricedOf(facts.priced),
           { valueMicros: facts.conversion.valueMicros, currency: facts.conversion.currency },
           facts.spend,
           g.key,
@@ -212,7 +235,7 @@ export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
         break;
       case 'restatement': {
         const r = planRestatement(earlier, {
-          terms: pricedTerms(termsOf(facts.priced), facts.priced),
+          terms: pricedOf(facts.priced),
           caps: termsOf(facts.caps),
           spendToday: facts.spend,
           today: facts.today,
@@ -228,7 +251,7 @@ export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
     }
     if (!expected) throw new Refused(`re-running ${facts.rule} posts nothing${why ? `: ${why}` : ''}`, s);
     if (why) throw new Refused(`re-running ${facts.rule}: ${why}`, s);
-    if (expected.kind !== g.kind || legsText(expected.legs) !== legsText(g.legs)) {
+    if (expected.kind !== g.kind || !sameLegs(expected.legs, g.legs)) {
       throw new Refused(`re-running ${facts.rule} gives ${expected.kind} [${legsText(expected.legs)}], the statement says ${g.kind} [${legsText(g.legs)}]`, s);
     }
     rerun++;
@@ -263,7 +286,7 @@ export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
     switch (v.type) {
       case 'terms': {
         const t = termsFromJsonObject(v.terms);
-        terms.set(`${v.terms.campaignId}:${v.terms.version}`, { terms: t, hash: toHex(o.sha256(new TextEncoder().encode(canonicalJson(v.terms)))) });
+        terms.set(`${v.terms.campaignId}:${v.terms.version}`, { terms: t, hash: toHex(o.sha256(canonicalJson(v.terms))) });
         return;
       }
       case 'context': {
@@ -291,7 +314,11 @@ export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
           return;
         }
         const g = groupFromJson(v.group);
-        link(v.seq, contentHash(o.sha256, fullView(o.sha256, g, v.facts ?? null, v.salt)));
+        // The facts, the bulk of a line, are hashed from their text as parsed (canonical.ts
+        // canonicalJsonOfParsed: the canonical text, found without rebuilding it when the file is canonical).
+        const view = fullView(o.sha256, g, null, v.salt);
+        if ('salt' in view.facts) view.facts = { hash: partHashOfText(o.sha256, view.facts.salt, canonicalJsonOfParsed(v.facts ?? null)) };
+        link(v.seq, contentHash(o.sha256, view));
         let d = 0n;
         let c = 0n;
         for (const l of g.legs) {

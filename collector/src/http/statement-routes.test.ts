@@ -27,7 +27,7 @@ import {
 } from '../test-fixtures';
 import { verifyEd25519 } from './signing';
 
-const sha256 = (d: Uint8Array) => createHash('sha256').update(d).digest();
+const sha256 = (d: Uint8Array | string) => createHash('sha256').update(d).digest();
 
 let h: Harness;
 let w: World;

@@ -43,7 +43,9 @@ describe('PostgreSQL ledger', () => {
       await store.write((tx) =>
         tx.postGroup({ key: 'click:k1', kind: 'charge', meta, legs: [{ account: 'advertiser:a', side: 'debit', micros: 5n }, { account: 'platform', side: 'credit', micros: 5n }] }, T0),
       );
-      for (const sql of ['TRUNCATE ledger_legs', 'TRUNCATE ledger_legs, ledger_groups', 'TRUNCATE ledger_groups CASCADE']) {
+      // Every table the triggers guard, alone and together (a partial set is refused earlier, by the
+      // chain's foreign key, which would hide whether the trigger works).
+      for (const sql of ['TRUNCATE ledger_legs', 'TRUNCATE ledger_chain', 'TRUNCATE ledger_legs, ledger_groups, ledger_chain', 'TRUNCATE ledger_groups CASCADE']) {
         await expect(admin.transaction(async (tx) => (await tx.exec(`SET LOCAL search_path TO ${schema}`), tx.exec(sql)))).rejects.toThrow(/append-only/);
       }
       expect(await store.reports.ledgerTotals()).toEqual({ debits: 5n, credits: 5n, groups: 1 });

@@ -292,7 +292,10 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       return r ? toConversion(r) : null;
     },
     async conversionByEvent(advertiserId, eventId) {
-      const r = await tx.get<Row>(`SELECT * FROM conversions WHERE advertiser_id = ? AND event_id = ? ORDER BY received_at LIMIT 1${lock}`, [
+      // `+received_at`: without it SQLite (no ANALYZE statistics) reads the advertiser's conversions in
+      // received_at order through conversions_advertiser to skip a sort, scanning all of them for
+      // every new conversion; the unary plus leaves it the (advertiser_id, event_id) index.
+      const r = await tx.get<Row>(`SELECT * FROM conversions WHERE advertiser_id = ? AND event_id = ? ORDER BY +received_at LIMIT 1${lock}`, [
         advertiserId,
         eventId,
       ]);

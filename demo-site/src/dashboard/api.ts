@@ -323,6 +323,15 @@ export function createApi(key: string, fetchFn: typeof fetch = (...a) => fetch(.
     /** A review decision on a held conversion (or a reversal): the collector posts any ledger entries it needs. */
     command: (id: string, command: 'approve' | 'reject' | 'reverse', reason: string) =>
       post<{ conversion?: Conversion }>(`/v1/conversions/${encodeURIComponent(id)}/${command}`, { reason }),
+    /**
+     * The signed statement of the key's own party for a period (`GET /v1/statements`, NDJSON) as a
+     * Blob, with the file name the collector suggests; verify it on /dashboard/verify-statement/.
+     */
+    statement: async (q: { from?: number; to?: number } = {}) => {
+      const res = await raw(`/v1/statements${query(q)}`);
+      const named = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1];
+      return { blob: await res.blob(), filename: named ?? 'statement.ndjson' };
+    },
     /** A CSV export as a Blob (the key travels in the header, never in a link). */
     csv: async (path: '/v1/conversions.csv' | '/v1/ledger.csv', q: ReportQuery = {}) => (await raw(`${path}${query(q)}`)).blob(),
   };

@@ -1,13 +1,15 @@
 /**
  * The ledger: entry groups, newest first, each with its legs and the check that its debits equal its
  * credits (`GET /v1/ledger`). Test hooks: `ledger-group` (one tbody per group, `data-group-id`,
- * `data-kind`), `ledger-row` (one per leg, `data-account`, `data-side`, `data-micros`), `ledger-check`.
+ * `data-kind`), `ledger-row` (one per leg, `data-account`, `data-side`, `data-micros`), `ledger-check`;
+ * advertisers and publishers also get "Download statement" (statement-download.ts).
  */
 import type { EntryGroup } from './api';
 import { campaignName, publisherName, slotName, type DashboardContext } from './context';
 import { csvButton } from './csv-export';
 import { empty, h, loading, mount } from './dom';
 import { loadMore } from './load-more';
+import { statementDownload } from './statement-download';
 import { formatCount, formatMoney, sumMicros } from './format-money';
 import { dateTime, rangeStart } from './format-time';
 import { pageHead, rangePicker } from './panels';
@@ -103,6 +105,8 @@ export async function renderLedger(el: HTMLElement, ctx: DashboardContext, days:
     'Append-only, double-entry: every charge debits the advertiser and credits the publisher and the platform. Corrections are new entries, never edits.',
     rangePicker(days, setDays),
     csvButton(ctx.api, '/v1/ledger.csv', 'ledger.csv', 'Export CSV', { from }),
+    // A statement is one party's: the operator reads every ledger and has none of its own.
+    ctx.me.kind === 'operator' ? null : statementDownload(ctx.api, from),
   );
   mount(el, head, loading('the ledger'));
   const limit = 200;
