@@ -77,20 +77,24 @@ export async function runStatementBenchmark(o: { touches: number; conversions: n
       return (await res.json()) as Record<string, any>;
     };
     const adv = await api('POST', '/v1/advertisers', OPERATOR_KEY, { id: 'adv', name: 'Bench shop', currency: 'EUR' });
-    await api('POST', '/v1/sites', adv.apiKey, { id: 'shop', name: 'Shop', origins: ['https://shop.example'] });
+    // Only the operator may choose IDs (admin-routes.ts): the rest take the IDs the collector assigns.
+    const shop = (await api('POST', '/v1/sites', adv.apiKey, { name: 'Shop', origins: ['https://shop.example'] })).site.id as string;
+    const pubs: { id: string; site: string; slot: string }[] = [];
     for (let p = 0; p < PUBLISHERS; p++) {
       const pub = await api('POST', '/v1/publishers', OPERATOR_KEY, { id: `p${p}`, name: `Publisher ${p}`, revShareBps: 6000 + p * 500 });
-      await api('POST', '/v1/sites', pub.apiKey, { id: `news${p}`, name: `News ${p}`, origins: [] });
-      await api('POST', '/v1/slots', pub.apiKey, { id: `slot${p}`, siteId: `news${p}`, name: 'Top', size: '300x250' });
+      const site = (await api('POST', '/v1/sites', pub.apiKey, { name: `News ${p}`, origins: [] })).site.id as string;
+      const slot = (await api('POST', '/v1/slots', pub.apiKey, { siteId: site, name: 'Top', size: '300x250' })).slot.id as string;
+      pubs.push({ id: pub.publisher.id as string, site, slot });
     }
+    const camps: { id: string; creative: string }[] = [];
     for (let c = 0; c < CAMPAIGNS; c++) {
-      await api('POST', '/v1/campaigns', adv.apiKey, {
-        id: `c${c}`,
+      const camp = await api('POST', '/v1/campaigns', adv.apiKey, {
         name: `Campaign ${c}`,
         landingUrl: 'https://shop.example/',
         terms: { costModel: 'cpa', cpaFlatMicros: String(1_000_000 + c * 250_000), cpaBps: 500, clickWindowDays: 90, viewWindowDays: 1, priority: c % 3 },
       });
-      await api('POST', '/v1/creatives', adv.apiKey, { id: `cr${c}`, campaignId: `c${c}`, size: '300x250', imageUrl: `/i/${c}.png`, alt: `c${c}` });
+      const creative = await api('POST', '/v1/creatives', adv.apiKey, { campaignId: camp.campaign.id, size: '300x250', imageUrl: `/i/${c}.png`, alt: `c${c}` });
+      camps.push({ id: camp.campaign.id as string, creative: creative.creative.id as string });
     }
 
     // Touches over the first 30 days, through the store's own write transactions.
@@ -105,7 +109,7 @@ export async function runStatementBenchmark(o: { touches: number; conversions: n
           const c = Math.floor(r() * CAMPAIGNS);
           const p = Math.floor(r() * PUBLISHERS);
           const at = T0 + Math.floor(r() * 30 * DAY_MS);
-          const base = { decisionId: `d${n}`, eventId: `e${n}`, siteId: `news${p}`, slotId: `slot${p}`, publisherId: `p${p}`, campaignId: `c${c}`, creativeId: `cr${c}`, advertiserId: 'adv', termsVersion: 1, pageViewId: `pv${n}`, sourceKey: source(s), at, receivedAt: at, invalidReason: r() < 0.03 ? 'declared_bot' : null, billing: 'no_charge' as const, costMicros: 0n };
+          const base = { decisionId: `d${n}`, eventId: `e${n}`, siteId: pubs[p]!.site, slotId: pubs[p]!.slot, publisherId: pubs[p]!.id, campaignId: camps[c]!.id, creativeId: camps[c]!.creative, advertiserId: 'adv', termsVersion: 1, pageViewId: `pv${n}`, sourceKey: source(s), at, receivedAt: at, invalidReason: r() < 0.03 ? 'declared_bot' : null, billing: 'no_charge' as const, costMicros: 0n };
           if (r() < 0.2) {
             const clickId = keys.mintClickId('adv', bytes(12));
             await tx.insertClick({ ...base, clickId, via: 'redirect', ipKey: null, duplicateOf: null });
@@ -135,7 +139,7 @@ export async function runStatementBenchmark(o: { touches: number; conversions: n
           const res = await processConversion(
             tx,
             {
-              advertiserId: 'adv', siteId: 'shop', actionKey: 'purchase', orderId: `o${n}`, eventId: `cv${n}`, origin: 'beacon', clickIds: [...clickIds].reverse(), otherClickIds: {},
+              advertiserId: 'adv', siteId: shop, actionKey: 'purchase', orderId: `o${n}`, eventId: `cv${n}`, origin: 'beacon', clickIds: [...clickIds].reverse(), otherClickIds: {},
               sourceKey: source(s), valueMicros: BigInt(10_000_000 + Math.floor(r() * 190_000_000)), currency: 'EUR', at, receivedAt: now, payloadHash: `h${n}`, ivt: null,
             },
             deps,

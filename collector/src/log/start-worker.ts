@@ -15,6 +15,7 @@ import { loadConfig } from '../config';
 import { createKeys } from '../ingest/keys';
 import { timeOrderedId } from '../ingest/ids';
 import { DEFAULT_IVT_LIMITS } from '../ingest/pipeline';
+import { isStoreUnavailable } from '../store/db';
 import { openPgDb } from '../store/pg-db';
 import { createSqlStore } from '../store/sql-store';
 import { createLeases } from './lease';
@@ -31,8 +32,18 @@ export async function startWorker(vars: Record<string, string | undefined>): Pro
   const logger = pino({ level: config.logLevel }).child({ role: 'worker' });
   const clock = () => Date.now();
   const db = openPgDb(config.databaseUrl, { schema: config.databaseSchema });
-  await createSqlStore(db, { clock }).migrate();
-  await ensureOffsets(db, settings.stream, settings.shards);
+  // A worker (re)started while PostgreSQL cannot be reached waits for it, as it waits for the log
+  // below (a supervisor restarting it in a loop would only add noise); any other error stops it.
+  const store = createSqlStore(db, { clock });
+  await untilReady(
+    async () => {
+      await store.migrate();
+      await ensureOffsets(db, settings.stream, settings.shards);
+    },
+    (err) => logger.warn({ err }, 'PostgreSQL not reachable; retrying'),
+    60_000,
+    isStoreUnavailable,
+  );
   const log = await connectLog(settings, 'perfpixel-worker');
   await untilReady(
     () => ensureStream(log.jsm, settings),

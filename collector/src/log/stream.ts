@@ -40,13 +40,18 @@ export async function connectLog(settings: Pick<LogSettings, 'servers'>, name: s
  * Retries `fn` for up to `ms` while JetStream is not ready yet — a cluster that just started, or
  * is electing a leader, answers "no responders" or times out for a few seconds.
  */
-export async function untilReady<T>(fn: () => Promise<T>, onRetry?: (err: unknown) => void, ms = 60_000): Promise<T> {
+export async function untilReady<T>(
+  fn: () => Promise<T>,
+  onRetry?: (err: unknown) => void,
+  ms = 60_000,
+  retryable: (err: unknown) => boolean = (err) => !/shards=|was created with/.test(String((err as Error)?.message)),
+): Promise<T> {
   const until = Date.now() + ms;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (Date.now() > until || /shards=|was created with/.test(String((err as Error)?.message))) throw err;
+      if (Date.now() > until || !retryable(err)) throw err;
       onRetry?.(err);
       await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
     }
