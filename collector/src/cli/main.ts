@@ -13,8 +13,6 @@
  * operator's keys document).
  */
 import { ConfigError } from '../config';
-import { startWorker } from '../log/start-worker';
-import { startServer } from '../server';
 import { describeVerdict, verifyStatementFile } from './verify';
 
 const USAGE = [
@@ -31,7 +29,10 @@ const USAGE = [
 export async function main(argv: string[]): Promise<number | 'running'> {
   const [command, ...rest] = argv;
   try {
+    // The roles are imported when asked for: `verify` runs offline and needs none of the server, the
+    // database drivers or the log client (loading them was a second of a short verification).
     if (command === 'collector') {
+      const { startServer } = await import('../server');
       await startServer();
       return 'running';
     }
@@ -75,6 +76,7 @@ export async function main(argv: string[]): Promise<number | 'running'> {
 
 /** Starts a billing worker and stops it cleanly on SIGINT/SIGTERM (the batches in hand are finished). */
 async function runWorker(): Promise<void> {
+  const { startWorker } = await import('../log/start-worker');
   const worker = await startWorker(process.env);
   let stopping = false;
   const stop = (signal: string) => {
