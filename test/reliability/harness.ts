@@ -10,8 +10,8 @@
  * ```
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,15 +46,27 @@ export interface CollectorProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the collector on a SQLite file under `dataDir` and waits for /readyz. */
-export async function startCollector(o: { dataDir: string; env?: Record<string, string>; port?: number; logFile?: string }): Promise<CollectorProcess> {
+/** The real server entry; the crash suite's broken build is test/reliability/fixtures/ack-before-commit-server.ts. */
+export const SERVER_ENTRY = join(ROOT, 'collector/src/server.ts');
+
+/**
+ * Starts the collector and waits for /readyz: on a SQLite file under `dataDir`, or on whatever
+ * `env` names (DATABASE_URL, DATABASE_SCHEMA). Processes given the same `dataDir` share its
+ * signing key, written before the first start so two processes starting at once cannot each make one.
+ */
+export async function startCollector(o: { dataDir: string; env?: Record<string, string>; port?: number; logFile?: string; entry?: string }): Promise<CollectorProcess> {
   const port = o.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
+  const signingKey = join(o.dataDir, 'signing-key.pem');
+  if (!existsSync(signingKey)) {
+    mkdirSync(o.dataDir, { recursive: true });
+    writeFileSync(signingKey, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { mode: 0o600 });
+  }
   let child: ChildProcess;
   const launch = async () => {
     // `node --import tsx`, not the tsx CLI: the CLI runs the server in a grandchild that a SIGKILL
     // of the child would leave running (and serving) — the crash test would kill nothing.
-    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'collector/src/server.ts')], {
+    child = spawn(process.execPath, ['--import', 'tsx', o.entry ?? SERVER_ENTRY], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -66,6 +78,7 @@ export async function startCollector(o: { dataDir: string; env?: Record<string, 
         DATABASE_URL: `sqlite:${join(o.dataDir, 'collector.db')}`,
         SECRET,
         OPERATOR_KEY,
+        SIGNING_KEY_FILE: signingKey,
         SEED: 'never',
         LOG_LEVEL: 'error',
         ...o.env,
@@ -112,11 +125,21 @@ export const CATALOG = {
   slot: 'rel-slot',
   cpm: 'rel-cpm',
   cpa: 'rel-cpa',
+  /** A served-basis CPM campaign with a total budget (CAPPED_BUDGET_MICROS) that load runs past. */
+  capped: 'rel-cpm-capped',
   cpmCreative: 'rel-cpm-cr',
   cpaCreative: 'rel-cpa-cr',
+  cappedCreative: 'rel-cpm-capped-cr',
 } as const;
 
-/** Creates an advertiser, publisher, sites, a slot, a served-basis CPM and a CPA campaign. */
+/**
+ * The capped campaign's price (per thousand) and total budget: 42.6 impressions, so the last one
+ * that fits leaves a remainder; small enough that even a slow PostgreSQL run goes past it.
+ */
+export const CAPPED_CPM_MICROS = 2_345_678n;
+export const CAPPED_BUDGET_MICROS = 100_000n;
+
+/** Creates an advertiser, publisher, sites, a slot, a served-basis CPM, a capped served-basis CPM and a CPA campaign. */
 export async function setupCatalog(url: string, budgets: { cpmTotalMicros?: string } = {}): Promise<void> {
   const call = async (method: string, path: string, body: unknown) => {
     const r = await fetch(`${url}${path}`, { method, headers: { Authorization: `Bearer ${OPERATOR_KEY}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -135,13 +158,21 @@ export async function setupCatalog(url: string, budgets: { cpmTotalMicros?: stri
     landingUrl: 'https://shop.example/',
     terms: { costModel: 'cpm', cpmMicros: '2345678', cpmBasis: 'served', ...(budgets.cpmTotalMicros ? { totalBudgetMicros: budgets.cpmTotalMicros } : {}) },
   });
+  await call('POST', '/v1/campaigns', {
+    id: c.capped,
+    advertiserId: c.advertiser,
+    name: 'CPM capped',
+    landingUrl: 'https://shop.example/',
+    terms: { costModel: 'cpm', cpmMicros: String(CAPPED_CPM_MICROS), cpmBasis: 'served', totalBudgetMicros: String(CAPPED_BUDGET_MICROS) },
+  });
   await call('POST', '/v1/campaigns', { id: c.cpa, advertiserId: c.advertiser, name: 'CPA', landingUrl: 'https://shop.example/', terms: { costModel: 'cpa', cpaFlatMicros: '1500000', cpaBps: 500, minConversionDelayMs: 0 } });
   await call('POST', '/v1/creatives', { id: c.cpmCreative, campaignId: c.cpm, size: '300x250', imageUrl: '/a.svg', alt: 'cpm' });
   await call('POST', '/v1/creatives', { id: c.cpaCreative, campaignId: c.cpa, size: '300x250', imageUrl: '/b.svg', alt: 'cpa' });
+  await call('POST', '/v1/creatives', { id: c.cappedCreative, campaignId: c.capped, size: '300x250', imageUrl: '/c.svg', alt: 'capped' });
 }
 
 /** A signed ad decision token for a campaign, as `GET /ad` would mint it. */
-export function adToken(campaign: 'cpm' | 'cpa', at = Date.now()): { token: string; decision: string } {
+export function adToken(campaign: 'cpm' | 'cpa' | 'capped', at = Date.now()): { token: string; decision: string } {
   const c = CATALOG;
   const decision = `${at.toString(36)}${randomBytes(8).toString('base64url')}`;
   const t: AdToken = {
@@ -150,8 +181,8 @@ export function adToken(campaign: 'cpm' | 'cpa', at = Date.now()): { token: stri
     s: c.slot,
     p: c.publisher,
     a: c.advertiser,
-    c: campaign === 'cpm' ? c.cpm : c.cpa,
-    cr: campaign === 'cpm' ? c.cpmCreative : c.cpaCreative,
+    c: c[campaign],
+    cr: { cpm: c.cpmCreative, cpa: c.cpaCreative, capped: c.cappedCreative }[campaign],
     v: 1,
     pv: randomBytes(8).toString('base64url'),
     t: at,
