@@ -16,42 +16,17 @@
  * | statement        | the advertiser's statement for all time verifies: chain, signature, each group re-priced from its facts |
  *
  * ```ts
- * const db = await openAuditDb({ sqliteFile });           // or { pgUrl, schema }
+ * const db = await target.open();                        // harness.ts: sqliteTarget / pgTarget
  * const a = await audit(db, acked); await db.close();
  * const v = await verifyLedger(c.url);
  * ```
  */
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { readStatement } from '../../collector/src/core/read-statement';
 import { createStatementVerifier, type StatementVerdict } from '../../collector/src/core/verify-statement';
 import { verifyEd25519 } from '../../collector/src/http/signing';
-import { toPgPlaceholders } from '../../collector/src/store/db';
 import { nodeSha256 } from '../../collector/src/store/sql-chain';
-import { CAPPED_BUDGET_MICROS, CAPPED_CPM_MICROS, CATALOG, OPERATOR_KEY } from './harness';
+import { CAPPED_BUDGET_MICROS, CAPPED_CPM_MICROS, CATALOG, OPERATOR_KEY, type AuditDb } from './harness';
 import type { Sent } from './crash-load';
-
-/** Read-only SQL on the database a run used (`?` placeholders on both dialects). */
-export interface AuditDb {
-  dialect: 'sqlite' | 'postgres';
-  all(sql: string, params?: (string | number)[]): Promise<Record<string, unknown>[]>;
-  close(): Promise<void>;
-}
-
-/**
- * Opens the database read-only — with its own driver, not the store's, so the audit does not go
- * through the code it audits.
- */
-export async function openAuditDb(o: { sqliteFile: string } | { pgUrl: string; schema: string }): Promise<AuditDb> {
-  if ('sqliteFile' in o) {
-    const db = new Database(o.sqliteFile, { readonly: true });
-    return { dialect: 'sqlite', all: async (sql, params = []) => db.prepare(sql).all(...params) as Record<string, unknown>[], close: async () => void db.close() };
-  }
-  const client = new pg.Client({ connectionString: o.pgUrl });
-  await client.connect();
-  await client.query(`SET search_path TO ${o.schema}`);
-  return { dialect: 'postgres', all: async (sql, params = []) => (await client.query(toPgPlaceholders(sql), params)).rows, close: () => client.end() };
-}
 
 const big = (v: unknown): bigint => BigInt(String(v ?? 0));
 

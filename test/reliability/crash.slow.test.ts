@@ -20,17 +20,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CAPPED_BUDGET_MICROS, ROOT, setupCatalog, startCollector, type CollectorProcess } from './harness';
+import { CAPPED_BUDGET_MICROS, pgTarget, ROOT, setupCatalog, sqliteTarget, startCollector, type CollectorProcess, type Target } from './harness';
 import { loadUnderKills, type LoadStats } from './crash-load';
-import { audit, CAPPED_MAX_PRICE_MICROS, openAuditDb, verifyLedger, type AuditDb } from './crash-audit';
+import { audit, CAPPED_MAX_PRICE_MICROS, verifyLedger } from './crash-audit';
 
 const SECONDS = Number(process.env.CRASH_SECONDS ?? 60);
 const PG_SECONDS = Number(process.env.CRASH_PG_SECONDS ?? 60);
 const UNSAFE_SECONDS = Number(process.env.CRASH_UNSAFE_SECONDS ?? 12);
-const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BROKEN_ENTRY = join(ROOT, 'test/reliability/fixtures/ack-before-commit-server.ts');
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -38,37 +35,14 @@ afterAll(async () => {
   for (const f of cleanups.reverse()) await f().catch((err) => console.error('cleanup failed', err));
 }, 60_000);
 
-/** A run's database: where its processes point, and the audit's view of it. */
-interface Target {
-  name: string;
-  processes: number;
-  env: Record<string, string>;
-  open(): Promise<AuditDb>;
-}
-
-function sqliteTarget(dir: string): Target {
-  const file = join(dir, 'collector.db');
-  return { name: 'SQLite', processes: 1, env: { DATABASE_URL: `sqlite:${file}` }, open: () => openAuditDb({ sqliteFile: file }) };
-}
-
-/** Two processes on a fresh schema (the collectors create it and migrate it, both at once); dropped after. */
-function pgTarget(): Target {
-  const schema = `tst_crash_${randomBytes(5).toString('hex')}`;
-  cleanups.push(async () => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  });
-  return { name: 'PostgreSQL', processes: 2, env: { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema }, open: () => openAuditDb({ pgUrl: PG_URL, schema }) };
-}
-
 /** Starts the target's processes on `entry`, builds the catalog, drives the load, and audits. */
-async function crashRun(target: (dir: string) => Target, seconds: number, entry?: string) {
+async function crashRun(target: (dir: string) => Target, processCount: number, seconds: number, entry?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'pp-crash-'));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   const t = target(dir);
-  const processes: CollectorProcess[] = await Promise.all(Array.from({ length: t.processes }, () => startCollector({ dataDir: dir, env: t.env, entry })));
+  cleanups.push(() => t.drop());
+  // Several processes start at once on a database nobody migrated yet: migrations must cope.
+  const processes: CollectorProcess[] = await Promise.all(Array.from({ length: processCount }, () => startCollector({ dataDir: dir, env: t.env, entry })));
   cleanups.push(async () => void (await Promise.all(processes.map((p) => p.kill('SIGKILL')))));
   await setupCatalog(processes[0]!.url);
   const { acked, stats } = await loadUnderKills(processes, seconds);
@@ -92,8 +66,8 @@ function describeRun(s: LoadStats): string {
 }
 
 describe('crash consistency under SIGKILL every 2 s', () => {
-  const safe = (target: (dir: string) => Target, seconds: number) => async () => {
-    const { name, stats, a, statement } = await crashRun(target, seconds);
+  const safe = (target: (dir: string) => Target, processCount: number, seconds: number) => async () => {
+    const { name, stats, a, statement } = await crashRun(target, processCount, seconds);
     const verdict = statement?.ok ? `verified: ${statement.entries} entries, ${statement.rerun} re-run from their facts` : JSON.stringify(statement);
     console.log(`crash harness, ${name}: ${describeRun(stats)}, ${a.acked} events acknowledged; statement ${verdict}; audit`, a);
 
@@ -121,14 +95,14 @@ describe('crash consistency under SIGKILL every 2 s', () => {
     expect(statement).toMatchObject({ ok: true, entries: a.groups, charges: a.groups, rerun: a.groups, withoutFacts: 0, trustedKey: true });
   };
 
-  const broken = (target: (dir: string) => Target) => async () => {
-    const { name, stats, a } = await crashRun(target, UNSAFE_SECONDS, BROKEN_ENTRY);
+  const broken = (target: (dir: string) => Target, processCount: number) => async () => {
+    const { name, stats, a } = await crashRun(target, processCount, UNSAFE_SECONDS, BROKEN_ENTRY);
     console.log(`crash harness vs ack-before-commit, ${name}: ${describeRun(stats)}, ${a.acked} acknowledged, ${a.missing} of them lost`);
     expect(a.missing).toBeGreaterThan(0);
   };
 
-  it('SQLite: stores every acknowledged event exactly once, never charges twice or past a budget, keeps the chain whole', safe(sqliteTarget, SECONDS), (SECONDS + 150) * 1000);
-  it('SQLite: catches a build that acknowledges before it commits (a test of the harness itself)', broken(sqliteTarget), (UNSAFE_SECONDS + 120) * 1000);
-  it('PostgreSQL, two processes: stores every acknowledged event exactly once, never charges twice or past a budget, keeps the chain whole', safe(() => pgTarget(), PG_SECONDS), (PG_SECONDS + 150) * 1000);
-  it('PostgreSQL, two processes: catches a build that acknowledges before it commits', broken(() => pgTarget()), (UNSAFE_SECONDS + 120) * 1000);
+  it('SQLite: stores every acknowledged event exactly once, never charges twice or past a budget, keeps the chain whole', safe(sqliteTarget, 1, SECONDS), (SECONDS + 150) * 1000);
+  it('SQLite: catches a build that acknowledges before it commits (a test of the harness itself)', broken(sqliteTarget, 1), (UNSAFE_SECONDS + 120) * 1000);
+  it('PostgreSQL, two processes: stores every acknowledged event exactly once, never charges twice or past a budget, keeps the chain whole', safe(pgTarget, 2, PG_SECONDS), (PG_SECONDS + 150) * 1000);
+  it('PostgreSQL, two processes: catches a build that acknowledges before it commits', broken(pgTarget, 2), (UNSAFE_SECONDS + 120) * 1000);
 });

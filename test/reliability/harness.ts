@@ -15,7 +15,10 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { createKeys, type AdToken } from '../../collector/src/ingest/keys';
+import { toPgPlaceholders } from '../../collector/src/store/db';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const SECRET = 'reliability-secret-'.padEnd(48, 's');
@@ -193,4 +196,60 @@ export function adToken(campaign: 'cpm' | 'cpa' | 'capped', at = Date.now()): { 
 /** A browser-like user agent, distinct per client so the per-source limits see ordinary traffic. */
 export function userAgent(n: number): string {
   return `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.${6478 + n}.${n % 200} Safari/537.36`;
+}
+
+/** Read-only SQL on the database a run used (`?` placeholders on both dialects). */
+export interface AuditDb {
+  dialect: 'sqlite' | 'postgres';
+  all(sql: string, params?: (string | number)[]): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database read-only — with its own driver, not the store's, so the audit does not go
+ * through the code it audits.
+ */
+export async function openAuditDb(o: { sqliteFile: string } | { pgUrl: string; schema: string }): Promise<AuditDb> {
+  if ('sqliteFile' in o) {
+    const db = new Database(o.sqliteFile, { readonly: true });
+    return { dialect: 'sqlite', all: async (sql, params = []) => db.prepare(sql).all(...params) as Record<string, unknown>[], close: async () => void db.close() };
+  }
+  const client = new pg.Client({ connectionString: o.pgUrl });
+  await client.connect();
+  await client.query(`SET search_path TO ${o.schema}`);
+  return { dialect: 'postgres', all: async (sql, params = []) => (await client.query(toPgPlaceholders(sql), params)).rows, close: () => client.end() };
+}
+
+/** The PostgreSQL the suites use (CI exports DATABASE_URL). */
+export const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Where a run's collectors keep their data: the environment they are started with, and the audit's view of it. */
+export interface Target {
+  name: 'SQLite' | 'PostgreSQL';
+  env: Record<string, string>;
+  open(): Promise<AuditDb>;
+  /** Removes what the target created outside `dataDir` (the PostgreSQL schema). */
+  drop(): Promise<void>;
+}
+
+/** A SQLite file in `dataDir`. */
+export function sqliteTarget(dataDir: string): Target {
+  const file = join(dataDir, 'collector.db');
+  return { name: 'SQLite', env: { DATABASE_URL: `sqlite:${file}` }, open: () => openAuditDb({ sqliteFile: file }), drop: async () => undefined };
+}
+
+/** A fresh schema on PG_URL (named as test/pg's are), which the collectors create and migrate themselves. */
+export function pgTarget(): Target {
+  const schema = `tst_rel_${randomBytes(5).toString('hex')}`;
+  return {
+    name: 'PostgreSQL',
+    env: { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema },
+    open: () => openAuditDb({ pgUrl: PG_URL, schema }),
+    async drop() {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    },
+  };
 }
