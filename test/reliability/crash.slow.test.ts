@@ -1,11 +1,12 @@
 /**
  * Crash consistency (issue "Proof", suite 1; issue 17): the collector runs as child processes,
- * 16 at-least-once clients send beacons (billed CPM impressions, some on a campaign whose budget
- * runs out, and CPA conversions) and retry each until acknowledged, and every 2 s a process is
- * SIGKILLed and restarted (crash-load.ts). Afterwards, from the database itself (crash-audit.ts):
- * every acknowledged event stored exactly once, no action charged twice, every ledger group
- * balanced, spend rows and CPM running totals equal to the charges, the budget never passed, the
- * chain sealed once per group without a gap, and the advertiser's statement verifying to the micro.
+ * 16 at-least-once clients send billed CPM impressions (some on a campaign whose budget runs out),
+ * click redirects and the CPA conversions they lead to (a budget that runs out too), retrying each
+ * until acknowledged, and every 2 s a process is SIGKILLed and restarted (crash-load.ts).
+ * Afterwards, from the database itself (crash-audit.ts): every acknowledged event stored exactly
+ * once, every conversion attributed to its click, no action charged twice, every ledger group
+ * balanced, spend rows and CPM running totals equal to the charges, no budget passed, the chain
+ * sealed once per group without a gap, and the advertiser's statement verifying to the micro.
  *
  * | run        | processes                          | database                     | seconds (env)                 |
  * |------------|------------------------------------|------------------------------|-------------------------------|
@@ -21,9 +22,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CAPPED_BUDGET_MICROS, pgTarget, ROOT, setupCatalog, sqliteTarget, startCollector, type CollectorProcess, type Target } from './harness';
+import { pgTarget, ROOT, setupCatalog, sqliteTarget, startCollector, type CollectorProcess, type Target } from './harness';
 import { loadUnderKills, type LoadStats } from './crash-load';
-import { audit, CAPPED_MAX_PRICE_MICROS, verifyLedger } from './crash-audit';
+import { audit, verifyLedger } from './crash-audit';
 
 const SECONDS = Number(process.env.CRASH_SECONDS ?? 60);
 const PG_SECONDS = Number(process.env.CRASH_PG_SECONDS ?? 60);
@@ -72,27 +73,30 @@ describe('crash consistency under SIGKILL every 2 s', () => {
     console.log(`crash harness, ${name}: ${describeRun(stats)}, ${a.acked} events acknowledged; statement ${verdict}; audit`, a);
 
     // Killed again and again, with requests in flight (how many kills fit depends on how long a
-    // restart takes on the machine: not asserted beyond a few).
+    // restart takes on the machine: the load goes on until there were three).
     expect(stats.kills).toBeGreaterThanOrEqual(3);
     expect(stats.inFlightAtKill.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
     expect(a.acked).toBeGreaterThan(100);
     expect(a.integrity).toMatch(/^(ok|n\/a)$/);
-    expect({ missing: a.missing, duplicated: a.duplicated, doubleCharged: a.doubleCharged, unbalanced: a.unbalanced, chargeMismatch: a.chargeMismatch, spendMismatch: a.spendMismatch }).toEqual({
+    expect({ missing: a.missing, duplicated: a.duplicated, unattributed: a.unattributed, doubleCharged: a.doubleCharged, unbalanced: a.unbalanced, chargeMismatch: a.chargeMismatch, spendMismatch: a.spendMismatch }).toEqual({
       missing: 0,
       duplicated: 0,
+      unattributed: 0,
       doubleCharged: 0,
       unbalanced: 0,
       chargeMismatch: 0,
       spendMismatch: [],
     });
-    // The budget was reached under load and never passed: what is left is less than one more impression.
-    const spent = BigInt(a.capped.spent);
-    expect(a.capped.overCap).toBeGreaterThan(0);
-    expect(spent).toBeLessThanOrEqual(CAPPED_BUDGET_MICROS);
-    expect(CAPPED_BUDGET_MICROS - spent).toBeLessThan(CAPPED_MAX_PRICE_MICROS);
+    // Both budgets were reached under load and never passed: what is left is less than one more charge.
+    for (const cap of a.caps) {
+      expect(cap.overCap, cap.campaign).toBeGreaterThan(0);
+      expect(BigInt(cap.spent), cap.campaign).toBeLessThanOrEqual(BigInt(cap.budget));
+      expect(BigInt(cap.budget) - BigInt(cap.spent), cap.campaign).toBeLessThan(BigInt(cap.maxPrice));
+    }
     // Every group sealed once, in one unbroken sequence, and the whole chain re-verifies.
     expect(a.chain).toEqual({ links: a.groups, distinctGroups: a.groups, firstSeq: 1, lastSeq: a.groups });
     expect(statement).toMatchObject({ ok: true, entries: a.groups, charges: a.groups, rerun: a.groups, withoutFacts: 0, trustedKey: true });
+    expect(a.charged.conversions).toBeGreaterThan(0);
   };
 
   const broken = (target: (dir: string) => Target, processCount: number) => async () => {
@@ -101,8 +105,8 @@ describe('crash consistency under SIGKILL every 2 s', () => {
     expect(a.missing).toBeGreaterThan(0);
   };
 
-  it('SQLite: stores every acknowledged event exactly once, never charges twice or past a budget, keeps the chain whole', safe(sqliteTarget, 1, SECONDS), (SECONDS + 150) * 1000);
-  it('SQLite: catches a build that acknowledges before it commits (a test of the harness itself)', broken(sqliteTarget, 1), (UNSAFE_SECONDS + 120) * 1000);
-  it('PostgreSQL, two processes: stores every acknowledged event exactly once, never charges twice or past a budget, keeps the chain whole', safe(pgTarget, 2, PG_SECONDS), (PG_SECONDS + 150) * 1000);
-  it('PostgreSQL, two processes: catches a build that acknowledges before it commits', broken(pgTarget, 2), (UNSAFE_SECONDS + 120) * 1000);
+  it('SQLite: stores every acknowledged event exactly once, never charges twice or past a budget, keeps the chain whole', safe(sqliteTarget, 1, SECONDS), (2 * SECONDS + 150) * 1000);
+  it('SQLite: catches a build that acknowledges before it commits (a test of the harness itself)', broken(sqliteTarget, 1), (2 * UNSAFE_SECONDS + 120) * 1000);
+  it('PostgreSQL, two processes: stores every acknowledged event exactly once, never charges twice or past a budget, keeps the chain whole', safe(pgTarget, 2, PG_SECONDS), (2 * PG_SECONDS + 150) * 1000);
+  it('PostgreSQL, two processes: catches a build that acknowledges before it commits', broken(pgTarget, 2), (2 * UNSAFE_SECONDS + 120) * 1000);
 });

@@ -82,6 +82,8 @@ export async function startCollector(o: { dataDir: string; env?: Record<string, 
         SECRET,
         OPERATOR_KEY,
         SIGNING_KEY_FILE: signingKey,
+        // Loopback is the load balancer: a client may name its visitor's address (X-Forwarded-For).
+        TRUSTED_PROXIES: '127.0.0.1/32',
         SEED: 'never',
         LOG_LEVEL: 'error',
         ...o.env,
@@ -136,13 +138,16 @@ export const CATALOG = {
 } as const;
 
 /**
- * The capped campaign's price (per thousand) and total budget: 42.6 impressions, so the last one
+ * The capped campaign's price (per thousand) and total budget: 21.3 impressions, so the last one
  * that fits leaves a remainder; small enough that even a slow PostgreSQL run goes past it.
  */
 export const CAPPED_CPM_MICROS = 2_345_678n;
-export const CAPPED_BUDGET_MICROS = 100_000n;
+export const CAPPED_BUDGET_MICROS = 50_000n;
+/** What the CPA campaign charges for a 19.99 EUR purchase (1.50 flat + 5 %), and its budget: ten of them and 5,000 micros. */
+export const CPA_PRICE_MICROS = 2_499_500n;
+export const CPA_BUDGET_MICROS = 25_000_000n;
 
-/** Creates an advertiser, publisher, sites, a slot, a served-basis CPM, a capped served-basis CPM and a CPA campaign. */
+/** Creates an advertiser, publisher, sites, a slot, a served-basis CPM, a capped served-basis CPM and a capped CPA campaign. */
 export async function setupCatalog(url: string, budgets: { cpmTotalMicros?: string } = {}): Promise<void> {
   const call = async (method: string, path: string, body: unknown) => {
     const r = await fetch(`${url}${path}`, { method, headers: { Authorization: `Bearer ${OPERATOR_KEY}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -168,7 +173,13 @@ export async function setupCatalog(url: string, budgets: { cpmTotalMicros?: stri
     landingUrl: 'https://shop.example/',
     terms: { costModel: 'cpm', cpmMicros: String(CAPPED_CPM_MICROS), cpmBasis: 'served', totalBudgetMicros: String(CAPPED_BUDGET_MICROS) },
   });
-  await call('POST', '/v1/campaigns', { id: c.cpa, advertiserId: c.advertiser, name: 'CPA', landingUrl: 'https://shop.example/', terms: { costModel: 'cpa', cpaFlatMicros: '1500000', cpaBps: 500, minConversionDelayMs: 0 } });
+  await call('POST', '/v1/campaigns', {
+    id: c.cpa,
+    advertiserId: c.advertiser,
+    name: 'CPA',
+    landingUrl: 'https://shop.example/',
+    terms: { costModel: 'cpa', cpaFlatMicros: '1500000', cpaBps: 500, minConversionDelayMs: 0, totalBudgetMicros: String(CPA_BUDGET_MICROS) },
+  });
   await call('POST', '/v1/creatives', { id: c.cpmCreative, campaignId: c.cpm, size: '300x250', imageUrl: '/a.svg', alt: 'cpm' });
   await call('POST', '/v1/creatives', { id: c.cpaCreative, campaignId: c.cpa, size: '300x250', imageUrl: '/b.svg', alt: 'cpa' });
   await call('POST', '/v1/creatives', { id: c.cappedCreative, campaignId: c.capped, size: '300x250', imageUrl: '/c.svg', alt: 'capped' });
