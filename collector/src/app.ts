@@ -64,8 +64,6 @@ export interface AppOptions {
   signingKey?: string;
   /** Retired public keys (base64, raw) still listed at /.well-known/perfpixel-keys.json. */
   retiredSigningKeys?: string[];
-  /** Deliberately broken durability for the crash harness (see group-commit.ts). Never in production. */
-  unsafeAckBeforeCommit?: boolean;
   /** Log mode (collector/src/log/): wraps the direct committer so events go to the log instead. */
   ingestLog?: (direct: GroupCommitter<IngestItem, ItemResult>) => GroupCommitter<IngestItem, ItemResult>;
 }
@@ -107,9 +105,6 @@ export function createCollector(o: AppOptions): CollectorApp {
       metrics.commitSize.observe(size);
       metrics.commitSeconds.observe(ms / 1000);
     },
-    ...(o.unsafeAckBeforeCommit
-      ? { unsafeAckBeforeCommit: { placeholder: (item: IngestItem): ItemResult => ({ i: item.kind === 'beacon' ? item.event.i : '', status: 'accepted' }) } }
-      : {}),
   });
   const committer = o.ingestLog ? o.ingestLog(direct) : direct;
 

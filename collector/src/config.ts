@@ -48,7 +48,6 @@ const env = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SEED: z.enum(['auto', 'never']).default('auto'),
   MAX_QUEUE: z.coerce.number().int().min(1).default(5000),
-  UNSAFE_ACK_BEFORE_COMMIT: z.enum(['0', '1']).default('0'),
 });
 
 /** The validated configuration the server entry hands to the app. */
@@ -73,8 +72,6 @@ export interface Config {
   logLevel: string;
   seed: 'auto' | 'never';
   maxQueue: number;
-  /** Deliberately broken durability, for the crash harness only (PP_ENV=test). */
-  unsafeAckBeforeCommit: boolean;
 }
 
 /** Validates `vars` (normally process.env) and fills development defaults. */
@@ -90,9 +87,6 @@ export function loadConfig(vars: Record<string, string | undefined>): Config {
   if (production) {
     const missing = ['SECRET', 'OPERATOR_KEY', 'PUBLIC_URL', 'SIGNING_KEY_FILE'].filter((k) => !vars[k]);
     if (missing.length) throw new ConfigError(`invalid configuration:\n${missing.map((k) => `  ${k}: required when PP_ENV=production`).join('\n')}`);
-  }
-  if (e.UNSAFE_ACK_BEFORE_COMMIT === '1' && e.PP_ENV !== 'test') {
-    throw new ConfigError('invalid configuration:\n  UNSAFE_ACK_BEFORE_COMMIT: only allowed with PP_ENV=test (it loses acknowledged events on a crash)');
   }
   return {
     env: e.PP_ENV,
@@ -113,7 +107,6 @@ export function loadConfig(vars: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL ?? (production ? 'info' : 'warn'),
     seed: e.SEED,
     maxQueue: e.MAX_QUEUE,
-    unsafeAckBeforeCommit: e.UNSAFE_ACK_BEFORE_COMMIT === '1',
   };
 }
 

@@ -69,7 +69,6 @@ export async function startServer(options: StartOptions = {}): Promise<void> {
     datacenterCidrs: config.datacenterCidrs,
     trustedProxies: config.trustedProxies,
     maxQueue: config.maxQueue,
-    unsafeAckBeforeCommit: config.unsafeAckBeforeCommit,
     ...(logMode ? { ingestLog: logMode.ingestLog } : {}),
     logger,
     metrics: createMetrics({ defaults: true }),

@@ -57,7 +57,7 @@ export function freePort(): Promise<number> {
  * PostgreSQL suites, and the demo must run on its own fresh SQLite file with generated dev secrets.
  */
 function demoEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const own = ['DATABASE_URL', 'DATABASE_SCHEMA', 'SECRET', 'OPERATOR_KEY', 'TRUSTED_PROXIES', 'DATACENTER_CIDRS', 'MAX_QUEUE', 'UNSAFE_ACK_BEFORE_COMMIT', 'SQLITE_SYNCHRONOUS'];
+  const own = ['DATABASE_URL', 'DATABASE_SCHEMA', 'SECRET', 'OPERATOR_KEY', 'TRUSTED_PROXIES', 'DATACENTER_CIDRS', 'MAX_QUEUE', 'SQLITE_SYNCHRONOUS'];
   return Object.fromEntries(Object.entries(env).filter(([k]) => !own.includes(k)));
 }
 

@@ -32,12 +32,6 @@ export interface GroupCommitOptions<I, R> {
   /** Called after each commit with its size and duration (metrics). */
   onCommit?: (size: number, ms: number) => void;
   now?: () => number;
-  /**
-   * DELIBERATELY BROKEN, for the crash harness only: answer at once with `placeholder` results and
-   * commit from a 50 ms buffer later — the design SPEC §3.1 rejects because a crash loses events that
-   * were already acknowledged. The crash suite runs against this to prove it can tell.
-   */
-  unsafeAckBeforeCommit?: { placeholder: (item: I) => R };
 }
 
 /** A running group committer. */
@@ -91,24 +85,6 @@ export function createGroupCommitter<I, R>(options: GroupCommitOptions<I, R>): G
       waiters.forEach((f) => f());
     }
   };
-
-  if (options.unsafeAckBeforeCommit) {
-    const { placeholder } = options.unsafeAckBeforeCommit;
-    let buffer: I[] = [];
-    setInterval(() => {
-      const batch = buffer;
-      buffer = [];
-      if (batch.length) void options.commit(batch).catch(() => undefined);
-    }, 50).unref();
-    return {
-      submit: (items) => {
-        buffer.push(...items);
-        return Promise.resolve(items.map(placeholder));
-      },
-      depth: () => buffer.length,
-      drain: () => (buffer.length ? options.commit(buffer.splice(0)).then(() => undefined) : Promise.resolve()),
-    };
-  }
 
   return {
     submit(items) {
