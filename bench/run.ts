@@ -21,27 +21,32 @@ const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 
 async function main() {
   const started = Date.now();
+  const loadAtStart = loadavg()[0]!;
+  const rounds = quick ? 3 : 3;
+  const seconds = quick ? 2 : 5;
+  const connections = 64;
   if (process.argv.includes('--log-only')) return logOnly();
   log(`perfpixel benchmarks (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
 
-  log('\nHTTP (server on core 0, load generator on core 1, 64 connections):');
-  const http = await runHttpBenchmarks({ seconds: quick ? 3 : 10, connections: 64, log });
-  const table = [];
-  for (let i = 0; i < http.results.length; i += 2) {
-    const p = http.results[i]!;
-    const c = http.results[i + 1]!;
-    table.push({
-      scenario: p.name,
-      'plain req/s': p.requestsPerSec,
-      'collector req/s': c.requestsPerSec,
-      ratio: Number((c.requestsPerSec / p.requestsPerSec).toFixed(2)),
-      'events/s': c.eventsPerSec,
-      'p50 ms (plain/coll.)': `${p.p50Ms}/${c.p50Ms}`,
-      'p99 ms (plain/coll.)': `${p.p99Ms}/${c.p99Ms}`,
-      refused: Object.entries(c.statusCodes).filter(([k]) => Number(k) >= 400).map(([k, v]) => `${k}:${v}`).join(' ') || '0',
-    });
-  }
+  log(`\nHTTP (servers on core 0, load generator on core 1, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s; ratio = req/s ÷ plain node:http req/s of the same round):`);
+  const http = await runHttpBenchmarks({ seconds, connections, rounds, preloadRows: quick ? 200_000 : 5_000_000, postgres: !process.argv.includes('--no-pg'), quick, log });
+  const table = http.summary.map((s) => ({
+    scenario: s.scenario,
+    target: s.target,
+    'ratio min/med/max': `${s.ratio.min}/${s.ratio.median}/${s.ratio.max}`,
+    'req/s (median)': s.requestsPerSec.median,
+    'events/s (median)': s.eventsPerSec.median,
+    'p50/p99 ms': `${s.p50Ms}/${s.p99Ms}`,
+    refused: s.refused,
+  }));
   console.table(table);
+  if (http.preload) log(`  preloaded database: ${JSON.stringify(http.preload)}`);
+  if (process.argv.includes('--http-only')) {
+    const out = { ranAt: new Date().toISOString(), quick, machine: machine(http.pinned, loadAtStart), loadAverageAtEnd: loadavg()[0], http, seconds: Math.round((Date.now() - started) / 1000) };
+    writeFileSync(join(root, quick ? 'bench/results-quick.json' : 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
+    log(`\nwrote ${quick ? 'bench/results-quick.json' : 'bench/results.json'} (HTTP only) in ${out.seconds} s; load average now ${loadavg()[0]!.toFixed(2)}`);
+    return;
+  }
 
   log('\nLog mode (collector on core 0; load generator and one JetStream server on core 1; workers unpinned):');
   const logMode = await runLogBenchmarks({ seconds: quick ? 3 : 10, connections: 64, events: quick ? 5_000 : 30_000, log }).catch((err: Error) => ({ skipped: `failed: ${err.message}` }));
@@ -78,8 +83,9 @@ async function main() {
   const out = {
     ranAt: new Date().toISOString(),
     quick,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, pinned: http.pinned, loadAverageAtStart: loadavg()[0] },
-    http: { table, raw: http.results },
+    machine: machine(http.pinned, loadAtStart),
+    loadAverageAtEnd: loadavg()[0],
+    http,
     logMode,
     replay,
     statement,
@@ -100,6 +106,10 @@ async function logOnly() {
   const out = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   out.logMode = { ranAt: new Date().toISOString(), loadAverageAtStart, ...logMode };
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+}
+
+function machine(pinned: boolean, loadAverageAtStart: number) {
+  return { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, pinned, loadAverageAtStart };
 }
 
 function join(...parts: string[]) {
