@@ -1,6 +1,6 @@
 /** The write-transaction half of the SQL store: what the ingest pipeline does inside one commit. */
 import type { EntryGroup } from '../core/ledger';
-import { big, num, type Db } from './db';
+import { big, num, type Db, type SqlValue } from './db';
 import { toJson, termsFromJson } from './json';
 import { readSum, sumMicros } from './sum-micros';
 import { sealGroups, type Posted } from './sql-chain';
@@ -140,6 +140,9 @@ export const GROUP_SELECT = `SELECT g.*, l.account, l.side, l.micros FROM ledger
 
 let savepointSeq = 0;
 
+/** Legs per INSERT at seal: 4 parameters each, far under both databases' parameter limits. */
+const LEGS_PER_STATEMENT = 500;
+
 const noNul = (v: string | null) => (v === null ? null : v.replace(/\u0000/g, '\uFFFD'));
 
 /** A budget row (`spend`) or a CPM running total held for the rest of the transaction. */
@@ -221,6 +224,16 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
   };
   const copyHeld = <T>(m: Map<string, Held<T>>) => new Map([...m].map(([k, h]) => [k, { value: { ...h.value }, dirty: h.dirty }]));
 
+  // Ledger legs of the groups posted so far, four values a leg, not yet written.
+  const pendingLegs: SqlValue[] = [];
+  const flushLegs = async () => {
+    for (let at = 0; at < pendingLegs.length; at += LEGS_PER_STATEMENT * 4) {
+      const chunk = pendingLegs.slice(at, at + LEGS_PER_STATEMENT * 4);
+      await tx.run(`INSERT INTO ledger_legs (group_id, account, side, micros) VALUES ${Array.from({ length: chunk.length / 4 }, () => '(?, ?, ?, ?)').join(', ')}`, chunk);
+    }
+    pendingLegs.length = 0;
+  };
+
   // Groups posted in this transaction, sealed into the chain just before it commits (sql-chain.ts).
   const posted: Posted[] = [];
   const w: WriteTx & { seal(now: number): Promise<void> } = {
@@ -228,6 +241,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       const name = `sp${++savepointSeq}`;
       const mark = posted.length;
       const money = { spend: copyHeld(spendRows), cpm: copyHeld(cpmRows) };
+      await flushLegs(); // the legs waiting now belong to groups outside the savepoint
       await tx.exec(`SAVEPOINT ${name}`);
       try {
         const out = await fn();
@@ -237,12 +251,14 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         await tx.exec(`ROLLBACK TO SAVEPOINT ${name}`);
         await tx.exec(`RELEASE SAVEPOINT ${name}`);
         posted.length = mark; // those groups are gone with the savepoint
+        pendingLegs.length = 0; // and so are their legs (the earlier ones were written before it began)
         spendRows = money.spend; // and the running totals go back to what they were
         cpmRows = money.cpm;
         throw err;
       }
     },
     async seal(now) {
+      await flushLegs();
       await flushMoney();
       await sealGroups(tx, posted, now);
     },
@@ -486,15 +502,14 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       );
       if (!r) return false;
       posted.push({ id: num(r.id), group: g });
-      // All legs in one statement: they succeed or fail together with their group.
-      if (g.legs.length === 0) return true;
-      await tx.run(
-        `INSERT INTO ledger_legs (group_id, account, side, micros) VALUES ${g.legs.map(() => '(?, ?, ?, ?)').join(', ')}`,
-        g.legs.flatMap((leg) => [r.id as number | bigint, leg.account, leg.side, leg.micros]),
-      );
+      // The legs wait for the group's other legs and the transaction's other groups: all of them go
+      // in a few multi-row statements at seal (or before a read of the ledger in this transaction),
+      // inside the same transaction, so they still commit or roll back with their group.
+      for (const leg of g.legs) pendingLegs.push(r.id as number | bigint, leg.account, leg.side, leg.micros);
       return true;
     },
     async groupsFor(refType, refId) {
+      await flushLegs();
       return toGroups(await tx.all<Row>(`${GROUP_SELECT} WHERE g.ref_type = ? AND g.ref_id = ? ORDER BY g.id`, [refType, refId]));
     },
 
