@@ -66,8 +66,8 @@ async function main() {
     console.table(logMode.workers);
   }
 
-  log('\nAttribution replay (100 k conversions):');
-  const replay = runReplayBenchmarks(quick ? [100_000, 300_000] : [100_000, 1_000_000, 3_000_000], quick ? 30_000 : 100_000, log);
+  log(`\nAttribution replay through the real store and pipeline (${quick ? '2 k' : '20 k'} conversions, synchronous=FULL, groups of 500):`);
+  const replay = await runReplayBenchmarks(quick ? [10_000, 50_000] : [100_000, 1_000_000], quick ? 2_000 : 20_000, log);
   console.table(replay);
 
   log(`\nStatement verification (perfpixel verify on an advertiser's statement of ${quick ? '10 k conversions over 100 k' : '100 k conversions over 1 M'} touches):`);
