@@ -51,7 +51,7 @@ export interface ScenarioSummary {
   refused: string;
 }
 
-export type TargetName = 'plain' | 'reference' | 'sqlite' | 'sqlite-preloaded' | 'pg-1' | 'pg-2';
+export type TargetName = 'plain' | 'reference' | 'sqlite' | 'sqlite-preloaded' | 'pg-1' | 'pg-2' | 'sqlite-before' | 'pg-1-before';
 
 const SECRET = 'bench-secret-'.padEnd(40, 'x');
 const OPERATOR = 'bench-operator-key-'.padEnd(32, 'k');
@@ -158,6 +158,10 @@ interface Scenario {
   next: (t: Target) => Req;
 }
 
+/** A scenario's targets with the "before" build of each, right after it. */
+const withBefore = (ts: TargetName[]): TargetName[] =>
+  ts.flatMap((t) => (t === 'sqlite' ? ['sqlite', 'sqlite-before'] : t === 'pg-1' ? ['pg-1', 'pg-1-before'] : [t])) as TargetName[];
+
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const r = (v: number) => Number(v.toFixed(v < 10 ? 3 : 0));
@@ -173,6 +177,8 @@ export interface HttpBenchOptions {
   preloadRows: number;
   /** Run the PostgreSQL targets (skipped, and said so, when PostgreSQL cannot be reached). */
   postgres: boolean;
+  /** A checkout of earlier code to measure as `sqlite-before` and `pg-1-before` in the same rounds. */
+  beforeDir?: string;
   /** Short list of scenarios (--quick). */
   quick: boolean;
   log: (s: string) => void;
@@ -230,7 +236,7 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
     // The heaviest path: a conversion attributed to a recorded click and billed (CPA), both ways in.
     { name: 'POST /v1/conversions (S2S, CPA billed)', per: 1, targets: ['plain', 'sqlite', 'pg-1'], next: s2s },
     { name: 'POST /e, conversion beacon (CPA billed)', per: 1, targets: ['plain', 'sqlite'], next: beaconConversion },
-  ].filter((s) => !opts.quick || !/not billed|GET \/ad|GET \/c/.test(s.name)) as Scenario[];
+  ].filter((s) => !opts.quick || !/not billed|GET \/ad|GET \/c|beacon/.test(s.name)) as Scenario[];
 
   const targets = new Map<TargetName, Target>();
   const collectorEnv = (port: number, extra: Record<string, string>) => ({
@@ -245,23 +251,29 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
     TRUSTED_PROXIES: '127.0.0.1/32',
     ...extra,
   });
-  const collectorCmd = [process.execPath, '--import', 'tsx', 'collector/src/server.ts'];
-  const startCollectors = async (name: TargetName, ports: number[], env: Record<string, string>) => {
+  const collectorCmd = (root: string) => [process.execPath, '--import', 'tsx', join(root, 'collector/src/server.ts')];
+  const startCollectors = async (name: TargetName, ports: number[], env: Record<string, string>, root = '.') => {
     const children: ChildProcess[] = [];
     // One after the other: the first runs the migrations, the second finds them done.
-    for (const p of ports) children.push(await startServer(collectorCmd, collectorEnv(p, env), p, '/readyz'));
+    for (const p of ports) children.push(await startServer(collectorCmd(root), collectorEnv(p, env), p, '/readyz'));
     const t: Target = { name, ports, children, clicks: [], s2sSecret: '' };
     targets.set(name, t);
     return t;
   };
 
   let preload: unknown = null;
-  const pgSchemas = ['bench_pg1', 'bench_pg2'];
+  const pgSchemas = ['bench_pg1', 'bench_pg2', 'bench_pg1_before'];
   const pgAdmin = opts.postgres ? new pg.Client({ connectionString: PG_URL }) : null;
   try {
     targets.set('plain', { name: 'plain', ports: [18788], children: [await startServer(['node', 'bench/plain-server.mjs'], {}, 18788, '/')], clicks: [], s2sSecret: '' });
     targets.set('reference', { name: 'reference', ports: [18790], children: [await startServer(['node', 'bench/reference-server.mjs'], {}, 18790, '/')], clicks: [], s2sSecret: '' });
     await setup(await startCollectors('sqlite', [18789], { DATABASE_URL: `sqlite:${join(dir, 'bench.db')}` }), tokenFor, visitor, opts.log);
+
+    // Before/after in the same rounds: a checkout of the earlier code (BENCH_BEFORE_DIR, its own
+    // node_modules or a link to these) runs as two more targets, so both see the same machine state.
+    if (opts.beforeDir) {
+      await setup(await startCollectors('sqlite-before', [18795], { DATABASE_URL: `sqlite:${join(dir, 'before.db')}` }, opts.beforeDir), tokenFor, visitor, opts.log);
+    }
 
     if (opts.preloadRows > 0) {
       const file = join(dir, 'preloaded.db');
@@ -276,6 +288,9 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
         await pgAdmin.connect();
         for (const s of pgSchemas) await pgAdmin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
         await setup(await startCollectors('pg-1', [18792], { DATABASE_URL: PG_URL, DATABASE_SCHEMA: 'bench_pg1' }), tokenFor, visitor, opts.log);
+        if (opts.beforeDir) {
+          await setup(await startCollectors('pg-1-before', [18796], { DATABASE_URL: PG_URL, DATABASE_SCHEMA: 'bench_pg1_before' }, opts.beforeDir), tokenFor, visitor, opts.log);
+        }
         const two = await startCollectors('pg-2', [18793, 18794], { DATABASE_URL: PG_URL, DATABASE_SCHEMA: 'bench_pg2' });
         await setup(two, tokenFor, visitor, opts.log);
       } catch (err) {
@@ -287,7 +302,7 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
     for (let round = 1; round <= opts.rounds; round++) {
       opts.log(`  round ${round}/${opts.rounds}`);
       for (const s of scenarios) {
-        const here = s.targets.filter((t) => targets.has(t));
+        const here = withBefore(s.targets).filter((t) => targets.has(t));
         // Rotate the order each round so no target always runs right after another's load.
         const order = here.map((_, i) => here[(i + round - 1) % here.length]!);
         const line: string[] = [];
@@ -311,7 +326,7 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
 
   const summary: ScenarioSummary[] = [];
   for (const s of scenarios) {
-    for (const name of s.targets.filter((t) => targets.has(t) && t !== 'plain')) {
+    for (const name of withBefore(s.targets).filter((t) => targets.has(t) && t !== 'plain')) {
       const ratios: number[] = [];
       const mine: HttpResult[] = [];
       for (let round = 1; round <= opts.rounds; round++) {

@@ -3,7 +3,9 @@
  * machine), loopback only. Ratios compare the collector with a plain node:http server measured in the same run.
  *
  *   npm run bench              # full run
- *   npm run bench -- --quick   # short phases and smaller replay, for a smoke check
+ *   npm run bench -- --quick   # short phases, fewer scenarios, smaller preload and replay (< 2 min on a quiet machine)
+ *   npm run bench -- --http-only [--no-pg]
+ *   BENCH_BEFORE_DIR=/path/to/older/checkout npm run bench -- --http-only   # before/after in the same rounds
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -22,14 +24,14 @@ const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 async function main() {
   const started = Date.now();
   const loadAtStart = loadavg()[0]!;
-  const rounds = quick ? 3 : 3;
+  const rounds = 3;
   const seconds = quick ? 2 : 5;
   const connections = 64;
   if (process.argv.includes('--log-only')) return logOnly();
   log(`perfpixel benchmarks (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
 
   log(`\nHTTP (servers on core 0, load generator on core 1, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s; ratio = req/s ÷ plain node:http req/s of the same round):`);
-  const http = await runHttpBenchmarks({ seconds, connections, rounds, preloadRows: quick ? 200_000 : 5_000_000, postgres: !process.argv.includes('--no-pg'), quick, log });
+  const http = await runHttpBenchmarks({ seconds, connections, rounds, preloadRows: quick ? 200_000 : 5_000_000, postgres: !process.argv.includes('--no-pg'), beforeDir: process.env.BENCH_BEFORE_DIR, quick, log });
   const table = http.summary.map((s) => ({
     scenario: s.scenario,
     target: s.target,
@@ -41,6 +43,15 @@ async function main() {
   }));
   console.table(table);
   if (http.preload) log(`  preloaded database: ${JSON.stringify(http.preload)}`);
+  if (quick) {
+    log('\nAttribution replay through the real store and pipeline (1 k conversions over 10 k touches):');
+    const replay = await runReplayBenchmarks([10_000], 1_000, log);
+    console.table(replay);
+    const out = { ranAt: new Date().toISOString(), quick, machine: machine(http.pinned, loadAtStart), loadAverageAtEnd: loadavg()[0], http, replay, seconds: Math.round((Date.now() - started) / 1000) };
+    writeFileSync(join(root, 'bench/results-quick.json'), JSON.stringify(out, null, 2) + '\n');
+    log(`\nwrote bench/results-quick.json in ${out.seconds} s; load average now ${loadavg()[0]!.toFixed(2)}`);
+    return;
+  }
   if (process.argv.includes('--http-only')) {
     const out = { ranAt: new Date().toISOString(), quick, machine: machine(http.pinned, loadAtStart), loadAverageAtEnd: loadavg()[0], http, seconds: Math.round((Date.now() - started) / 1000) };
     writeFileSync(join(root, quick ? 'bench/results-quick.json' : 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
