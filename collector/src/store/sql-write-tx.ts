@@ -138,6 +138,26 @@ export function toGroups(rows: Row[]): PostedGroup[] {
 
 export const GROUP_SELECT = `SELECT g.*, l.account, l.side, l.micros FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id`;
 
+/** Thrown at seal when another process stored one of the transaction's event keys first. */
+export class EventKeyRaceError extends Error {
+  constructor() {
+    super('an event key of this group was stored by another transaction first');
+  }
+}
+
+const eventKeyOf = (siteId: string, type: string, eventId: string) => `${siteId}\u0000${type}\u0000${eventId}`;
+
+const IMPRESSION_INSERT = `INSERT INTO impressions (id, decision_id, kind, event_id, site_id, slot_id, publisher_id, campaign_id, creative_id, advertiser_id,
+  terms_version, page_view_id, source_key, at, received_at, invalid_reason, billing, cost_micros) VALUES`;
+const IMPRESSION_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const impressionValues = (i: ImpressionRecord): SqlValue[] => [
+  `${i.decisionId}:${i.kind}`, i.decisionId, i.kind, i.eventId, i.siteId, i.slotId, i.publisherId, i.campaignId, i.creativeId,
+  i.advertiserId, i.termsVersion, i.pageViewId, i.sourceKey, i.at, i.receivedAt, i.invalidReason, i.billing, i.costMicros,
+];
+
+/** Rows per multi-row INSERT of impressions or event keys (18 parameters a row at most). */
+const FACTS_PER_STATEMENT = 200;
+
 let savepointSeq = 0;
 
 /** Legs per INSERT at seal: 4 parameters each, far under both databases' parameter limits. */
@@ -234,6 +254,49 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     pendingLegs.length = 0;
   };
 
+  // Impressions and event keys of the transaction, written in multi-row INSERTs at seal. Reads in
+  // the transaction look here first, so a later item of the same group sees an earlier one. Only
+  // while no savepoint was taken: the per-item savepoint path (commit-group.ts) writes at once, so
+  // a conflict there is the item's own. A conflict found at seal (another process stored the same
+  // event key first) fails the transaction, and commitGroup runs the group again item by item,
+  // where that item sees the other process's key and answers a duplicate.
+  let deferring = true;
+  const pendingKeys = new Map<string, SqlValue[]>();
+  const absentKeys = new Set<string>();
+  const pendingImpressions = new Map<string, ImpressionRecord>();
+  const absentImpressions = new Set<string>();
+  /** Decision IDs of pending served impressions per page view and slot (the ad-stacking check). */
+  const pendingServed = new Map<string, string[]>();
+  const flushFacts = async () => {
+    if (pendingImpressions.size > 0) {
+      // In key order, so two processes inserting overlapping rows take the index locks in one order.
+      const rows = [...pendingImpressions.values()].sort((a, b) => (a.decisionId < b.decisionId ? -1 : a.decisionId > b.decisionId ? 1 : a.kind < b.kind ? -1 : 1));
+      pendingImpressions.clear();
+      pendingServed.clear();
+      for (let at = 0; at < rows.length; at += FACTS_PER_STATEMENT) {
+        const chunk = rows.slice(at, at + FACTS_PER_STATEMENT);
+        await tx.run(`${IMPRESSION_INSERT} ${chunk.map(() => IMPRESSION_ROW).join(', ')} ON CONFLICT DO NOTHING`, chunk.flatMap(impressionValues));
+      }
+    }
+    if (pendingKeys.size > 0) {
+      const rows = [...pendingKeys.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, v]) => v);
+      pendingKeys.clear();
+      for (let at = 0; at < rows.length; at += FACTS_PER_STATEMENT) {
+        const chunk = rows.slice(at, at + FACTS_PER_STATEMENT);
+        const r = await tx.run(
+          `INSERT INTO event_keys (site_id, type, event_id, payload_hash, result, received_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
+          chunk.flat(),
+        );
+        if (r.changes !== chunk.length) throw new EventKeyRaceError();
+      }
+    }
+  };
+  const stopDeferring = async () => {
+    if (!deferring) return;
+    await flushFacts();
+    deferring = false;
+  };
+
   // Groups posted in this transaction, sealed into the chain just before it commits (sql-chain.ts).
   const posted: Posted[] = [];
   const w: WriteTx & { seal(now: number): Promise<void> } = {
@@ -241,6 +304,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       const name = `sp${++savepointSeq}`;
       const mark = posted.length;
       const money = { spend: copyHeld(spendRows), cpm: copyHeld(cpmRows) };
+      await stopDeferring(); // from here on every write goes in at once, inside its item's savepoint
       await flushLegs(); // the legs waiting now belong to groups outside the savepoint
       await tx.exec(`SAVEPOINT ${name}`);
       try {
@@ -258,16 +322,28 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       }
     },
     async seal(now) {
+      await flushFacts();
       await flushLegs();
       await flushMoney();
       await sealGroups(tx, posted, now);
     },
 
     async eventKey(siteId, type, eventId) {
+      const p = pendingKeys.get(eventKeyOf(siteId, type, eventId));
+      if (p) return { payloadHash: String(p[3]), result: String(p[4]) };
       const r = await tx.get<Row>('SELECT payload_hash, result FROM event_keys WHERE site_id = ? AND type = ? AND event_id = ?', [siteId, type, eventId]);
+      if (!r) absentKeys.add(eventKeyOf(siteId, type, eventId));
       return r ? { payloadHash: String(r.payload_hash), result: String(r.result) } : null;
     },
     async putEventKey(siteId, type, eventId, payloadHash, result, at) {
+      const k = eventKeyOf(siteId, type, eventId);
+      if (pendingKeys.has(k)) return false;
+      // Deferred only when this transaction saw the key absent (the pipeline always looks first):
+      // then only another process can have stored it since, and the seal finds that out.
+      if (deferring && absentKeys.delete(k)) {
+        pendingKeys.set(k, [siteId, type, eventId, payloadHash, result, at]);
+        return true;
+      }
       const r = await tx.run(
         'INSERT INTO event_keys (site_id, type, event_id, payload_hash, result, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
         [siteId, type, eventId, payloadHash, result, at],
@@ -294,19 +370,25 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     },
 
     async insertImpression(i) {
-      const r = await tx.run(
-        `INSERT INTO impressions (id, decision_id, kind, event_id, site_id, slot_id, publisher_id, campaign_id, creative_id, advertiser_id,
-           terms_version, page_view_id, source_key, at, received_at, invalid_reason, billing, cost_micros)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        [
-          `${i.decisionId}:${i.kind}`, i.decisionId, i.kind, i.eventId, i.siteId, i.slotId, i.publisherId, i.campaignId, i.creativeId,
-          i.advertiserId, i.termsVersion, i.pageViewId, i.sourceKey, i.at, i.receivedAt, i.invalidReason, i.billing, i.costMicros,
-        ],
-      );
+      const id = `${i.decisionId}:${i.kind}`;
+      if (pendingImpressions.has(id)) return false;
+      // As with event keys: deferred only when this transaction saw the decision's impression absent.
+      if (deferring && absentImpressions.delete(id)) {
+        pendingImpressions.set(id, i);
+        if (i.kind === 'served' && i.pageViewId) {
+          const k = `${i.pageViewId}\u0000${i.slotId}`;
+          pendingServed.set(k, [...(pendingServed.get(k) ?? []), i.decisionId]);
+        }
+        return true;
+      }
+      const r = await tx.run(`${IMPRESSION_INSERT} ${IMPRESSION_ROW} ON CONFLICT DO NOTHING`, impressionValues(i));
       return r.changes > 0;
     },
     async impression(decisionId, kind) {
+      const p = pendingImpressions.get(`${decisionId}:${kind}`);
+      if (p) return { ...p };
       const r = await tx.get<Row>('SELECT * FROM impressions WHERE id = ?', [`${decisionId}:${kind}`]);
+      if (!r) absentImpressions.add(`${decisionId}:${kind}`);
       return r ? toImpression(r) : null;
     },
     async countServedInPageSlot(pageViewId, slotId, decisionId) {
@@ -314,7 +396,8 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         "SELECT COUNT(*) AS n FROM impressions WHERE page_view_id = ? AND slot_id = ? AND kind = 'served' AND decision_id <> ?",
         [pageViewId, slotId, decisionId],
       );
-      return num(r?.n);
+      const pending = (pendingServed.get(`${pageViewId}\u0000${slotId}`) ?? []).filter((d) => d !== decisionId).length;
+      return num(r?.n) + pending;
     },
 
     async insertClick(c) {
@@ -399,6 +482,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       await tx.run(`UPDATE conversions SET ${cols.map((k) => `${k} = ?`).join(', ')} WHERE id = ?`, [...values, c.id]);
     },
     async touchesFor(advertiserId, clickIds, sourceKey, since) {
+      await flushFacts(); // viewable impressions of this very group are touches too
       const out: TouchRecord[] = [];
       for (const id of clickIds) {
         const r = await tx.get<Row>('SELECT * FROM clicks WHERE click_id = ?', [id]);
