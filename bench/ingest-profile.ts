@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
+import pg from 'pg';
+import Database from 'better-sqlite3';
 import { openStore } from '../collector/src/store/open-store';
 import { createKeys, type AdToken } from '../collector/src/ingest/keys';
 import { commitGroup } from '../collector/src/ingest/commit-group';
@@ -19,8 +21,41 @@ import { DEFAULT_IVT_LIMITS, type PipelineDeps } from '../collector/src/ingest/p
 import { timeOrderedId } from '../collector/src/ingest/ids';
 import type { IngestItem } from '../collector/src/ingest/items';
 
+/**
+ * Statements sent to the database, counted at the drivers (better-sqlite3's statement calls and
+ * exec, node-postgres' Client#query): a figure no neighbour's load can move, and on PostgreSQL each
+ * one is a round trip inside the group's transaction.
+ */
+let statements = 0;
+function countStatements() {
+  const proto = Database.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const prepare = proto.prepare!;
+  proto.prepare = function (this: unknown, ...a: unknown[]) {
+    const st = prepare.apply(this, a) as Record<string, (...b: unknown[]) => unknown>;
+    for (const m of ['run', 'get', 'all']) {
+      const f = st[m]!.bind(st);
+      st[m] = (...b: unknown[]) => {
+        statements++;
+        return f(...b);
+      };
+    }
+    return st;
+  };
+  const exec = proto.exec!;
+  proto.exec = function (this: unknown, ...a: unknown[]) {
+    statements++;
+    return exec.apply(this, a);
+  };
+  const q = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+  (pg.Client.prototype as unknown as { query: unknown }).query = function (this: unknown, ...a: unknown[]) {
+    statements++;
+    return q.apply(this, a);
+  };
+}
+countStatements();
+
 /** Microseconds per billed impression, committed in groups of `group`. */
-export async function profileIngest(events: number, group: number, url?: string): Promise<{ events: number; group: number; microsPerEvent: number; cpuMicrosPerEvent: number; commitsPerSecond: number }> {
+export async function profileIngest(events: number, group: number, url?: string): Promise<{ events: number; group: number; microsPerEvent: number; cpuMicrosPerEvent: number; statementsPerEvent: number; commitsPerSecond: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'pp-profile-'));
   const schema = `profile_${process.pid}`;
   const store = await openStore(url ?? `sqlite:${join(dir, 'p.db')}`, { clock: Date.now, sqliteSynchronous: process.env.SYNC === 'NORMAL' ? 'NORMAL' : 'FULL', pgSchema: schema });
@@ -50,6 +85,7 @@ export async function profileIngest(events: number, group: number, url?: string)
     const items = Array.from({ length: events }, item);
     const started = performance.now();
     const cpu0 = process.cpuUsage();
+    const statements0 = statements;
     let billed = 0;
     for (let g = 0; g < events; g += group) {
       for (const r of await commitGroup((fn) => store.write(fn), items.slice(g, g + group), { pipeline, logger, clock: Date.now })) if (r.billedMicros) billed++;
@@ -57,12 +93,11 @@ export async function profileIngest(events: number, group: number, url?: string)
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpu0);
     if (billed !== events) throw new Error(`only ${billed} of ${events} impressions billed`);
-    return { events, group, microsPerEvent: Math.round((seconds * 1e6) / events), cpuMicrosPerEvent: Math.round((cpu.user + cpu.system) / events), commitsPerSecond: Math.round(Math.ceil(events / group) / seconds) };
+    return { events, group, microsPerEvent: Math.round((seconds * 1e6) / events), cpuMicrosPerEvent: Math.round((cpu.user + cpu.system) / events), statementsPerEvent: Number(((statements - statements0) / events).toFixed(2)), commitsPerSecond: Math.round(Math.ceil(events / group) / seconds) };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
     if (url) {
-      const pg = (await import('pg')).default;
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
