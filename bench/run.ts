@@ -28,6 +28,7 @@ async function main() {
   const seconds = quick ? 2 : 5;
   const connections = 64;
   if (process.argv.includes('--log-only')) return logOnly();
+  if (process.argv.includes('--replay-only')) return replayOnly();
   log(`perfpixel benchmarks (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
 
   log(`\nHTTP (servers on core 0, load generator on core 1, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s; ratio = req/s ÷ plain node:http req/s of the same round):`);
@@ -53,9 +54,12 @@ async function main() {
     return;
   }
   if (process.argv.includes('--http-only')) {
-    const out = { ranAt: new Date().toISOString(), quick, machine: machine(http.pinned, loadAtStart), loadAverageAtEnd: loadavg()[0], http, seconds: Math.round((Date.now() - started) / 1000) };
-    writeFileSync(join(root, quick ? 'bench/results-quick.json' : 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
-    log(`\nwrote ${quick ? 'bench/results-quick.json' : 'bench/results.json'} (HTTP only) in ${out.seconds} s; load average now ${loadavg()[0]!.toFixed(2)}`);
+    // Merged into bench/results.json: the other sections keep their last full run (each says when).
+    const file = join(root, 'bench/results.json');
+    const out = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    Object.assign(out, { ranAt: new Date().toISOString(), quick, machine: machine(http.pinned, loadAtStart), loadAverageAtEnd: loadavg()[0], http, seconds: Math.round((Date.now() - started) / 1000) });
+    writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+    log(`\nmerged the HTTP results into bench/results.json in ${out.seconds} s; load average now ${loadavg()[0]!.toFixed(2)}`);
     return;
   }
 
@@ -105,6 +109,17 @@ async function main() {
   };
   writeFileSync(join(root, 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
   log(`\nwrote bench/results.json in ${out.seconds} s`);
+}
+
+/** `npm run bench -- --replay-only`: only the attribution replay, merged into bench/results.json. */
+async function replayOnly() {
+  const loadAverageAtStart = loadavg()[0];
+  const replay = await runReplayBenchmarks(quick ? [10_000, 50_000] : [100_000, 1_000_000], quick ? 2_000 : 20_000, log);
+  console.table(replay);
+  const file = join(root, 'bench/results.json');
+  const out = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  out.replay = { ranAt: new Date().toISOString(), loadAverageAtStart, loadAverageAtEnd: loadavg()[0], results: replay };
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
 }
 
 /** `npm run bench -- --log-only`: only the log-mode benchmarks, merged into bench/results.json. */
