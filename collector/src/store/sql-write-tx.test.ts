@@ -48,7 +48,7 @@ describe('money rows held for the transaction', () => {
     for (let round = 0; round < 3; round++) {
       await db.transaction(async (tx) => {
         const w = createSqlWriteTx(tx);
-        await w.addSpend('c1', null, '2026-12-06', 1_000n);
+        await w.addSpend('c1', '', '2026-12-06', 1_000n);
         await w.seal(T0);
       });
     }
