@@ -1,26 +1,36 @@
 /**
- * Attribution replay: re-run attribution and pricing (the pure core) for 100 k conversions over a
- * store of 100 k, 1 M and 3 M touches, and report how the time grows.
+ * Attribution replay through the collector's own store and pipeline: conversions go through
+ * `commitGroup` → `processItem` → attribution, pricing, the ledger and the chain, on a SQLite file
+ * in the real schema (synchronous=FULL, as the collector runs), over stores holding more and more
+ * touches — and the report says how the time per conversion grows.
  *
- * The data lives in a SQLite file shaped like the collector's (touches indexed by source and time,
- * conversions with their click IDs); each conversion's candidates are read with one indexed query —
- * its clicks and the viewable impressions of its source in the last 30 days — then handed to
- * `attributeConversion` and `settleConversion`. Touches are spread over 100 k sources, so the
- * candidates per conversion grow with the store: about 1, 10 and 30.
+ * The touches (clicks and viewable impressions of 8 CPA campaigns, spread over 100 k sources and 60
+ * days) are written with direct multi-row INSERTs into the real `clicks` and `impressions` tables —
+ * building a million of them through HTTP would measure the builder, not the replay. Each conversion
+ * is a beacon conversion from one source presenting up to five of that source's click IDs (signed
+ * with the collector's keys, as real ones are), so its candidates are those clicks plus the source's
+ * viewable impressions of the last 30 days: about 1, 10 and 30 as the store grows.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { attributeConversion, type Touch } from '../collector/src/core/attribution';
-import { settleConversion } from '../collector/src/core/billing';
-import { DAY_MS, type CampaignTerms, type ConversionAction } from '../collector/src/core/terms';
+import pino from 'pino';
+import { openStore } from '../collector/src/store/open-store';
+import { createKeys } from '../collector/src/ingest/keys';
+import { commitGroup } from '../collector/src/ingest/commit-group';
+import { DEFAULT_IVT_LIMITS, type PipelineDeps } from '../collector/src/ingest/pipeline';
+import { timeOrderedId } from '../collector/src/ingest/ids';
+import type { IngestItem } from '../collector/src/ingest/items';
+import type { Site } from '../collector/src/store/store';
 
 /** One measured size. */
 export interface ReplayResult {
   touches: number;
   conversions: number;
   candidatesPerConversion: number;
+  buildSeconds: number;
   seconds: number;
   microsPerConversion: number;
   attributed: number;
@@ -29,31 +39,9 @@ export interface ReplayResult {
 
 const CAMPAIGNS = 8;
 const SOURCES = 100_000;
-const T0 = Date.UTC(2026, 10, 1);
-
-function terms(i: number): CampaignTerms {
-  return {
-    campaignId: `c${i}`,
-    advertiserId: 'adv',
-    version: 1,
-    currency: 'EUR',
-    costModel: 'cpa',
-    cpcMicros: 0n,
-    cpmMicros: 0n,
-    cpmBasis: 'viewable',
-    cpaFlatMicros: 1_000_000n + BigInt(i) * 250_000n,
-    cpaBps: 500,
-    payout: { kind: 'share', bps: 7000 },
-    totalBudgetMicros: null,
-    dailyBudgetMicros: null,
-    publisherDailyCapMicros: null,
-    clickWindowDays: 30,
-    viewWindowDays: 1,
-    minConversionDelayMs: 3000,
-    duplicateClickWindowMs: 30_000,
-    priority: i % 3,
-  };
-}
+const DAY_MS = 86_400_000;
+const GROUP = 500;
+const SECRET = 'replay-secret-'.padEnd(40, 'x');
 
 /** A deterministic generator (mulberry32), so every run replays the same data. */
 export function rng(seed: number) {
@@ -66,91 +54,154 @@ export function rng(seed: number) {
   };
 }
 
-function build(db: Database.Database, touches: number, conversions: number) {
-  db.exec(`
-    CREATE TABLE touches (id TEXT PRIMARY KEY, source INTEGER NOT NULL, kind TEXT NOT NULL, at INTEGER NOT NULL,
-      campaign TEXT NOT NULL, publisher TEXT NOT NULL, invalid TEXT) WITHOUT ROWID;
-    CREATE INDEX touches_source ON touches (source, at);
-    CREATE TABLE conversions (id TEXT PRIMARY KEY, source INTEGER NOT NULL, at INTEGER NOT NULL, value INTEGER NOT NULL, click_ids TEXT NOT NULL);
-  `);
-  const r = rng(42);
-  const insertTouch = db.prepare('INSERT INTO touches VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const insertConv = db.prepare('INSERT INTO conversions VALUES (?, ?, ?, ?, ?)');
-  const clicksBySource = new Map<number, string[]>();
-  db.transaction(() => {
-    for (let n = 0; n < touches; n++) {
-      const source = Math.floor(r() * SOURCES);
-      const kind = r() < 0.2 ? 'click' : 'view';
-      const id = `t${n}`;
-      insertTouch.run(id, source, kind, T0 + Math.floor(r() * 60 * DAY_MS), `c${Math.floor(r() * CAMPAIGNS)}`, `p${Math.floor(r() * 20)}`, r() < 0.03 ? 'declared_bot' : null);
-      if (kind === 'click') {
-        const list = clicksBySource.get(source) ?? [];
-        if (list.length < 5) list.push(id);
-        clicksBySource.set(source, list);
-      }
-    }
-    for (let n = 0; n < conversions; n++) {
-      const source = n % SOURCES;
-      insertConv.run(`v${n}`, source, T0 + 30 * DAY_MS + Math.floor(r() * 30 * DAY_MS), 10_000_000 + Math.floor(r() * 190_000_000), JSON.stringify(clicksBySource.get(source) ?? []));
-    }
-  })();
-}
-
-/** Builds the store at each size and times the replay. */
-export function runReplayBenchmarks(sizes: readonly number[], conversions: number, log: (s: string) => void): ReplayResult[] {
+/** Builds the store at each size and times the replay of `conversions` conversions through the pipeline. */
+export async function runReplayBenchmarks(sizes: readonly number[], conversions: number, log: (s: string) => void): Promise<ReplayResult[]> {
   const out: ReplayResult[] = [];
-  const termsByCampaign = new Map<string, CampaignTerms>(Array.from({ length: CAMPAIGNS }, (_, i) => [`c${i}`, terms(i)]));
-  const action: ConversionAction = { key: 'purchase', counting: 'every', model: 'last_click', clickWindowDays: null, viewWindowDays: null };
-  const spend = { totalMicros: 0n, dayMicros: 0n, publisherDayMicros: 0n };
+  const keys = createKeys(SECRET);
+  const logger = pino({ level: 'silent' });
   for (const size of sizes) {
     const dir = mkdtempSync(join(tmpdir(), 'pp-replay-'));
-    const db = new Database(join(dir, 'replay.db'));
-    db.pragma('journal_mode = WAL');
+    const file = join(dir, 'replay.db');
+    // Replay time is read from the store's own clock: "now" is the end of the 60 days of touches.
+    const t0 = Date.now() - 60 * DAY_MS;
+    let now = Date.now();
+    const clock = () => now;
     try {
-      const t0 = performance.now();
-      build(db, size, conversions);
-      log(`  replay: built ${size.toLocaleString('en')} touches + ${conversions.toLocaleString('en')} conversions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      const candidates = db.prepare('SELECT id, kind, at, campaign, publisher, invalid FROM touches WHERE source = ? AND at <= ? AND at >= ?');
-      let seen = 0;
+      const store = await openStore(`sqlite:${file}`, { clock, sqliteSynchronous: 'FULL' });
+      await setupCatalog(store);
+      const site = (await store.catalog.getSite('shop'))!;
+      await store.close();
+
+      const b0 = performance.now();
+      const clicksBySource = build(file, size, keys, t0);
+      const buildSeconds = (performance.now() - b0) / 1000;
+      log(`  replay: built ${size.toLocaleString('en')} touches in ${buildSeconds.toFixed(1)} s`);
+
+      const reopened = await openStore(`sqlite:${file}`, { clock, sqliteSynchronous: 'FULL' });
+      const pipeline: PipelineDeps = { keys, random: (n) => randomBytes(n), newId: (p) => `${p}_${timeOrderedId(now)}`, limits: DEFAULT_IVT_LIMITS };
+      const r = rng(7);
+      const items: IngestItem[] = [];
+      for (let n = 0; n < conversions; n++) {
+        const source = n % SOURCES;
+        const at = now - Math.floor(r() * 5 * DAY_MS);
+        const i = randomUUID();
+        const event = { t: 'cv' as const, i, ts: at, a: 'purchase', k: (clicksBySource.get(source) ?? []).join(',') || undefined, v: '49.90', c: 'EUR', o: `o-${n}` };
+        items.push({ kind: 'beacon', siteId: 'shop', event, at, payloadHash: i, site: site as Site, ctx: { receivedAt: now, sourceKey: sourceKeyOf(source), ivt: null, endpoint: '/e' } });
+      }
       let attributed = 0;
       let charged = 0n;
       const started = performance.now();
-      for (const c of db.prepare('SELECT id, source, at, value, click_ids FROM conversions').iterate() as IterableIterator<{ id: string; source: number; at: number; value: number; click_ids: string }>) {
-        const clicks = new Set(JSON.parse(c.click_ids) as string[]);
-        const rows = candidates.all(c.source, c.at, c.at - 30 * DAY_MS) as { id: string; kind: 'click' | 'view'; at: number; campaign: string; publisher: string; invalid: string | null }[];
-        const touches: Touch[] = [];
-        for (const t of rows) {
-          // Clicks count only when the browser presented their ID; views join by source.
-          if (t.kind === 'click' && !clicks.has(t.id)) continue;
-          touches.push({ id: t.id, kind: t.kind, at: t.at, advertiserId: 'adv', campaignId: t.campaign, publisherId: t.publisher, creativeId: 'cr', slotId: 's', termsVersion: 1, invalidReason: t.invalid, countedConversionId: null });
-        }
-        seen += touches.length;
-        const value = BigInt(c.value);
-        const d = attributeConversion({ conversion: { id: c.id, advertiserId: 'adv', at: c.at, valueMicros: value, action }, touches, termsByCampaign });
-        if (d.outcome === 'attributed' && d.winner) {
-          attributed++;
-          const t = termsByCampaign.get(d.winner.campaignId)!;
-          const s = settleConversion(d, t, { valueMicros: value, currency: 'EUR' }, spend, `conversion:${c.id}`, {
-            refType: 'conversion', refId: c.id, campaignId: t.campaignId, advertiserId: 'adv', publisherId: d.winner.publisherId, termsVersion: 1, currency: 'EUR', at: c.at, reason: null,
-          });
-          charged += s.split?.costMicros ?? 0n;
+      for (let g = 0; g < items.length; g += GROUP) {
+        now = Date.now();
+        const results = await commitGroup((fn) => reopened.write(fn), items.slice(g, g + GROUP), { pipeline, logger, clock });
+        for (const res of results) {
+          if (res.billedMicros) {
+            attributed++;
+            charged += BigInt(res.billedMicros);
+          }
         }
       }
       const seconds = (performance.now() - started) / 1000;
+      const db = new Database(file, { readonly: true });
+      const candidates = countCandidates(db, items);
+      db.close();
+      await reopened.close();
       out.push({
         touches: size,
         conversions,
-        candidatesPerConversion: Number((seen / conversions).toFixed(1)),
+        candidatesPerConversion: Number((candidates / conversions).toFixed(1)),
+        buildSeconds: Number(buildSeconds.toFixed(1)),
         seconds: Number(seconds.toFixed(2)),
         microsPerConversion: Math.round((seconds * 1e6) / conversions),
         attributed,
         chargedMicros: charged.toString(),
       });
-      log(`  replay: ${size.toLocaleString('en')} touches → ${seconds.toFixed(2)} s`);
+      log(`  replay: ${conversions.toLocaleString('en')} conversions over ${size.toLocaleString('en')} touches → ${seconds.toFixed(2)} s`);
     } finally {
-      db.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }
   return out;
+}
+
+const sourceKeyOf = (source: number) => `src${source.toString(36).padStart(6, '0')}`;
+
+async function setupCatalog(store: Awaited<ReturnType<typeof openStore>>) {
+  const c = store.catalog;
+  await c.createAdvertiser({ id: 'adv', name: 'Replay shop', currency: 'EUR', s2sSecrets: ['s'.repeat(32)] }, 'hash-adv');
+  await c.createPublisher({ id: 'pub', name: 'Replay publisher', revShareBps: 7000 }, 'hash-pub');
+  await c.createSite({ id: 'shop', ownerType: 'advertiser', ownerId: 'adv', name: 'Shop', origins: [] });
+  await c.createSite({ id: 'news', ownerType: 'publisher', ownerId: 'pub', name: 'News', origins: [] });
+  await c.putConversionAction({ advertiserId: 'adv', key: 'purchase', name: 'Purchase', counting: 'every', model: 'last_click', clickWindowDays: null, viewWindowDays: null });
+  for (let i = 0; i < CAMPAIGNS; i++) {
+    await c.createCampaign({
+      id: `c${i}`,
+      advertiserId: 'adv',
+      name: `Campaign ${i}`,
+      status: 'active',
+      landingUrl: 'https://shop.example/',
+      allowedHosts: [],
+      terms: {
+        campaignId: `c${i}`, advertiserId: 'adv', version: 1, currency: 'EUR', costModel: 'cpa', cpcMicros: 0n, cpmMicros: 0n, cpmBasis: 'viewable',
+        cpaFlatMicros: 1_000_000n + BigInt(i) * 250_000n, cpaBps: 500, payout: { kind: 'share', bps: 7000 }, totalBudgetMicros: null, dailyBudgetMicros: null,
+        publisherDailyCapMicros: null, clickWindowDays: 30, viewWindowDays: 1, minConversionDelayMs: 0, duplicateClickWindowMs: 30_000, priority: i % 3,
+      },
+    });
+  }
+}
+
+/** Clicks (20 %) and viewable impressions (80 %) straight into the real tables; returns up to five click IDs per source. */
+function build(file: string, touches: number, keys: ReturnType<typeof createKeys>, t0: number): Map<number, string[]> {
+  const db = new Database(file);
+  db.pragma('synchronous = OFF');
+  db.pragma('cache_size = -500000');
+  const r = rng(42);
+  const PER = 200;
+  const click = db.prepare(
+    `INSERT INTO clicks (click_id, decision_id, via, event_id, site_id, slot_id, publisher_id, campaign_id, creative_id, advertiser_id, terms_version,
+       page_view_id, source_key, ip_key, at, received_at, invalid_reason, duplicate_of, billing, cost_micros) VALUES (?, ?, 'redirect', ?, 'news', 'slot', 'pub', ?, 'cr', 'adv', 1, NULL, ?, NULL, ?, ?, ?, NULL, 'not_billable', 0)`,
+  );
+  const imp = db.prepare(
+    `INSERT INTO impressions (id, decision_id, kind, event_id, site_id, slot_id, publisher_id, campaign_id, creative_id, advertiser_id, terms_version,
+       page_view_id, source_key, at, received_at, invalid_reason, billing, cost_micros)
+     VALUES ${Array.from({ length: PER }, () => "(?, ?, 'viewable', ?, 'news', 'slot', 'pub', ?, 'cr', 'adv', 1, NULL, ?, ?, ?, ?, 'not_billable', 0)").join(', ')}`,
+  );
+  const clicksBySource = new Map<number, string[]>();
+  const pending: unknown[] = [];
+  db.transaction(() => {
+    for (let n = 0; n < touches; n++) {
+      const source = Math.floor(r() * SOURCES);
+      const at = t0 + Math.floor(r() * 60 * DAY_MS);
+      const campaign = `c${Math.floor(r() * CAMPAIGNS)}`;
+      const invalid = r() < 0.03 ? 'declared_bot' : null;
+      const d = timeOrderedId(at);
+      if (r() < 0.2) {
+        const id = keys.mintClickId('adv', randomBytes(12));
+        click.run(id, d, id, campaign, sourceKeyOf(source), at, at, invalid);
+        const list = clicksBySource.get(source) ?? [];
+        if (list.length < 5) list.push(id);
+        clicksBySource.set(source, list);
+      } else {
+        pending.push(`${d}:viewable`, d, d, campaign, sourceKeyOf(source), at, at, invalid);
+        if (pending.length === PER * 8) imp.run(pending.splice(0));
+      }
+    }
+    const rest = pending.length / 8;
+    if (rest) db.prepare(imp.source.replace(/VALUES .*/s, `VALUES ${Array.from({ length: rest }, () => "(?, ?, 'viewable', ?, 'news', 'slot', 'pub', ?, 'cr', 'adv', 1, NULL, ?, ?, ?, ?, 'not_billable', 0)").join(', ')}`)).run(pending);
+  })();
+  db.close();
+  return clicksBySource;
+}
+
+/** Touches each conversion could be attributed to (its presented clicks and its source's recent viewable impressions). */
+function countCandidates(db: Database.Database, items: IngestItem[]): number {
+  const views = db.prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM impressions WHERE advertiser_id = 'adv' AND source_key = ? AND kind = 'viewable' AND at >= ? LIMIT 50)");
+  let n = 0;
+  for (const it of items) {
+    if (it.kind !== 'beacon') continue;
+    const e = it.event as { k?: string };
+    n += e.k ? e.k.split(',').length : 0;
+    n += Number((views.get(it.ctx.sourceKey, it.at - 30 * DAY_MS) as { n: number }).n);
+  }
+  return n;
 }

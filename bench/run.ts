@@ -3,7 +3,9 @@
  * machine), loopback only. Ratios compare the collector with a plain node:http server measured in the same run.
  *
  *   npm run bench              # full run
- *   npm run bench -- --quick   # short phases and smaller replay, for a smoke check
+ *   npm run bench -- --quick   # short phases, fewer scenarios, smaller preload and replay (< 2 min on a quiet machine)
+ *   npm run bench -- --http-only [--no-pg]
+ *   BENCH_BEFORE_DIR=/path/to/older/checkout npm run bench -- --http-only   # before/after in the same rounds
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -21,27 +23,45 @@ const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 
 async function main() {
   const started = Date.now();
+  const loadAtStart = loadavg()[0]!;
+  const rounds = 3;
+  const seconds = quick ? 2 : 5;
+  const connections = 64;
   if (process.argv.includes('--log-only')) return logOnly();
+  if (process.argv.includes('--replay-only')) return replayOnly();
   log(`perfpixel benchmarks (${quick ? 'quick' : 'full'}) on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
 
-  log('\nHTTP (server on core 0, load generator on core 1, 64 connections):');
-  const http = await runHttpBenchmarks({ seconds: quick ? 3 : 10, connections: 64, log });
-  const table = [];
-  for (let i = 0; i < http.results.length; i += 2) {
-    const p = http.results[i]!;
-    const c = http.results[i + 1]!;
-    table.push({
-      scenario: p.name,
-      'plain req/s': p.requestsPerSec,
-      'collector req/s': c.requestsPerSec,
-      ratio: Number((c.requestsPerSec / p.requestsPerSec).toFixed(2)),
-      'events/s': c.eventsPerSec,
-      'p50 ms (plain/coll.)': `${p.p50Ms}/${c.p50Ms}`,
-      'p99 ms (plain/coll.)': `${p.p99Ms}/${c.p99Ms}`,
-      refused: Object.entries(c.statusCodes).filter(([k]) => Number(k) >= 400).map(([k, v]) => `${k}:${v}`).join(' ') || '0',
-    });
-  }
+  log(`\nHTTP (servers on core 0, load generator on core 1, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s; ratio = req/s ÷ plain node:http req/s of the same round):`);
+  const http = await runHttpBenchmarks({ seconds, connections, rounds, preloadRows: quick ? 200_000 : 5_000_000, postgres: !process.argv.includes('--no-pg'), beforeDir: process.env.BENCH_BEFORE_DIR, quick, log });
+  const table = http.summary.map((s) => ({
+    scenario: s.scenario,
+    target: s.target,
+    'ratio min/med/max': `${s.ratio.min}/${s.ratio.median}/${s.ratio.max}`,
+    'req/s (median)': s.requestsPerSec.median,
+    'events/s (median)': s.eventsPerSec.median,
+    'p50/p99 ms': `${s.p50Ms}/${s.p99Ms}`,
+    refused: s.refused,
+  }));
   console.table(table);
+  if (http.preload) log(`  preloaded database: ${JSON.stringify(http.preload)}`);
+  if (quick) {
+    log('\nAttribution replay through the real store and pipeline (1 k conversions over 10 k touches):');
+    const replay = await runReplayBenchmarks([10_000], 1_000, log);
+    console.table(replay);
+    const out = { ranAt: new Date().toISOString(), quick, machine: machine(http.pinned, loadAtStart), loadAverageAtEnd: loadavg()[0], http, replay, seconds: Math.round((Date.now() - started) / 1000) };
+    writeFileSync(join(root, 'bench/results-quick.json'), JSON.stringify(out, null, 2) + '\n');
+    log(`\nwrote bench/results-quick.json in ${out.seconds} s; load average now ${loadavg()[0]!.toFixed(2)}`);
+    return;
+  }
+  if (process.argv.includes('--http-only')) {
+    // Merged into bench/results.json: the other sections keep their last full run (each says when).
+    const file = join(root, 'bench/results.json');
+    const out = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    Object.assign(out, { ranAt: new Date().toISOString(), quick, machine: machine(http.pinned, loadAtStart), loadAverageAtEnd: loadavg()[0], http, seconds: Math.round((Date.now() - started) / 1000) });
+    writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+    log(`\nmerged the HTTP results into bench/results.json in ${out.seconds} s; load average now ${loadavg()[0]!.toFixed(2)}`);
+    return;
+  }
 
   log('\nLog mode (collector on core 0; load generator and one JetStream server on core 1; workers unpinned):');
   const logMode = await runLogBenchmarks({ seconds: quick ? 3 : 10, connections: 64, events: quick ? 5_000 : 30_000, log }).catch((err: Error) => ({ skipped: `failed: ${err.message}` }));
@@ -61,8 +81,8 @@ async function main() {
     console.table(logMode.workers);
   }
 
-  log('\nAttribution replay (100 k conversions):');
-  const replay = runReplayBenchmarks(quick ? [100_000, 300_000] : [100_000, 1_000_000, 3_000_000], quick ? 30_000 : 100_000, log);
+  log(`\nAttribution replay through the real store and pipeline (${quick ? '2 k' : '20 k'} conversions, synchronous=FULL, groups of 500):`);
+  const replay = await runReplayBenchmarks(quick ? [10_000, 50_000] : [100_000, 1_000_000], quick ? 2_000 : 20_000, log);
   console.table(replay);
 
   log(`\nStatement verification (perfpixel verify on an advertiser's statement of ${quick ? '10 k conversions over 100 k' : '100 k conversions over 1 M'} touches):`);
@@ -78,8 +98,9 @@ async function main() {
   const out = {
     ranAt: new Date().toISOString(),
     quick,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, pinned: http.pinned, loadAverageAtStart: loadavg()[0] },
-    http: { table, raw: http.results },
+    machine: machine(http.pinned, loadAtStart),
+    loadAverageAtEnd: loadavg()[0],
+    http,
     logMode,
     replay,
     statement,
@@ -88,6 +109,17 @@ async function main() {
   };
   writeFileSync(join(root, 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
   log(`\nwrote bench/results.json in ${out.seconds} s`);
+}
+
+/** `npm run bench -- --replay-only`: only the attribution replay, merged into bench/results.json. */
+async function replayOnly() {
+  const loadAverageAtStart = loadavg()[0];
+  const replay = await runReplayBenchmarks(quick ? [10_000, 50_000] : [100_000, 1_000_000], quick ? 2_000 : 20_000, log);
+  console.table(replay);
+  const file = join(root, 'bench/results.json');
+  const out = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  out.replay = { ranAt: new Date().toISOString(), loadAverageAtStart, loadAverageAtEnd: loadavg()[0], results: replay };
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
 }
 
 /** `npm run bench -- --log-only`: only the log-mode benchmarks, merged into bench/results.json. */
@@ -100,6 +132,10 @@ async function logOnly() {
   const out = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   out.logMode = { ranAt: new Date().toISOString(), loadAverageAtStart, ...logMode };
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+}
+
+function machine(pinned: boolean, loadAverageAtStart: number) {
+  return { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, pinned, loadAverageAtStart };
 }
 
 function join(...parts: string[]) {

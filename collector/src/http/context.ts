@@ -59,10 +59,15 @@ export function requestContext(col: Collector, c: Context, endpoint: string, for
   const ip = forwardedIp ?? clientIp(col.peer(c), c.req.header('x-forwarded-for'), col.trustedProxies);
   const ua = c.req.header('user-agent');
   const purpose = c.req.header('sec-purpose') ?? c.req.header('purpose');
+  let ipKey: string | undefined;
   return {
     receivedAt: col.clock(),
     sourceKey: col.keys.sourceKey(ip, ua ?? ''),
-    ipKey: col.keys.ipKey(ip),
+    // An HMAC computed only when asked for: only clicks use it (per-IP flood limits), and most
+    // requests carry impressions and page views. (An own enumerable getter: JSON and spreads still carry it.)
+    get ipKey() {
+      return (ipKey ??= col.keys.ipKey(ip));
+    },
     ivt: col.ivt({ userAgent: ua, ip, purpose }),
     endpoint,
     ip,

@@ -1,6 +1,6 @@
 /** The write-transaction half of the SQL store: what the ingest pipeline does inside one commit. */
 import type { EntryGroup } from '../core/ledger';
-import { big, num, type Db } from './db';
+import { big, num, type Db, type SqlValue } from './db';
 import { toJson, termsFromJson } from './json';
 import { readSum, sumMicros } from './sum-micros';
 import { sealGroups, type Posted } from './sql-chain';
@@ -138,30 +138,164 @@ export function toGroups(rows: Row[]): PostedGroup[] {
 
 export const GROUP_SELECT = `SELECT g.*, l.account, l.side, l.micros FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id`;
 
+/** Thrown at seal when another process stored one of the transaction's event keys first. */
+export class EventKeyRaceError extends Error {
+  constructor() {
+    super('an event key of this group was stored by another transaction first');
+  }
+}
+
+const eventKeyOf = (siteId: string, type: string, eventId: string) => `${siteId}\u0000${type}\u0000${eventId}`;
+
+const IMPRESSION_INSERT = `INSERT INTO impressions (id, decision_id, kind, event_id, site_id, slot_id, publisher_id, campaign_id, creative_id, advertiser_id,
+  terms_version, page_view_id, source_key, at, received_at, invalid_reason, billing, cost_micros) VALUES`;
+const IMPRESSION_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const impressionValues = (i: ImpressionRecord): SqlValue[] => [
+  `${i.decisionId}:${i.kind}`, i.decisionId, i.kind, i.eventId, i.siteId, i.slotId, i.publisherId, i.campaignId, i.creativeId,
+  i.advertiserId, i.termsVersion, i.pageViewId, i.sourceKey, i.at, i.receivedAt, i.invalidReason, i.billing, i.costMicros,
+];
+
+/** Rows per multi-row INSERT of impressions or event keys (18 parameters a row at most). */
+const FACTS_PER_STATEMENT = 200;
+
 let savepointSeq = 0;
+
+/** Legs per INSERT at seal: 4 parameters each, far under both databases' parameter limits. */
+const LEGS_PER_STATEMENT = 500;
 
 const noNul = (v: string | null) => (v === null ? null : v.replace(/\u0000/g, '\uFFFD'));
 
-/** Wraps a transaction handle as the pipeline's WriteTx; `seal` links its posted groups into the chain before COMMIT. */
+/** A budget row (`spend`) or a CPM running total held for the rest of the transaction. */
+interface Held<T> {
+  value: T;
+  /** Changed since it was read: written back once, before the chain is sealed. */
+  dirty: boolean;
+}
+
+const spendKey = (campaignId: string, scope: string, publisherId: string) => `${campaignId}\u0000${scope}\u0000${publisherId}`;
+
+/**
+ * Wraps a transaction handle as the pipeline's WriteTx; `seal` writes back the money rows it held,
+ * then links its posted groups into the chain, before COMMIT.
+ *
+ * Money rows are read once per transaction and written once per transaction: a group commit of a
+ * thousand billed impressions of one campaign reads its budget rows and CPM total once (locking them
+ * on PostgreSQL, in the order first met), keeps the running totals here, and writes each changed
+ * row once at the end — instead of a read and an upsert of the same rows for every event. Exactness
+ * is unchanged: nothing else writes those rows while the transaction holds them (SQLite has one
+ * writer; PostgreSQL holds the row locks to COMMIT), and a rolled-back savepoint restores them.
+ */
 export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> = new Map()): WriteTx & { seal(now: number): Promise<void> } {
   const pg = tx.dialect === 'postgres';
   const lock = pg ? ' FOR UPDATE' : ''; // SQLite has one writer; PostgreSQL locks the budget rows
-  const spendRow = async (campaignId: string, scope: string, publisherId: string) => {
-    // Create the row first so there is something to lock: two processes then queue on it.
-    await tx.run('INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING', [
-      campaignId,
-      scope,
-      publisherId,
-    ]);
-    const r = await tx.get<Row>(`SELECT micros FROM spend WHERE campaign_id = ? AND scope = ? AND publisher_id = ?${lock}`, [campaignId, scope, publisherId]);
-    return big(r?.micros);
-  };
-  const addSpendRow = (campaignId: string, scope: string, publisherId: string, delta: bigint) =>
-    tx.run(
-      `INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, ?, ?, ?)
-       ON CONFLICT (campaign_id, scope, publisher_id) DO UPDATE SET micros = spend.micros + excluded.micros`,
-      [campaignId, scope, publisherId, delta],
+  let spendRows = new Map<string, Held<{ campaignId: string; scope: string; publisherId: string; micros: bigint }>>();
+  let cpmRows = new Map<string, Held<{ campaignId: string; version: number; totals: { billableCount: bigint; chargedMicros: bigint } }>>();
+  // The campaign's status and terms version, read once its budget rows are held (so no other
+  // process can change them under the transaction: updateCampaign takes the same total row first).
+  const campaignRows = new Map<string, { status: CampaignStatus; termsVersion: number } | null>();
+  const revShares = new Map<string, number | null>();
+
+  /** Reads (and on PostgreSQL creates and locks) the budget rows not held yet. */
+  const holdSpend = async (campaignId: string, day: string, publisherId: string) => {
+    const want: [string, string][] = [['total', ''], [day, '']];
+    if (publisherId) want.push([day, publisherId]);
+    const missing = want.filter(([scope, p]) => !spendRows.has(spendKey(campaignId, scope, p)));
+    if (missing.length === 0) return;
+    // On PostgreSQL create the rows first so there is something to lock: two processes then queue on them.
+    if (pg) await tx.run(
+      `INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES ${missing.map(() => '(?, ?, ?, 0)').join(', ')} ON CONFLICT DO NOTHING`,
+      missing.flatMap(([scope, p]) => [campaignId, scope, p]),
     );
+    const rows = await tx.all<Row>(
+      `SELECT scope, publisher_id, micros FROM spend
+       WHERE campaign_id = ? AND ((scope = 'total' AND publisher_id = '') OR (scope = ? AND publisher_id IN ('', ?)))
+       ORDER BY scope, publisher_id${lock}`,
+      [campaignId, day, publisherId],
+    );
+    const found = new Map(rows.map((r) => [spendKey(campaignId, String(r.scope), String(r.publisher_id)), big(r.micros)]));
+    // Only the missing ones: a row already held may have changed in this transaction.
+    for (const [scope, p] of missing) {
+      const k = spendKey(campaignId, scope, p);
+      spendRows.set(k, { value: { campaignId, scope, publisherId: p, micros: found.get(k) ?? 0n }, dirty: false });
+    }
+  };
+  const held = (campaignId: string, scope: string, publisherId: string) => spendRows.get(spendKey(campaignId, scope, publisherId))!;
+
+  /** Writes every changed money row once (multi-row upserts), before the chain is sealed. */
+  const flushMoney = async () => {
+    const spend = [...spendRows.values()].filter((h) => h.dirty);
+    if (spend.length > 0) {
+      await tx.run(
+        `INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES ${spend.map(() => '(?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (campaign_id, scope, publisher_id) DO UPDATE SET micros = excluded.micros`,
+        spend.flatMap(({ value: v }) => [v.campaignId, v.scope, v.publisherId, v.micros]),
+      );
+      for (const h of spend) h.dirty = false;
+    }
+    const cpm = [...cpmRows.values()].filter((h) => h.dirty);
+    if (cpm.length > 0) {
+      await tx.run(
+        `INSERT INTO cpm_totals (campaign_id, terms_version, billable_count, charged_micros) VALUES ${cpm.map(() => '(?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (campaign_id, terms_version) DO UPDATE SET billable_count = excluded.billable_count, charged_micros = excluded.charged_micros`,
+        cpm.flatMap(({ value: v }) => [v.campaignId, v.version, v.totals.billableCount, v.totals.chargedMicros]),
+      );
+      for (const h of cpm) h.dirty = false;
+    }
+  };
+  const copyHeld = <T>(m: Map<string, Held<T>>) => new Map([...m].map(([k, h]) => [k, { value: { ...h.value }, dirty: h.dirty }]));
+
+  // Ledger legs of the groups posted so far, four values a leg, not yet written.
+  const pendingLegs: SqlValue[] = [];
+  const flushLegs = async () => {
+    for (let at = 0; at < pendingLegs.length; at += LEGS_PER_STATEMENT * 4) {
+      const chunk = pendingLegs.slice(at, at + LEGS_PER_STATEMENT * 4);
+      await tx.run(`INSERT INTO ledger_legs (group_id, account, side, micros) VALUES ${Array.from({ length: chunk.length / 4 }, () => '(?, ?, ?, ?)').join(', ')}`, chunk);
+    }
+    pendingLegs.length = 0;
+  };
+
+  // Impressions and event keys of the transaction, written in multi-row INSERTs at seal. Reads in
+  // the transaction look here first, so a later item of the same group sees an earlier one. Only
+  // while no savepoint was taken: the per-item savepoint path (commit-group.ts) writes at once, so
+  // a conflict there is the item's own. A conflict found at seal (another process stored the same
+  // event key first) fails the transaction, and commitGroup runs the group again item by item,
+  // where that item sees the other process's key and answers a duplicate.
+  let deferring = true;
+  const pendingKeys = new Map<string, SqlValue[]>();
+  const absentKeys = new Set<string>();
+  const pendingImpressions = new Map<string, ImpressionRecord>();
+  const absentImpressions = new Set<string>();
+  /** Decision IDs of pending served impressions per page view and slot (the ad-stacking check). */
+  const pendingServed = new Map<string, string[]>();
+  const flushFacts = async () => {
+    if (pendingImpressions.size > 0) {
+      // In key order, so two processes inserting overlapping rows take the index locks in one order.
+      const rows = [...pendingImpressions.values()].sort((a, b) => (a.decisionId < b.decisionId ? -1 : a.decisionId > b.decisionId ? 1 : a.kind < b.kind ? -1 : 1));
+      pendingImpressions.clear();
+      pendingServed.clear();
+      for (let at = 0; at < rows.length; at += FACTS_PER_STATEMENT) {
+        const chunk = rows.slice(at, at + FACTS_PER_STATEMENT);
+        await tx.run(`${IMPRESSION_INSERT} ${chunk.map(() => IMPRESSION_ROW).join(', ')} ON CONFLICT DO NOTHING`, chunk.flatMap(impressionValues));
+      }
+    }
+    if (pendingKeys.size > 0) {
+      const rows = [...pendingKeys.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, v]) => v);
+      pendingKeys.clear();
+      for (let at = 0; at < rows.length; at += FACTS_PER_STATEMENT) {
+        const chunk = rows.slice(at, at + FACTS_PER_STATEMENT);
+        const r = await tx.run(
+          `INSERT INTO event_keys (site_id, type, event_id, payload_hash, result, received_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
+          chunk.flat(),
+        );
+        if (r.changes !== chunk.length) throw new EventKeyRaceError();
+      }
+    }
+  };
+  const stopDeferring = async () => {
+    if (!deferring) return;
+    await flushFacts();
+    deferring = false;
+  };
 
   // Groups posted in this transaction, sealed into the chain just before it commits (sql-chain.ts).
   const posted: Posted[] = [];
@@ -169,6 +303,9 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async savepoint(fn) {
       const name = `sp${++savepointSeq}`;
       const mark = posted.length;
+      const money = { spend: copyHeld(spendRows), cpm: copyHeld(cpmRows) };
+      await stopDeferring(); // from here on every write goes in at once, inside its item's savepoint
+      await flushLegs(); // the legs waiting now belong to groups outside the savepoint
       await tx.exec(`SAVEPOINT ${name}`);
       try {
         const out = await fn();
@@ -178,16 +315,35 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         await tx.exec(`ROLLBACK TO SAVEPOINT ${name}`);
         await tx.exec(`RELEASE SAVEPOINT ${name}`);
         posted.length = mark; // those groups are gone with the savepoint
+        pendingLegs.length = 0; // and so are their legs (the earlier ones were written before it began)
+        spendRows = money.spend; // and the running totals go back to what they were
+        cpmRows = money.cpm;
         throw err;
       }
     },
-    seal: (now) => sealGroups(tx, posted, now),
+    async seal(now) {
+      await flushFacts();
+      await flushLegs();
+      await flushMoney();
+      await sealGroups(tx, posted, now);
+    },
 
     async eventKey(siteId, type, eventId) {
+      const p = pendingKeys.get(eventKeyOf(siteId, type, eventId));
+      if (p) return { payloadHash: String(p[3]), result: String(p[4]) };
       const r = await tx.get<Row>('SELECT payload_hash, result FROM event_keys WHERE site_id = ? AND type = ? AND event_id = ?', [siteId, type, eventId]);
+      if (!r) absentKeys.add(eventKeyOf(siteId, type, eventId));
       return r ? { payloadHash: String(r.payload_hash), result: String(r.result) } : null;
     },
     async putEventKey(siteId, type, eventId, payloadHash, result, at) {
+      const k = eventKeyOf(siteId, type, eventId);
+      if (pendingKeys.has(k)) return false;
+      // Deferred only when this transaction saw the key absent (the pipeline always looks first):
+      // then only another process can have stored it since, and the seal finds that out.
+      if (deferring && absentKeys.delete(k)) {
+        pendingKeys.set(k, [siteId, type, eventId, payloadHash, result, at]);
+        return true;
+      }
       const r = await tx.run(
         'INSERT INTO event_keys (site_id, type, event_id, payload_hash, result, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
         [siteId, type, eventId, payloadHash, result, at],
@@ -214,19 +370,25 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     },
 
     async insertImpression(i) {
-      const r = await tx.run(
-        `INSERT INTO impressions (id, decision_id, kind, event_id, site_id, slot_id, publisher_id, campaign_id, creative_id, advertiser_id,
-           terms_version, page_view_id, source_key, at, received_at, invalid_reason, billing, cost_micros)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        [
-          `${i.decisionId}:${i.kind}`, i.decisionId, i.kind, i.eventId, i.siteId, i.slotId, i.publisherId, i.campaignId, i.creativeId,
-          i.advertiserId, i.termsVersion, i.pageViewId, i.sourceKey, i.at, i.receivedAt, i.invalidReason, i.billing, i.costMicros,
-        ],
-      );
+      const id = `${i.decisionId}:${i.kind}`;
+      if (pendingImpressions.has(id)) return false;
+      // As with event keys: deferred only when this transaction saw the decision's impression absent.
+      if (deferring && absentImpressions.delete(id)) {
+        pendingImpressions.set(id, i);
+        if (i.kind === 'served' && i.pageViewId) {
+          const k = `${i.pageViewId}\u0000${i.slotId}`;
+          pendingServed.set(k, [...(pendingServed.get(k) ?? []), i.decisionId]);
+        }
+        return true;
+      }
+      const r = await tx.run(`${IMPRESSION_INSERT} ${IMPRESSION_ROW} ON CONFLICT DO NOTHING`, impressionValues(i));
       return r.changes > 0;
     },
     async impression(decisionId, kind) {
+      const p = pendingImpressions.get(`${decisionId}:${kind}`);
+      if (p) return { ...p };
       const r = await tx.get<Row>('SELECT * FROM impressions WHERE id = ?', [`${decisionId}:${kind}`]);
+      if (!r) absentImpressions.add(`${decisionId}:${kind}`);
       return r ? toImpression(r) : null;
     },
     async countServedInPageSlot(pageViewId, slotId, decisionId) {
@@ -234,7 +396,8 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         "SELECT COUNT(*) AS n FROM impressions WHERE page_view_id = ? AND slot_id = ? AND kind = 'served' AND decision_id <> ?",
         [pageViewId, slotId, decisionId],
       );
-      return num(r?.n);
+      const pending = (pendingServed.get(`${pageViewId}\u0000${slotId}`) ?? []).filter((d) => d !== decisionId).length;
+      return num(r?.n) + pending;
     },
 
     async insertClick(c) {
@@ -319,6 +482,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       await tx.run(`UPDATE conversions SET ${cols.map((k) => `${k} = ?`).join(', ')} WHERE id = ?`, [...values, c.id]);
     },
     async touchesFor(advertiserId, clickIds, sourceKey, since) {
+      await flushFacts(); // viewable impressions of this very group are touches too
       const out: TouchRecord[] = [];
       for (const id of clickIds) {
         const r = await tx.get<Row>('SELECT * FROM clicks WHERE click_id = ?', [id]);
@@ -368,63 +532,49 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     },
 
     async spend(campaignId, publisherId, day) {
-      if (!publisherId) {
-        return { totalMicros: await spendRow(campaignId, 'total', ''), dayMicros: await spendRow(campaignId, day, ''), publisherDayMicros: 0n };
-      }
-      // The three budget rows in two statements (this runs for every billable event): on PostgreSQL
-      // create them so there is something to lock, then read and lock them together. SQLite has a
-      // single writer: one read, missing rows are zero.
-      if (pg) await tx.run(
-        `INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, 'total', '', 0), (?, ?, '', 0), (?, ?, ?, 0) ON CONFLICT DO NOTHING`,
-        [campaignId, campaignId, day, campaignId, day, publisherId],
-      );
-      const rows = await tx.all<Row>(
-        `SELECT scope, publisher_id, micros FROM spend
-         WHERE campaign_id = ? AND ((scope = 'total' AND publisher_id = '') OR (scope = ? AND publisher_id IN ('', ?)))
-         ORDER BY scope, publisher_id${lock}`,
-        [campaignId, day, publisherId],
-      );
-      const out = { totalMicros: 0n, dayMicros: 0n, publisherDayMicros: 0n };
-      for (const r of rows) {
-        if (String(r.scope) === 'total') out.totalMicros = big(r.micros);
-        else if (String(r.publisher_id) === '') out.dayMicros = big(r.micros);
-        else out.publisherDayMicros = big(r.micros);
-      }
-      return out;
+      await holdSpend(campaignId, day, publisherId ?? '');
+      return {
+        totalMicros: held(campaignId, 'total', '').value.micros,
+        dayMicros: held(campaignId, day, '').value.micros,
+        publisherDayMicros: publisherId ? held(campaignId, day, publisherId).value.micros : 0n,
+      };
     },
     async addSpend(campaignId, publisherId, day, delta) {
-      if (!publisherId) {
-        await addSpendRow(campaignId, 'total', '', delta);
-        await addSpendRow(campaignId, day, '', delta);
-        return;
+      await holdSpend(campaignId, day, publisherId ?? '');
+      const rows = [held(campaignId, 'total', ''), held(campaignId, day, '')];
+      if (publisherId) rows.push(held(campaignId, day, publisherId));
+      for (const h of rows) {
+        h.value.micros += delta;
+        h.dirty = true;
       }
-      await tx.run(
-        `INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES (?, 'total', '', ?), (?, ?, '', ?), (?, ?, ?, ?)
-         ON CONFLICT (campaign_id, scope, publisher_id) DO UPDATE SET micros = spend.micros + excluded.micros`,
-        [campaignId, delta, campaignId, day, delta, campaignId, day, publisherId, delta],
-      );
     },
     async cpmTotals(campaignId, version) {
-      // As with spend: make the row exist, then lock it, so concurrent processes count in turn.
-      // (SQLite has a single writer, so there is nothing to lock and the insert is skipped.)
-      if (pg) {
-        await tx.run('INSERT INTO cpm_totals (campaign_id, terms_version, billable_count, charged_micros) VALUES (?, ?, 0, 0) ON CONFLICT DO NOTHING', [
+      const k = `${campaignId}\u0000${version}`;
+      let h = cpmRows.get(k);
+      if (!h) {
+        // As with spend: make the row exist, then lock it, so concurrent processes count in turn.
+        // (SQLite has a single writer, so there is nothing to lock and the insert is skipped.)
+        if (pg) {
+          await tx.run('INSERT INTO cpm_totals (campaign_id, terms_version, billable_count, charged_micros) VALUES (?, ?, 0, 0) ON CONFLICT DO NOTHING', [
+            campaignId,
+            version,
+          ]);
+        }
+        const r = await tx.get<Row>(`SELECT billable_count, charged_micros FROM cpm_totals WHERE campaign_id = ? AND terms_version = ?${lock}`, [
           campaignId,
           version,
         ]);
+        h = { value: { campaignId, version, totals: { billableCount: big(r?.billable_count), chargedMicros: big(r?.charged_micros) } }, dirty: false };
+        cpmRows.set(k, h);
       }
-      const r = await tx.get<Row>(`SELECT billable_count, charged_micros FROM cpm_totals WHERE campaign_id = ? AND terms_version = ?${lock}`, [
-        campaignId,
-        version,
-      ]);
-      return { billableCount: big(r?.billable_count), chargedMicros: big(r?.charged_micros) };
+      return { ...h.value.totals };
     },
     async setCpmTotals(campaignId, version, t) {
-      await tx.run(
-        `INSERT INTO cpm_totals (campaign_id, terms_version, billable_count, charged_micros) VALUES (?, ?, ?, ?)
-         ON CONFLICT (campaign_id, terms_version) DO UPDATE SET billable_count = excluded.billable_count, charged_micros = excluded.charged_micros`,
-        [campaignId, version, t.billableCount, t.chargedMicros],
-      );
+      const k = `${campaignId}\u0000${version}`;
+      if (!cpmRows.has(k)) await w.cpmTotals(campaignId, version);
+      const h = cpmRows.get(k)!;
+      h.value.totals = { billableCount: t.billableCount, chargedMicros: t.chargedMicros };
+      h.dirty = true;
     },
 
     async postGroup(g: EntryGroup, postedAt) {
@@ -436,15 +586,14 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       );
       if (!r) return false;
       posted.push({ id: num(r.id), group: g });
-      // All legs in one statement: they succeed or fail together with their group.
-      if (g.legs.length === 0) return true;
-      await tx.run(
-        `INSERT INTO ledger_legs (group_id, account, side, micros) VALUES ${g.legs.map(() => '(?, ?, ?, ?)').join(', ')}`,
-        g.legs.flatMap((leg) => [r.id as number | bigint, leg.account, leg.side, leg.micros]),
-      );
+      // The legs wait for the group's other legs and the transaction's other groups: all of them go
+      // in a few multi-row statements at seal (or before a read of the ledger in this transaction),
+      // inside the same transaction, so they still commit or roll back with their group.
+      for (const leg of g.legs) pendingLegs.push(r.id as number | bigint, leg.account, leg.side, leg.micros);
       return true;
     },
     async groupsFor(refType, refId) {
+      await flushLegs();
       return toGroups(await tx.all<Row>(`${GROUP_SELECT} WHERE g.ref_type = ? AND g.ref_id = ? ORDER BY g.id`, [refType, refId]));
     },
 
@@ -465,10 +614,17 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       return r ? toCampaign(r) : null;
     },
     async campaignNow(campaignId) {
-      const r = await tx.get<Row>('SELECT status, terms_version FROM campaigns WHERE id = ?', [campaignId]);
-      if (!r) return null;
-      const terms = await w.terms(campaignId, num(r.terms_version));
-      return terms ? { status: String(r.status) as CampaignStatus, terms } : null;
+      let c = campaignRows.get(campaignId);
+      if (c === undefined) {
+        const r = await tx.get<Row>('SELECT status, terms_version FROM campaigns WHERE id = ?', [campaignId]);
+        c = r ? { status: String(r.status) as CampaignStatus, termsVersion: num(r.terms_version) } : null;
+        // Kept for the transaction only once the campaign's total budget row is held: on PostgreSQL a
+        // campaign update takes that row first, so nothing can change the status or terms under us.
+        if (!pg || spendRows.has(spendKey(campaignId, 'total', ''))) campaignRows.set(campaignId, c);
+      }
+      if (!c) return null;
+      const terms = await w.terms(campaignId, c.termsVersion);
+      return terms ? { status: c.status, terms } : null;
     },
     async terms(campaignId, version, publisherId) {
       // A terms version never changes once written, so a cached one needs no query at all.
@@ -486,8 +642,14 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       }
       const terms = { ...parsed };
       if (terms.payoutFromPublisher && publisherId) {
-        const p = await tx.get<Row>('SELECT rev_share_bps FROM publishers WHERE id = ?', [publisherId]);
-        if (p) terms.payout = { kind: 'share', bps: num(p.rev_share_bps) };
+        // Once per transaction: every billed event of a group asks for the same few publishers.
+        let bps = revShares.get(publisherId);
+        if (bps === undefined) {
+          const p = await tx.get<Row>('SELECT rev_share_bps FROM publishers WHERE id = ?', [publisherId]);
+          bps = p ? num(p.rev_share_bps) : null;
+          revShares.set(publisherId, bps);
+        }
+        if (bps !== null) terms.payout = { kind: 'share', bps };
       }
       return terms;
     },

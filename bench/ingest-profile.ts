@@ -1,0 +1,112 @@
+/**
+ * In-process cost of the write path, without HTTP: billed CPM impressions through `commitGroup` on
+ * the real store (SQLite file, synchronous=FULL), in groups of the size a loaded collector commits.
+ * For profiling (`node --cpu-prof --import tsx bench/ingest-profile.ts`), and for a figure that a
+ * busy neighbour on the load-generator core cannot move: CPU time per event is reported beside wall time,
+ * since on a shared machine the wall time is mostly waiting for a core.
+ *
+ *   npx tsx bench/ingest-profile.ts [events=20000] [group=64] [postgres://…]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import pino from 'pino';
+import pg from 'pg';
+import Database from 'better-sqlite3';
+import { openStore } from '../collector/src/store/open-store';
+import { createKeys, type AdToken } from '../collector/src/ingest/keys';
+import { commitGroup } from '../collector/src/ingest/commit-group';
+import { DEFAULT_IVT_LIMITS, type PipelineDeps } from '../collector/src/ingest/pipeline';
+import { timeOrderedId } from '../collector/src/ingest/ids';
+import type { IngestItem } from '../collector/src/ingest/items';
+
+/**
+ * Statements sent to the database, counted at the drivers (better-sqlite3's statement calls and
+ * exec, node-postgres' Client#query): a figure no neighbour's load can move, and on PostgreSQL each
+ * one is a round trip inside the group's transaction.
+ */
+let statements = 0;
+function countStatements() {
+  const proto = Database.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const prepare = proto.prepare!;
+  proto.prepare = function (this: unknown, ...a: unknown[]) {
+    const st = prepare.apply(this, a) as Record<string, (...b: unknown[]) => unknown>;
+    for (const m of ['run', 'get', 'all']) {
+      const f = st[m]!.bind(st);
+      st[m] = (...b: unknown[]) => {
+        statements++;
+        return f(...b);
+      };
+    }
+    return st;
+  };
+  const exec = proto.exec!;
+  proto.exec = function (this: unknown, ...a: unknown[]) {
+    statements++;
+    return exec.apply(this, a);
+  };
+  const q = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+  (pg.Client.prototype as unknown as { query: unknown }).query = function (this: unknown, ...a: unknown[]) {
+    statements++;
+    return q.apply(this, a);
+  };
+}
+countStatements();
+
+/** Microseconds per billed impression, committed in groups of `group`. */
+export async function profileIngest(events: number, group: number, url?: string): Promise<{ events: number; group: number; microsPerEvent: number; cpuMicrosPerEvent: number; statementsPerEvent: number; commitsPerSecond: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-profile-'));
+  const schema = `profile_${process.pid}`;
+  const store = await openStore(url ?? `sqlite:${join(dir, 'p.db')}`, { clock: Date.now, sqliteSynchronous: process.env.SYNC === 'NORMAL' ? 'NORMAL' : 'FULL', pgSchema: schema });
+  try {
+    const keys = createKeys('profile-secret-'.padEnd(40, 'x'));
+    const c = store.catalog;
+    await c.createAdvertiser({ id: 'adv', name: 'A', currency: 'EUR', s2sSecrets: ['s'.repeat(32)] }, 'h1');
+    await c.createPublisher({ id: 'pub', name: 'P', revShareBps: 7000 }, 'h2');
+    const site = await c.createSite({ id: 'news', ownerType: 'publisher', ownerId: 'pub', name: 'N', origins: [] });
+    await c.createSlot({ id: 'slot', siteId: 'news', publisherId: 'pub', name: 'S', width: 300, height: 250, status: 'active' });
+    await c.createCampaign({
+      id: 'cpm', advertiserId: 'adv', name: 'C', status: 'active', landingUrl: 'https://x.example/', allowedHosts: [],
+      terms: {
+        campaignId: 'cpm', advertiserId: 'adv', version: 1, currency: 'EUR', costModel: 'cpm', cpcMicros: 0n, cpmMicros: 2_500_000n, cpmBasis: 'served',
+        cpaFlatMicros: 0n, cpaBps: 0, payoutFromPublisher: true, payout: { kind: 'share', bps: 7000 }, totalBudgetMicros: null, dailyBudgetMicros: null,
+        publisherDailyCapMicros: null, clickWindowDays: 30, viewWindowDays: 1, minConversionDelayMs: 0, duplicateClickWindowMs: 30_000, priority: 0,
+      },
+    });
+    const pipeline: PipelineDeps = { keys, random: (n) => randomBytes(n), newId: (p) => `${p}_${randomUUID()}`, limits: DEFAULT_IVT_LIMITS };
+    const item = (): IngestItem => {
+      const now = Date.now();
+      const t: AdToken = { d: timeOrderedId(now), si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpm', cr: 'cr', v: 1, pv: randomBytes(6).toString('base64url'), t: now };
+      const i = randomUUID();
+      return { kind: 'beacon', siteId: 'news', site, event: { t: 'imp', i, ts: now, tk: keys.signToken(t) }, at: now, payloadHash: i, ctx: { receivedAt: now, sourceKey: randomBytes(12).toString('base64url'), ivt: null, endpoint: '/e' } };
+    };
+    const logger = pino({ level: 'silent' });
+    const items = Array.from({ length: events }, item);
+    const started = performance.now();
+    const cpu0 = process.cpuUsage();
+    const statements0 = statements;
+    let billed = 0;
+    for (let g = 0; g < events; g += group) {
+      for (const r of await commitGroup((fn) => store.write(fn), items.slice(g, g + group), { pipeline, logger, clock: Date.now })) if (r.billedMicros) billed++;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    if (billed !== events) throw new Error(`only ${billed} of ${events} impressions billed`);
+    return { events, group, microsPerEvent: Math.round((seconds * 1e6) / events), cpuMicrosPerEvent: Math.round((cpu.user + cpu.system) / events), statementsPerEvent: Number(((statements - statements0) / events).toFixed(2)), commitsPerSecond: Math.round(Math.ceil(events / group) / seconds) };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    if (url) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [events = '20000', group = '64', url] = process.argv.slice(2);
+  console.log(await profileIngest(Number(events), Number(group), url));
+}
