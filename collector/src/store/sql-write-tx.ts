@@ -1,4 +1,5 @@
 /** The write-transaction half of the SQL store: what the ingest pipeline does inside one commit. */
+import { createSqlPayoutWrites } from './sql-payouts';
 import type { EntryGroup } from '../core/ledger';
 import { big, num, type Db } from './db';
 import { toJson, termsFromJson } from './json';
@@ -182,6 +183,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       }
     },
     seal: (now) => sealGroups(tx, posted, now),
+    ...createSqlPayoutWrites(tx),
 
     async eventKey(siteId, type, eventId) {
       const r = await tx.get<Row>('SELECT payload_hash, result FROM event_keys WHERE site_id = ? AND type = ? AND event_id = ?', [siteId, type, eventId]);
