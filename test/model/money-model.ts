@@ -21,6 +21,8 @@
  * | 6 | balances = Σ ledger = every report and CSV, for the operator, each advertiser and publisher  |
  * | 7 | no role sees what its table forbids (ARCHITECTURE.md "Who sees what")                        |
  * | 8 | at the end of the sequence, every party's statement re-runs and equals the ledger (issue 12)  |
+ * | 9 | a publisher payout (issue 14) is posted only when it is within what was payable just before  |
+ * |   | and at or above the threshold, and never leaves the publisher owed less than 0               |
  *
  * ```ts
  * await runModel({ runs: 2000, seed: 20261206, store: () => openStore(':memory:', { clock }) });
@@ -73,6 +75,7 @@ type Command =
   | { t: 'invalidate'; click: number }
   | { t: 'terms'; campaign: number; change: 'raiseTotal' | 'lowerTotal' | 'belowSpend' | 'daily' | 'pubcap' | 'pause' | 'resume' | 'bid' | 'noCaps'; amount: number }
   | { t: 'payout'; campaign: number; micros: number; by: 'operator' | 'advertiser'; subsidy: boolean }
+  | { t: 'cashout'; publisher: number; currency: 'EUR' | 'USD'; windowDays: number; thresholdMicros: number; percent: number }
   | { t: 'time'; ms: number }
   | { t: 'replay' }
   | { t: 'read'; who: number; what: 'foreignCampaign' | 'foreignConversion' };
@@ -133,6 +136,18 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('payout' as const), campaign: fc.nat({ max: 4 }), micros: fc.integer({ min: 0, max: 5_000_000 }), by: fc.constantFrom('operator' as const, 'advertiser' as const), subsidy: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('cashout' as const),
+      publisher: fc.nat({ max: 1 }),
+      currency: fc.constantFrom('EUR' as const, 'USD' as const),
+      windowDays: fc.constantFrom(0, 0, 1, 30),
+      thresholdMicros: fc.constantFrom(0, 1_000_000),
+      // Of the payable balance; above 100: asks for more than is payable (must be refused).
+      percent: fc.constantFrom(0, 50, 100, 100, 150),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('time' as const), ms: fc.constantFrom(1_000, 4_000, 45_000, 600_000, 3 * 3_600_000, 13 * 3_600_000, DAY_MS) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('replay' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('read' as const), who: fc.nat({ max: 3 }), what: fc.constantFrom('foreignCampaign' as const, 'foreignConversion' as const) }) },
@@ -405,6 +420,26 @@ async function step(r: Run, c: Command): Promise<string> {
       if (res.status === 200 && c.subsidy) r.subsidised.add(cmp.id);
       return `payout ${cmp.id} by ${c.by} ${JSON.stringify(payout)} subsidy ${c.subsidy} → ${res.status}`;
     }
+    case 'cashout': {
+      // 9: a payout within what was payable just before and at or above the threshold, or a 422.
+      const pub = r.world.publishers[c.publisher]!;
+      const policy = await r.json('PUT', `/v1/payout-policies/${c.currency}`, OPERATOR_KEY, { reversalWindowDays: c.windowDays, thresholdMicros: String(c.thresholdMicros) });
+      expect(policy.status).toBe(200);
+      const before = await r.json('GET', `/v1/payouts/balance?publisherId=${pub.id}`, OPERATOR_KEY);
+      const b = (before.body.balances as { currency: string; balanceMicros: string; payableMicros: string }[]).find((x) => x.currency === c.currency);
+      const payable = BigInt(b?.payableMicros ?? '0');
+      const amount = (payable * BigInt(c.percent)) / 100n;
+      const res = await r.json('POST', '/v1/payouts', OPERATOR_KEY, { publisherId: pub.id, currency: c.currency, idempotencyKey: `m${++r.seq}`, amountMicros: String(amount) });
+      const allowed = amount > 0n && amount <= payable && amount >= BigInt(c.thresholdMicros);
+      expect(res.status, `payout of ${amount} with ${payable} payable, threshold ${c.thresholdMicros}: ${JSON.stringify(res.body)}`).toBe(allowed ? 201 : 422);
+      if (allowed) {
+        const after = await r.json('GET', `/v1/payouts/balance?publisherId=${pub.id}`, OPERATOR_KEY);
+        const a = (after.body.balances as { currency: string; balanceMicros: string }[]).find((x) => x.currency === c.currency)!;
+        expect(BigInt(a.balanceMicros), `${pub.id} owed after a payout`).toBe(BigInt(b!.balanceMicros) - amount);
+        expect(BigInt(a.balanceMicros) >= 0n, `${pub.id} owed ${a.balanceMicros} after a payout`).toBe(true);
+      }
+      return `cashout ${pub.id} ${amount} ${c.currency} (payable ${payable}, window ${c.windowDays} d, threshold ${c.thresholdMicros}) → ${res.status}`;
+    }
     case 'time':
       r.clock.advance(c.ms);
       return `time +${c.ms} ms`;
@@ -597,7 +632,9 @@ async function checkInvariants(r: Run): Promise<void> {
     expect(perf.status).toBe(200);
     for (const cur of ['EUR', 'USD']) {
       const earned = (perf.body.rows as { currency: string; earningMicros: string }[]).filter((x) => x.currency === cur).reduce((s, x) => s + BigInt(x.earningMicros), 0n);
-      expect(earned, `${p.id}: performance earnings in ${cur} = its balance`).toBe(-bal(cur, `publisher:${p.id}`));
+      // Payouts move what was earned out of the balance; they are not performance.
+      const paid = groups.filter((g) => g.kind === 'payout' && g.meta.currency === cur).reduce((s, g) => s + net(g, `publisher:${p.id}`), 0n);
+      expect(earned, `${p.id}: performance earnings in ${cur} = its balance before payouts`).toBe(-(bal(cur, `publisher:${p.id}`) - paid));
     }
     await checkLedgerViews(r, p.apiKey, `publisher:${p.id}`, ['EUR', 'USD'], bal);
   }

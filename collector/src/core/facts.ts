@@ -10,6 +10,7 @@
  * | conversion   | attribution.ts `attributeConversion`, billing.ts `settleConversion` | … and the conversion, every candidate touch, the terms attribution used, rejected click IDs; `approving` for a held one approved on review |
  * | reversal, invalidation | adjustments.ts `planReversal`           | the action's earlier groups (in the statement)     |
  * | restatement  | adjustments.ts `planRestatement`                  | priced terms, caps, today's spend, the new value  |
+ * | payout       | payouts.ts `checkPayout`                          | the payable amount, the threshold and the window   |
  *
  * Terms appear by reference — campaign, version and the hash of their canonical JSON — with the
  * payout resolved for the publisher at the time (a revenue share set on the publisher can change
@@ -18,6 +19,7 @@
 import type { RejectedClickId, Touch } from './attribution';
 import type { Spend } from './caps';
 import type { CpmTotals } from './billing';
+import type { PayoutFacts } from './payouts';
 import type { CampaignTerms, ConversionAction, PublisherPayout } from './terms';
 
 /** A terms version by reference: its campaign, version and the hash of its canonical JSON. */
@@ -53,7 +55,8 @@ export type GroupFacts =
       rejected: RejectedClickId[];
     } & Budgeted)
   | { rule: 'reversal' | 'invalidation' }
-  | ({ rule: 'restatement'; valueMicros: bigint; currency: string | null; today: string } & Budgeted);
+  | ({ rule: 'restatement'; valueMicros: bigint; currency: string | null; today: string } & Budgeted)
+  | PayoutFacts;
 
 /** The facts as core functions take them: references resolved to the terms they name. */
 export type ResolvedFacts<F = GroupFacts> = F & { terms: (ref: TermsRef) => CampaignTerms };
@@ -98,6 +101,8 @@ export function factsFromJson(json: unknown): GroupFacts | null {
       return { rule: f.rule };
     case 'restatement':
       return { rule: 'restatement', valueMicros: big(f.valueMicros), currency: f.currency ?? null, today: f.today, priced: priced(f.priced), caps: f.caps, spend: spend(f.spend) };
+    case 'payout':
+      return { rule: 'payout', payableMicros: big(f.payableMicros), thresholdMicros: big(f.thresholdMicros), reversalWindowDays: f.reversalWindowDays };
     default:
       throw new TypeError(`unknown facts rule ${String(f.rule)}`);
   }

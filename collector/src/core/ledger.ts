@@ -7,6 +7,7 @@
  * | charge of cost = E + M     | D advertiser cost · C publisher earning E · C platform M   | `<action>`              |
  * | reversal / invalidation    | the action's net legs, mirrored, so its net becomes 0      | `<action>:reversal` …   |
  * | restatement to a new cost  | the difference between the new split and the action's net  | `<action>:restate:<n>`  |
+ * | payout to a publisher      | D publisher · C payouts (cash out; payouts.ts)             | `payout:<pub>:<key>`    |
  *
  * Within every group Σ debits = Σ credits, so the ledger as a whole balances after every step.
  * A fixed payout larger than the cost is capped at the cost unless the operator recorded a subsidy
@@ -17,7 +18,8 @@ import type { ChargeSplit } from './pricing';
 import type { GroupFacts } from './facts';
 
 /** Ledger account names. */
-export type Account = `advertiser:${string}` | `publisher:${string}` | 'platform';
+/** Ledger account names; `payouts` holds what was paid out to publishers in cash (payouts.ts). */
+export type Account = `advertiser:${string}` | `publisher:${string}` | 'platform' | 'payouts';
 
 /** One leg: an amount on one side of one account. Amounts are positive. */
 export interface Leg {
@@ -27,12 +29,12 @@ export interface Leg {
 }
 
 /** Kinds of entry group. */
-export type EntryKind = 'charge' | 'reversal' | 'invalidation' | 'restatement';
+export type EntryKind = 'charge' | 'reversal' | 'invalidation' | 'restatement' | 'payout';
 
 /** What an entry group is about, recorded with it for reports and audits. */
 export interface EntryMeta {
-  /** What was billed: `click`, `impression` or `conversion`, and its ID. */
-  refType: 'click' | 'impression' | 'conversion';
+  /** What was billed: `click`, `impression` or `conversion`, and its ID; a payout: `payout` and `<publisherId>:<key>`. */
+  refType: 'click' | 'impression' | 'conversion' | 'payout';
   refId: string;
   campaignId: string;
   advertiserId: string;

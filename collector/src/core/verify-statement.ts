@@ -30,6 +30,7 @@ import { settleClick, settleConversion, settleImpression } from './billing';
 import { canonicalJson, canonicalJsonOfParsed } from './canonical';
 import { contentHash, fullView, GENESIS_HASH, headMessage, linkHash, partHashOfText, sortedLegs, toHex, type GroupView, type Sha256 } from './chain';
 import { planReversal, planRestatement } from './adjustments';
+import { checkPayout } from './payouts';
 import { factsFromJson, pricedTerms, type GroupFacts, type PricedRef, type TermsRef } from './facts';
 import type { EntryGroup, Leg } from './ledger';
 import type { CampaignTerms } from './terms';
@@ -246,6 +247,13 @@ export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
         });
         if (!r.ok) throw new Refused(`restatement re-run refuses: ${r.reason}`, s);
         expected = r.group;
+        break;
+      }
+      case 'payout': {
+        // A payout is the operator's act, not a price: checked against what its facts say was payable.
+        const bad = checkPayout(g, facts);
+        if (bad) throw new Refused(`the payout does not check out: ${bad}`, s);
+        expected = g;
         break;
       }
     }

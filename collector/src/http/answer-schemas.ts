@@ -98,15 +98,15 @@ export const conversionAnswer = z.object({
   updatedAt: at,
 });
 
-const leg = z.object({ account: z.string().describe('advertiser:<id>, publisher:<id> or platform'), side: z.enum(['debit', 'credit']), micros });
+const leg = z.object({ account: z.string().describe('advertiser:<id>, publisher:<id>, platform or payouts (cash paid out to publishers)'), side: z.enum(['debit', 'credit']), micros });
 /** An entry group as the operator and its advertiser see it: every leg, the action and its key. */
 export const entryGroupAnswer = z.object({
   id: z.number().int(),
   key: z.string().describe('idempotency key derived from the billed action'),
-  kind: z.enum(['charge', 'reversal', 'invalidation', 'restatement']),
+  kind: z.enum(['charge', 'reversal', 'invalidation', 'restatement', 'payout']),
   postedAt: at,
   meta: z.object({
-    refType: z.enum(['click', 'impression', 'conversion']),
+    refType: z.enum(['click', 'impression', 'conversion', 'payout']),
     refId: id,
     campaignId: id,
     advertiserId: id,

@@ -324,7 +324,7 @@ export function reportRoutes(col: Collector): Router {
  * in memory. Cells that a spreadsheet would run as a formula are prefixed with ' (CSV injection).
  * A failure after the first bytes aborts the stream, so the download fails instead of looking whole.
  */
-function csv(c: Context, name: string, header: unknown[], pages: AsyncGenerator<unknown[][]>) {
+export function csv(c: Context, name: string, header: unknown[], pages: AsyncGenerator<unknown[][]>) {
   const cell = (v: unknown) => {
     let s = v === null || v === undefined ? '' : String(v);
     // Only a cell that is wholly a number may start with "-": `-1+cmd|' /C calc'!A0` is a formula.

@@ -186,6 +186,16 @@ ALTER TABLE page_views ADD COLUMN utm TEXT;
 ALTER TABLE conversions ADD COLUMN utm TEXT;
 `;
 
+// Publisher payouts (issue 14, core/payouts.ts): per currency, the reversal window a charge stays
+// pending in and the smallest payout. Payouts themselves are ledger groups (kind 'payout').
+// Version 8: version 7 is left to a migration being written on another branch at the same time.
+const V8 = `
+CREATE TABLE payout_policies (
+  currency TEXT PRIMARY KEY, reversal_window_days INTEGER NOT NULL, threshold_micros BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+`;
+
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial schema', sql: V1 },
   { version: 2, name: 'ledger refuses TRUNCATE', sql: V2 },
@@ -193,6 +203,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 4, name: 'click windows on receive time; clicks per IP', sql: V4 },
   { version: 5, name: 'ledger facts, salts and the hash chain', sql: V5 },
   { version: 6, name: 'UTM parameters of page views and conversions', sql: V6 },
+  { version: 8, name: 'publisher payout policies', sql: V8 },
 ];
 
 /** Renders a migration's portable SQL for a dialect. */

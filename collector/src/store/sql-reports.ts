@@ -7,6 +7,7 @@ import { readSum, sumMicros } from './sum-micros';
 import { createSqlStatements } from './sql-statements';
 import type { FeedItem, PerformanceRow, RejectedEvent, Reports } from './store';
 import { createSqlTestEventReports } from './sql-test-events';
+import { createSqlPayoutReports } from './sql-payouts';
 
 type Row = Record<string, unknown>;
 const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -18,6 +19,7 @@ export function createSqlReports(db: Db): Reports {
   const reports: Reports = {
     ...createSqlStatements(db),
     ...createSqlTestEventReports(db),
+    ...createSqlPayoutReports(db),
     async performance(filter, range, groupBy, perDay) {
       // Money is only ever summed within one currency: every fact is put in the currency of the
       // advertiser it belongs to (the currency its charges are posted in), so a slot that served a
@@ -94,6 +96,8 @@ export function createSqlReports(db: Db): Reports {
         row(String(r.k), r.d, r.cur2).valueMicros += readSum(r, 'value');
       }
       const lg = where('g');
+      // A payout moves money already earned out to the publisher: it is not performance.
+      lg.sql += " AND g.kind <> 'payout'";
       // Entry groups record no creative: a group's creative is that of the click, impression or
       // conversion it bills (its ref), so the creative view joins them.
       const byCreative = groupBy === 'creative';

@@ -1,4 +1,5 @@
 /** The write-transaction half of the SQL store: what the ingest pipeline does inside one commit. */
+import { createSqlPayoutWrites } from './sql-payouts';
 import type { EntryGroup } from '../core/ledger';
 import { big, num, type Db, type SqlValue } from './db';
 import { toJson, termsFromJson } from './json';
@@ -327,6 +328,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       await flushMoney();
       await sealGroups(tx, posted, now);
     },
+    ...createSqlPayoutWrites(tx),
 
     async eventKey(siteId, type, eventId) {
       const p = pendingKeys.get(eventKeyOf(siteId, type, eventId));

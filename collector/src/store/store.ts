@@ -15,6 +15,7 @@ import type { Spend } from '../core/caps';
 import type { CpmTotals } from '../core/billing';
 import type { ConversionStatus } from '../core/conversion-status';
 import type { ExplainRecord } from '../core/explain';
+import type { PayoutReports, PayoutWrites } from './payouts';
 import type { TestEventReports } from './test-events';
 
 // ---------------------------------------------------------------- catalog
@@ -283,8 +284,8 @@ export interface PostedGroup extends EntryGroup {
   postedAt: number;
 }
 
-/** Operations inside one write transaction (the group-commit unit). */
-export interface WriteTx {
+/** Operations inside one write transaction (the group-commit unit); payouts: payouts.ts. */
+export interface WriteTx extends PayoutWrites {
   /** Runs `fn` so that, if it throws, only its own writes are undone. */
   savepoint<T>(fn: () => Promise<T>): Promise<T>;
 
@@ -419,7 +420,7 @@ export interface ChainEntry {
 }
 
 /** Read-only queries for dashboards, reports and CSV exports; the verify page's test events (test-events.ts). */
-export interface Reports extends TestEventReports {
+export interface Reports extends TestEventReports, PayoutReports {
   /** The ledger chain's head (0 and the genesis hash when empty). */
   chainHead(): Promise<{ seq: number; hash: string }>;
   /** The chain heads around the links sealed in [from, to): the one before the first, and the last. */

@@ -302,8 +302,14 @@ export function createApi(key: string, fetchFn: typeof fetch = (...a) => fetch(.
   };
   const get = async <T>(path: string): Promise<T> => (await raw(path)).json() as Promise<T>;
   const post = async <T>(path: string, body: unknown): Promise<T> => (await raw(path, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<T>;
+  const put = async <T>(path: string, body: unknown): Promise<T> => (await raw(path, { method: 'PUT', body: JSON.stringify(body) })).json() as Promise<T>;
   return {
     key,
+    /** Plain calls for the typed wrappers kept beside their views (payout-api.ts). */
+    get,
+    post,
+    put,
+    file: async (path: string) => (await raw(path)).blob(),
     me: () => get<Me>('/v1/me'),
     performance: (q: ReportQuery = {}) => get<{ from: number; to: number; groupBy: string; rows: PerformanceRow[] }>(`/v1/reports/performance${query(q)}`),
     conversions: (q: ReportQuery = {}) => get<{ conversions: Conversion[]; next: string | null }>(`/v1/conversions${query(q)}`),

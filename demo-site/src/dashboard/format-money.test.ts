@@ -13,7 +13,15 @@ describe('formatMoney', () => {
     ['-500000', 'EUR', '-€0.50'],
     ['-4000', 'EUR', '€0.00'], // rounds to zero: no "-€0.00"
     ['2000000', 'USD', '$2.00'],
-    ['2000000', 'SEK', '2.00 SEK'],
+    ['2000000', 'SEK', 'SEK\u00a02.00'], // no symbol of its own in English: the code
+    // The currency's own digits (ISO 4217 minor unit): no "¥1.00" for one yen.
+    ['1000000', 'JPY', '¥1'],
+    ['1500000', 'JPY', '¥2'], // half a yen rounds away from zero
+    ['1234567890000', 'JPY', '¥1,234,568'],
+    ['-500000', 'JPY', '-¥1'],
+    ['2000000', 'BHD', 'BHD\u00a02.000'],
+    ['1234500', 'BHD', 'BHD\u00a01.235'],
+    ['2000000', 'XX', '2.00 XX'], // not a code Intl takes: the number and what was given
   ])('shows %s micros of %s as %s', (micros, currency, want) => {
     expect(formatMoney(micros, currency)).toBe(want);
   });
@@ -29,6 +37,13 @@ describe('formatMoney', () => {
     expect(formatMoney(micros, 'EUR', { exact: true })).toBe(want);
   });
 
+  it('in exact mode shows every significant micro, never fewer decimals than the currency has', () => {
+    expect(formatMoney('1000000', 'JPY', { exact: true })).toBe('¥1');
+    expect(formatMoney('1500000', 'JPY', { exact: true })).toBe('¥1.5');
+    expect(formatMoney('84712800', 'EUR', { exact: true })).toBe('€84.7128');
+    expect(formatMoney('2000000', 'BHD', { exact: true })).toBe('BHD\u00a02.000');
+  });
+
   it('keeps amounts far beyond 2^53 exact', () => {
     expect(formatMoney('9007199254740993000001', 'EUR', { exact: true })).toBe('€9,007,199,254,740,993.000001');
   });
@@ -37,6 +52,8 @@ describe('formatMoney', () => {
     expect(formatMoney('1500000', 'EUR', { signed: true })).toBe('+€1.50');
     expect(formatMoney('-1500000', 'EUR', { signed: true })).toBe('-€1.50');
     expect(formatMoney('0', 'EUR', { signed: true })).toBe('€0.00');
+    expect(formatMoney('1000000', 'JPY', { signed: true })).toBe('+¥1');
+    expect(formatMoney('1500000', null, { signed: true })).toBe('+1.50');
   });
 
   it('shows a bare number without a currency', () => {

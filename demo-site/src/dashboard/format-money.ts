@@ -4,11 +4,34 @@
  * a charge of €7.512 shows as €7.512 and a total always equals the sum of its parts.
  *
  *     formatMoney('7512000', 'EUR')                 // "€7.51"
+ *     formatMoney('1000000', 'JPY')                 // "¥1" (the currency's own digits)
  *     formatMoney('7512000', 'EUR', { exact: true }) // "€7.512"
  *     ratio(2728650000n, 266292000n, 2)             // "10.25"
  */
 
-const SYMBOLS: Record<string, string> = { EUR: '€', USD: '$', GBP: '£', JPY: '¥', INR: '₹' };
+/** The dashboard's number format: its language is English (US) wherever it runs, like its words. */
+const LOCALE = 'en-US';
+
+const formats = new Map<string, Intl.NumberFormat>();
+/** One cached `Intl.NumberFormat` per currency, number of decimals and sign display. */
+function currencyFormat(currency: string, decimals: number, signed: boolean): Intl.NumberFormat {
+  const k = `${currency}|${decimals}|${signed}`;
+  let f = formats.get(k);
+  if (!f) {
+    f = new Intl.NumberFormat(LOCALE, { style: 'currency', currency, minimumFractionDigits: decimals, maximumFractionDigits: decimals, signDisplay: signed ? 'exceptZero' : 'auto' });
+    formats.set(k, f);
+  }
+  return f;
+}
+
+/** The currency's own number of decimals (ISO 4217 minor unit, as Intl knows it): EUR 2, JPY 0, BHD 3; 2 for a code Intl does not know. */
+export function currencyDigits(currency: string): number {
+  try {
+    return new Intl.NumberFormat(LOCALE, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    return 2;
+  }
+}
 
 /** Micros as the API sends them (a string of digits, maybe negative) or as a BigInt. */
 export type MicrosInput = string | bigint;
@@ -51,16 +74,37 @@ export function microsToDecimal(micros: bigint, places: number | 'exact' = 2): s
   return `${neg && !zero ? '-' : ''}${groupDigits(whole.toString())}${frac ? `.${frac}` : ''}`;
 }
 
-/** Formats micros with their currency: "€1,234.56", "-€0.50", "1,234.56 SEK"; without a currency, just the number. */
+/**
+ * Formats micros with their currency, in the currency's own digits: "€1,234.56", "¥1", "-€0.50",
+ * "SEK 1,234.56"; without a currency, just the number with two decimals. The amount is rounded
+ * exactly in BigInt and handed to `Intl.NumberFormat` as a decimal string (which it formats without
+ * going through a float), so it stays exact far beyond 2^53.
+ */
 export function formatMoney(v: MicrosInput, currency: string | null | undefined, o: MoneyFormatOptions = {}): string {
   const micros = toMicros(v);
-  const text = microsToDecimal(micros, o.exact ? 'exact' : 2);
-  const neg = text.startsWith('-');
-  const digits = neg ? text.slice(1) : text;
-  const sign = neg ? '-' : o.signed && micros > 0n ? '+' : '';
-  if (!currency) return sign + digits;
-  const symbol = SYMBOLS[currency];
-  return symbol ? `${sign}${symbol}${digits}` : `${sign}${digits} ${currency}`;
+  if (!currency) {
+    const text = microsToDecimal(micros, o.exact ? 'exact' : 2);
+    return o.signed && micros > 0n && !/^[0.,]*$/.test(text) ? `+${text}` : text;
+  }
+  const digits = Math.min(currencyDigits(currency), 6);
+  let text = microsToDecimal(micros, digits).replace(/,/g, '');
+  if (o.exact) {
+    // Every significant micro, never fewer decimals than the currency's own.
+    const all = microsToDecimal(micros, 6).replace(/,/g, '');
+    const [whole, frac = ''] = all.split('.');
+    const kept = frac.replace(/0+$/, '').padEnd(digits, '0');
+    text = kept ? `${whole}.${kept}` : whole!;
+  }
+  const decimals = text.includes('.') ? text.split('.')[1]!.length : 0;
+  let f: Intl.NumberFormat;
+  try {
+    f = currencyFormat(currency, decimals, !!o.signed);
+  } catch {
+    // A code Intl refuses (not three letters): the number and the code.
+    return `${o.signed && micros > 0n ? '+' : ''}${microsToDecimal(micros, o.exact ? 'exact' : 2)} ${currency}`;
+  }
+  // A string argument is formatted as the exact decimal it spells (ECMA-402 Intl.NumberFormat v3).
+  return f.format(text as unknown as number);
 }
 
 /** Sums amounts of micros exactly. */

@@ -3,7 +3,8 @@
  * one page per hash route. Advertisers and the operator get the overview, conversions (each with its
  * explain view), the ledger and the live feed; publishers get earnings, the ledger and the feed.
  *
- * Routes: `#overview`, `#conversions`, `#conversion/<id>`, `#ledger`, `#feed`.
+ * Routes: `#overview`, `#conversions`, `#conversion/<id>`, `#ledger`, `#feed`; publishers `#statement`
+ * (their account, statement-view.ts; `#ledger` leads there too); the operator `#payouts[?publisher=<id>]`.
  * Test hooks: `nav-<route>` links, `signed-in-as` (with `data-kind`), `sign-out`.
  */
 import { ApiError } from './api';
@@ -14,13 +15,15 @@ import { errorBox, h, loading, mount } from './dom';
 import { renderExplain } from './explain-view';
 import { renderFeed } from './feed-view';
 import { renderLedger } from './ledger-view';
+import { renderPayoutsAdmin } from './payouts-admin-view';
 import { renderPublisherOverview } from './publisher-overview';
+import { renderStatement } from './statement-view';
 import { forgetKey, savedKey } from './session';
 import { checkKey, renderSignIn, type Session } from './sign-in';
 
 const app = document.getElementById('app')!;
 
-type Route = 'overview' | 'conversions' | 'conversion' | 'ledger' | 'feed';
+type Route = 'overview' | 'conversions' | 'conversion' | 'ledger' | 'feed' | 'statement' | 'payouts';
 
 const KIND: Record<string, string> = { advertiser: 'Advertiser', publisher: 'Publisher', operator: 'Operator' };
 
@@ -84,13 +87,14 @@ function run(ctx: DashboardContext): void {
     ctx.me.kind === 'publisher'
       ? [
           { route: 'overview', label: 'Earnings' },
-          { route: 'ledger', label: 'Ledger' },
+          { route: 'statement', label: 'Statement' },
           { route: 'feed', label: 'Live' },
         ]
       : [
           { route: 'overview', label: 'Overview' },
           { route: 'conversions', label: 'Conversions' },
           { route: 'ledger', label: 'Ledger' },
+          ...(ctx.me.kind === 'operator' ? [{ route: 'payouts' as const, label: 'Payouts' }] : []),
           { route: 'feed', label: 'Live' },
         ];
   const links = routes.map((r) => h('a', { href: `#${r.route}`, class: 'tab', 'data-testid': `nav-${r.route}`, 'data-route': r.route }, r.label));
@@ -105,7 +109,9 @@ function run(ctx: DashboardContext): void {
   const render = async () => {
     stop?.();
     stop = null;
-    const [name = 'overview', arg] = location.hash.replace(/^#/, '').split('/');
+    let [name = 'overview', arg] = location.hash.replace(/^#/, '').split('?')[0]!.split('/');
+    // A publisher's ledger is its account statement (one side of each group: no debits = credits).
+    if (name === 'ledger' && ctx.me.kind === 'publisher') name = 'statement';
     const allowed = routes.some((r) => r.route === name) || (name === 'conversion' && ctx.me.kind !== 'publisher' && arg);
     const route = (allowed ? name : 'overview') as Route;
     for (const a of links) {
@@ -127,6 +133,8 @@ function run(ctx: DashboardContext): void {
       else if (route === 'conversions') await renderConversions(el, ctx, days, setDays);
       else if (route === 'conversion') await renderExplain(el, ctx, decodeURIComponent(arg!));
       else if (route === 'ledger') await renderLedger(el, ctx, days, setDays);
+      else if (route === 'statement') await renderStatement(el, ctx, days, setDays);
+      else if (route === 'payouts') await renderPayoutsAdmin(el, ctx, days, setDays);
       else if (route === 'feed') stop = renderFeed(el, ctx);
     } catch (err) {
       if (mine !== seq) return;

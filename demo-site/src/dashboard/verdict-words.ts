@@ -210,6 +210,7 @@ const LEDGER_KINDS: Record<string, string> = {
   reversal: 'Reversal',
   invalidation: 'Invalid traffic refund',
   restatement: 'Restatement',
+  payout: 'Payout',
 };
 
 /** An entry group's kind in words. */
@@ -220,6 +221,7 @@ export function ledgerKindWords(kind: string): string {
 /** A ledger account in words: "advertiser:northwind" → "Northwind (advertiser)" given a names map. */
 export function accountWords(account: string, names: ReadonlyMap<string, string> = new Map()): string {
   if (account === 'platform') return 'Platform margin';
+  if (account === 'payouts') return 'Paid out to publishers';
   const [kind, id = ''] = account.split(':');
   const name = names.get(id) ?? id;
   return kind === 'advertiser' ? `${name} (advertiser)` : kind === 'publisher' ? `${name} (publisher)` : account;

@@ -38,7 +38,7 @@ describe('statement words', () => {
       ['daily (publisher)', 'earned', '€8.641975'],
       ['Platform', 'platform margin', '€3.703703'],
       ['northwind (advertiser)', 'refunded (more given back than charged)', '$0.50'],
-      ['daily (publisher)', 'taken back (more reversed than earned)', '1.00 SEK'],
+      ['daily (publisher)', 'taken back (more reversed than earned)', 'SEK\u00a01.00'],
     ]);
   });
 
