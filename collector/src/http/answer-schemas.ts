@@ -83,7 +83,7 @@ export const conversionAnswer = z.object({
   currency: z.string().nullable(),
   at,
   receivedAt: at,
-  status: z.enum(['pending', 'approved', 'rejected', 'unattributed', 'reversed', 'restated']),
+  status: z.enum(['pending', 'approved', 'rejected', 'unattributed', 'reversed', 'restated', 'disputed']),
   statusReason: z.string().nullable(),
   campaignId: id.nullable(),
   publisherId: id.nullable(),

@@ -8,7 +8,7 @@
  * Either of the advertiser's two live secrets verifies (rotation); comparison is constant-time.
  * A replay inside the tolerance is an exact replay of the same event_id: answered, never re-billed.
  *
- * Commands (`/v1/conversions/:id/{reverse,restate,approve,reject}`) take the same signature or an
+ * Commands (`/v1/conversions/:id/{reverse,restate,approve,reject,dispute}`) take the same signature or an
  * advertiser/operator API key (`auth('s2s', 'advertiser', 'operator')`). Approve and reject are
  * review decisions for held conversions. Another advertiser's conversion is answered like an
  * unknown one (404).
@@ -17,7 +17,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { parseConversionValue } from '../core/money';
 import type { ConversionCommand } from '../core/conversion-status';
-import { describeIssues, reasonBody, restateBody, s2sConversion } from '../ingest/beacon-schema';
+import { describeIssues, disputeBody, reasonBody, restateBody, s2sConversion } from '../ingest/beacon-schema';
 import { commandConversion } from '../ingest/conversion-commands';
 import { invalidateClick } from '../ingest/click-invalidation';
 import { OverloadedError } from '../ingest/group-commit';
@@ -120,8 +120,10 @@ export function s2sRoutes(col: Collector): Router {
     restate: 'Restate the value: the charge difference is posted as a new entry group.',
     approve: 'Approve a held conversion: it is priced and charged now.',
     reject: 'Reject a held conversion.',
+    dispute:
+      'Dispute a charged conversion (a reason is required): it is held for the operator, its charge standing until the operator approves (dismisses), reverses or restates it. No money moves.',
   };
-  for (const command of ['reverse', 'restate', 'approve', 'reject'] as const) {
+  for (const command of ['reverse', 'restate', 'approve', 'reject', 'dispute'] as const) {
     r.route(
       {
         method: 'post',
@@ -129,7 +131,7 @@ export function s2sRoutes(col: Collector): Router {
         summary: summaries[command],
         roles: ['s2s', 'advertiser', 'operator'],
         params: idParam,
-        body: command === 'restate' ? restateBody : reasonBody,
+        body: command === 'restate' ? restateBody : command === 'dispute' ? disputeBody : reasonBody,
         maxBytes: MAX_S2S_BYTES,
         responses: { 200: z.object({ conversion: conversionAnswer }), 409: errorAnswer.describe('not allowed in its current state'), 422: errorAnswer.describe('cannot be priced') },
       },

@@ -133,6 +133,9 @@ export const restateBody = z
 /** Reversing (or approving / rejecting) a conversion. */
 export const reasonBody = z.strictObject({ reason: text(500).optional() });
 
+/** Disputing a conversion: the operator decides on the advertiser's reason, so it is required. */
+export const disputeBody = z.strictObject({ reason: text(500).refine((r) => r.trim().length > 0, 'a dispute needs a reason') });
+
 /** One readable line for a zod error: the first issue, with its path. */
 export function describeIssues(error: z.ZodError): string {
   const i = error.issues[0];

@@ -388,6 +388,16 @@ export interface PerformanceRow {
 
 export interface LedgerLine extends PostedGroup {}
 
+/** Which conversions a list shows (every field optional; `status` may name several states: the review queue). */
+export interface ConversionFilter {
+  advertiserId?: string;
+  campaignId?: string;
+  publisherId?: string;
+  actionKey?: string;
+  orderId?: string;
+  status?: ConversionStatus | readonly ConversionStatus[];
+}
+
 /** Where a page of conversions ended: the last row's received_at and id. */
 export interface ConversionCursor {
   receivedAt: number;
@@ -437,7 +447,7 @@ export interface Reports extends TestEventReports {
   ): Promise<PerformanceRow[]>;
   /** Newest first (received_at DESC, id); `before` continues after the last row of a page (keyset paging). */
   conversions(
-    filter: { advertiserId?: string; campaignId?: string; status?: ConversionStatus },
+    filter: ConversionFilter,
     range: ReportRange,
     limit: number,
     before?: ConversionCursor,
