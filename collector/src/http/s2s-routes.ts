@@ -183,11 +183,14 @@ async function runCommand(c: Context<AppEnv>, col: Collector, command: Conversio
     commandConversion(tx, id, command, { advertiserId: who.kind === 'advertiser' ? who.id : undefined, reason: b.reason, valueMicros, at: col.clock() }),
   );
   if (!res.ok) return fail(c, res.status, res.status === 404 ? 'not_found' : res.status === 409 ? 'conflict' : 'invalid', res.status === 404 ? `no conversion ${id}` : res.reason);
-  // Money moves in the charge's currency (the campaign's), not the one the value was reported in.
-  const currency = res.currency ?? '';
-  if (res.costDeltaMicros > 0n) col.metrics.billed.inc({ currency }, Number(res.costDeltaMicros));
-  if (res.costDeltaMicros < 0n) col.metrics.credited.inc({ currency }, Number(-res.costDeltaMicros));
+  countMoneyMoved(col, res.costDeltaMicros, res.currency);
   return c.json({ conversion: conversionJson(res.conversion) });
+}
+
+/** Counts what a command billed or gave back, in the charge's currency (the campaign's), not the one the value was reported in. */
+export function countMoneyMoved(col: Collector, costDeltaMicros: bigint, currency: string | null): void {
+  if (costDeltaMicros > 0n) col.metrics.billed.inc({ currency: currency ?? '' }, Number(costDeltaMicros));
+  if (costDeltaMicros < 0n) col.metrics.credited.inc({ currency: currency ?? '' }, Number(-costDeltaMicros));
 }
 
 async function reject(
