@@ -21,6 +21,8 @@ import { describeIssues, disputeBody, reasonBody, restateBody, s2sConversion } f
 import { commandConversion } from '../ingest/conversion-commands';
 import { invalidateClick } from '../ingest/click-invalidation';
 import { OverloadedError } from '../ingest/group-commit';
+import type { ItemResult } from '../ingest/items';
+import type { ConversionRecord } from '../store/store';
 import { conflictAnswer, conversionAnswer, errorAnswer, invalidateAnswer, s2sAnswer } from './answer-schemas';
 import { bodyText, limitBody } from './body-limit';
 import { fail, payloadHash, requestContext, type AppEnv, type Collector } from './context';
@@ -85,27 +87,13 @@ export function s2sRoutes(col: Collector): Router {
         if (!res) throw new Error('no result');
         // Counted once it has an outcome: a 503 below takes nothing and the sender retries.
         col.metrics.received.inc({ type: 's2s' });
-        if (res.status === 'conflict') {
-          col.metrics.conflicts.inc({ type: 's2s' });
-          return c.json({ error: 'conflict', reason: res.reason, conversion_id: res.conversionId ?? null }, 409);
-        }
-        if (res.status === 'rejected') {
-          col.metrics.rejected.inc({ reason: res.reason ?? 'rejected' });
-          return fail(c, 422, 'rejected', res.reason ?? 'rejected');
-        }
-        if (res.status === 'duplicate') col.metrics.deduplicated.inc({ type: 's2s' });
+        if (res.status === 'conflict') col.metrics.conflicts.inc({ type: 's2s' });
+        else if (res.status === 'rejected') col.metrics.rejected.inc({ reason: res.reason ?? 'rejected' });
+        else if (res.status === 'duplicate') col.metrics.deduplicated.inc({ type: 's2s' });
         else col.metrics.accepted.inc({ type: 's2s' });
-        const conv = res.conversionId ? await col.store.reports.conversion(res.conversionId) : null;
-        return c.json(
-          {
-            status: res.status === 'duplicate' ? 'duplicate' : res.reason === 'merged' ? 'merged' : 'stored',
-            // What this postback was charged, in the campaign's currency: a replay answers the same.
-            billedMicros: res.billedMicros ?? '0',
-            currency: res.currency ?? null,
-            conversion: conv ? conversionJson(conv) : null,
-          },
-          res.status === 'duplicate' ? 200 : 201,
-        );
+        const conv = res.conversionId && (res.status === 'accepted' || res.status === 'duplicate') ? await col.store.reports.conversion(res.conversionId) : null;
+        const a = s2sAnswerOf(res, conv);
+        return c.json(a.body, a.status);
       } catch (err) {
         if (err instanceof OverloadedError) return fail(c, 503, 'overloaded', 'retry later', { 'Retry-After': String(err.retryAfterSeconds) });
         col.logger.error({ err }, 's2s conversion failed');
@@ -166,6 +154,22 @@ export function s2sRoutes(col: Collector): Router {
     },
   );
   return r;
+}
+
+/** The status and body the S2S endpoint answers for a pipeline result (shared with the postback console's test run). */
+export function s2sAnswerOf(res: ItemResult, conv: ConversionRecord | null): { status: 200 | 201 | 409 | 422; body: Record<string, unknown> } {
+  if (res.status === 'conflict') return { status: 409, body: { error: 'conflict', reason: res.reason, conversion_id: res.conversionId ?? null } };
+  if (res.status === 'rejected') return { status: 422, body: { error: 'rejected', reason: res.reason ?? 'rejected' } };
+  return {
+    status: res.status === 'duplicate' ? 200 : 201,
+    body: {
+      status: res.status === 'duplicate' ? 'duplicate' : res.reason === 'merged' ? 'merged' : 'stored',
+      // What this postback was charged, in the campaign's currency: a replay answers the same.
+      billedMicros: res.billedMicros ?? '0',
+      currency: res.currency ?? null,
+      conversion: conv ? conversionJson(conv) : null,
+    },
+  };
 }
 
 /** Runs a conversion command for the caller (an advertiser only on its own conversions: 404 otherwise). */

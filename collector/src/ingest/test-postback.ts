@@ -1,0 +1,40 @@
+/**
+ * A test postback (the dashboard's postback console, issue 14): one S2S conversion run through the
+ * very pipeline a signed postback takes (processItem: dedup, attribution, pricing, ledger), inside a
+ * transaction that is then rolled back. Nothing it did is kept — no conversion, no entry group, no
+ * spend, no event key —, so it never reaches the ledger, the budgets or the reports, while its answer
+ * is exactly what the real postback would get now.
+ */
+import type { ConversionRecord, PostedGroup, Store } from '../store/store';
+import type { IngestItem, ItemResult } from './items';
+import { processItem, type PipelineDeps } from './pipeline';
+
+/** What the pipeline decided for a test postback, read inside the transaction before it rolled back. */
+export interface TestPostback {
+  result: ItemResult;
+  conversion: ConversionRecord | null;
+  /** The entry groups the conversion would have (none are kept). */
+  groups: PostedGroup[];
+}
+
+class RollBack extends Error {
+  constructor(readonly out: TestPostback) {
+    super('test postback: rolled back');
+  }
+}
+
+/** Runs one S2S item and rolls it back; answers what would have happened. */
+export async function runTestPostback(store: Store, item: Extract<IngestItem, { kind: 's2s' }>, pipeline: PipelineDeps): Promise<TestPostback> {
+  try {
+    await store.write(async (tx) => {
+      const result = await processItem(tx, item, pipeline);
+      const conversion = result.conversionId ? await tx.conversion(result.conversionId) : null;
+      const groups = conversion ? await tx.groupsFor('conversion', conversion.id) : [];
+      throw new RollBack({ result, conversion, groups });
+    });
+  } catch (err) {
+    if (err instanceof RollBack) return err.out;
+    throw err;
+  }
+  throw new Error('unreachable: a test postback always rolls back');
+}
