@@ -269,6 +269,7 @@ export function createSqlReports(db: Db): Reports {
           billing: s(r.billing),
           costMicros: big(r.cost_micros),
           earningMicros: big(r.earning),
+          campaignId: s(r.campaign_id),
         });
       }
       const clk = own('k.');
@@ -287,12 +288,13 @@ export function createSqlReports(db: Db): Reports {
           billing: s(r.billing),
           costMicros: big(r.cost_micros),
           earningMicros: big(r.earning),
+          campaignId: s(r.campaign_id),
         });
       }
       if (!filter.publisherId) {
         const cv = own('');
         for (const r of await db.all<Row>(
-          `SELECT received_at, site_id, action_key, status, status_reason, campaign_id, value_micros, currency, cost_micros FROM conversions
+          `SELECT id, received_at, site_id, action_key, status, status_reason, campaign_id, value_micros, currency, cost_micros FROM conversions
            WHERE received_at > ?${cv.sql} ORDER BY received_at DESC LIMIT ?`,
           [after, ...cv.params, limit],
         )) {
@@ -305,6 +307,10 @@ export function createSqlReports(db: Db): Reports {
             billing: null,
             costMicros: big(r.cost_micros),
             earningMicros: 0n,
+            conversionId: String(r.id),
+            status: String(r.status),
+            actionKey: String(r.action_key),
+            campaignId: s(r.campaign_id),
           });
         }
       }

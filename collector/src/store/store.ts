@@ -417,6 +417,11 @@ export interface FeedItem {
   costMicros: bigint;
   /** What its publisher earned on it (net of corrections); 0 for conversions, page views and refusals. */
   earningMicros: bigint;
+  /** Structured facts for the dashboard's words (issue 14): the conversion's ID, state and action; the campaign. */
+  conversionId?: string | null;
+  status?: string | null;
+  actionKey?: string | null;
+  campaignId?: string | null;
 }
 
 /** One link of the ledger chain with its group (legs and recorded facts, as JSON) and salt. */
