@@ -90,3 +90,27 @@ describe('POST /v1/conversions/:id/dispute', () => {
     await expectLedgerBalanced(h.store);
   });
 });
+
+describe('dry_run on a conversion command (the dashboard’s confirmation step)', () => {
+  it('answers the money a reversal or restatement would move and keeps nothing; the real one moves exactly that', async () => {
+    const id = await cpaSale(h, w, 'DR-1');
+    const groupsBefore = (await groups(id)).length;
+    const rev = await command(id, 'reverse', w.advertiserKey, { reason: 'refund', dry_run: true });
+    expect(rev.body).toMatchObject({ dryRun: true, costDeltaMicros: '-5990000', currency: 'EUR', conversion: { status: 'reversed' } });
+    const res = await command(id, 'restate', w.advertiserKey, { value: '99.90', reason: 'upsell', dry_run: true });
+    expect(res.body).toMatchObject({ dryRun: true, costDeltaMicros: '5000000' });
+    expect((await groups(id)).length).toBe(groupsBefore);
+    expect(await adv()).toBe(5_990_000n);
+    expect((await explain(id)).status).toBe('approved');
+    const real = await command(id, 'restate', w.advertiserKey, { value: '99.90', reason: 'upsell' });
+    expect(real.body).toMatchObject({ dryRun: false, costDeltaMicros: '5000000' });
+    expect(await adv()).toBe(10_990_000n);
+  });
+
+  it('answers a refused dry run like the real command (409) and a dry_run on click invalidation is unknown (400)', async () => {
+    const id = await cpaSale(h, w, 'DR-2');
+    expect((await command(id, 'approve', w.advertiserKey, { dry_run: true })).status).toBe(409);
+    const inv = await h.api('POST', '/v1/clicks/abc/invalidate', OPERATOR_KEY, { dry_run: true });
+    expect(inv.status).toBe(400);
+  });
+});

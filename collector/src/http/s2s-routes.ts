@@ -17,12 +17,13 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { parseConversionValue } from '../core/money';
 import type { ConversionCommand } from '../core/conversion-status';
-import { describeIssues, disputeBody, reasonBody, restateBody, s2sConversion } from '../ingest/beacon-schema';
+import { commandBody, describeIssues, disputeBody, reasonBody, restateBody, s2sConversion } from '../ingest/beacon-schema';
 import { commandConversion } from '../ingest/conversion-commands';
 import { invalidateClick } from '../ingest/click-invalidation';
 import { OverloadedError } from '../ingest/group-commit';
 import type { ItemResult } from '../ingest/items';
-import type { ConversionRecord } from '../store/store';
+import { rolledBack } from '../store/rolled-back';
+import type { ConversionRecord, WriteTx } from '../store/store';
 import { conflictAnswer, conversionAnswer, errorAnswer, invalidateAnswer, s2sAnswer } from './answer-schemas';
 import { bodyText, limitBody } from './body-limit';
 import { fail, payloadHash, requestContext, type AppEnv, type Collector } from './context';
@@ -119,11 +120,18 @@ export function s2sRoutes(col: Collector): Router {
         summary: summaries[command],
         roles: ['s2s', 'advertiser', 'operator'],
         params: idParam,
-        body: command === 'restate' ? restateBody : command === 'dispute' ? disputeBody : reasonBody,
+        body: command === 'restate' ? restateBody : command === 'dispute' ? disputeBody : commandBody,
         maxBytes: MAX_S2S_BYTES,
-        responses: { 200: z.object({ conversion: conversionAnswer }), 409: errorAnswer.describe('not allowed in its current state'), 422: errorAnswer.describe('cannot be priced') },
+        responses: {
+          200: z.object({
+            conversion: conversionAnswer,
+            dryRun: z.boolean().describe('true: nothing was kept'),
+            costDeltaMicros: z.string().describe("the advertiser's cost moved (negative: given back)"),
+            currency: z.string().nullable(),
+          }),
+          409: errorAnswer.describe('not allowed in its current state'), 422: errorAnswer.describe('cannot be priced') },
       },
-      (c) => runCommand(c, col, command, c.req.valid('json') as { reason?: string; value?: string; value_micros?: string }),
+      (c) => runCommand(c, col, command, c.req.valid('json') as { reason?: string; value?: string; value_micros?: string; dry_run?: boolean }),
     );
   }
 
@@ -173,7 +181,7 @@ export function s2sAnswerOf(res: ItemResult, conv: ConversionRecord | null): { s
 }
 
 /** Runs a conversion command for the caller (an advertiser only on its own conversions: 404 otherwise). */
-async function runCommand(c: Context<AppEnv>, col: Collector, command: ConversionCommand, b: { reason?: string; value?: string; value_micros?: string }) {
+async function runCommand(c: Context<AppEnv>, col: Collector, command: ConversionCommand, b: { reason?: string; value?: string; value_micros?: string; dry_run?: boolean }) {
   const who = c.var.principal;
   let valueMicros: bigint | undefined;
   if (command === 'restate') {
@@ -183,12 +191,12 @@ async function runCommand(c: Context<AppEnv>, col: Collector, command: Conversio
     valueMicros = m.micros;
   }
   const id = c.req.param('id')!;
-  const res = await col.store.write((tx) =>
-    commandConversion(tx, id, command, { advertiserId: who.kind === 'advertiser' ? who.id : undefined, reason: b.reason, valueMicros, at: col.clock() }),
-  );
+  const run = (tx: WriteTx) => commandConversion(tx, id, command, { advertiserId: who.kind === 'advertiser' ? who.id : undefined, reason: b.reason, valueMicros, at: col.clock() });
+  // A dry run (the dashboard's confirmation step) plans with the same code and keeps nothing.
+  const res = b.dry_run ? await rolledBack(col.store, run) : await col.store.write(run);
   if (!res.ok) return fail(c, res.status, res.status === 404 ? 'not_found' : res.status === 409 ? 'conflict' : 'invalid', res.status === 404 ? `no conversion ${id}` : res.reason);
-  countMoneyMoved(col, res.costDeltaMicros, res.currency);
-  return c.json({ conversion: conversionJson(res.conversion) });
+  if (!b.dry_run) countMoneyMoved(col, res.costDeltaMicros, res.currency);
+  return c.json({ conversion: conversionJson(res.conversion), dryRun: !!b.dry_run, costDeltaMicros: String(res.costDeltaMicros), currency: res.currency });
 }
 
 /** Counts what a command billed or gave back, in the charge's currency (the campaign's), not the one the value was reported in. */

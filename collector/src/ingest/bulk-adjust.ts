@@ -13,6 +13,7 @@
  */
 import type { ConversionCommand } from '../core/conversion-status';
 import { parseConversionValue } from '../core/money';
+import { rolledBack } from '../store/rolled-back';
 import type { ConversionRecord, Store, WriteTx } from '../store/store';
 import type { BulkLine } from './bulk-adjust-csv';
 import { commandConversion } from './conversion-commands';
@@ -36,29 +37,16 @@ export interface BulkOutcome {
 /** The state each command leaves a conversion in: finding it there already means the line is done. */
 const DONE: Partial<Record<ConversionCommand, string>> = { reverse: 'reversed', dispute: 'disputed', approve: 'approved', reject: 'rejected' };
 
-/** Thrown to roll a dry run back. */
-class DryRun extends Error {
-  constructor(readonly outcomes: BulkOutcome[]) {
-    super('dry run');
-  }
-}
-
 /** Runs (or previews) the lines of a file for one advertiser. */
 export async function runBulkAdjustments(store: Store, advertiserId: string, lines: readonly BulkLine[], o: { dryRun: boolean; at: number }): Promise<BulkOutcome[]> {
   // Which conversion each line names (IDs never change, so they are read before any transaction).
   const found = await Promise.all(lines.map((l) => (l.error ? null : findConversion(store, advertiserId, l))));
   if (o.dryRun) {
-    try {
-      await store.write(async (tx) => {
-        const out: BulkOutcome[] = [];
-        for (const [i, l] of lines.entries()) out.push(await runLine(l, found[i] ?? null, (fn) => fn(tx), true, advertiserId, o.at));
-        throw new DryRun(out);
-      });
-    } catch (err) {
-      if (err instanceof DryRun) return err.outcomes;
-      throw err;
-    }
-    throw new Error('unreachable: a dry run always rolls back');
+    return rolledBack(store, async (tx) => {
+      const out: BulkOutcome[] = [];
+      for (const [i, l] of lines.entries()) out.push(await runLine(l, found[i] ?? null, (fn) => fn(tx), true, advertiserId, o.at));
+      return out;
+    });
   }
   const out: BulkOutcome[] = [];
   for (const [i, l] of lines.entries()) out.push(await runLine(l, found[i] ?? null, (fn) => store.write(fn), false, advertiserId, o.at));

@@ -5,6 +5,7 @@
  * spend, no event key —, so it never reaches the ledger, the budgets or the reports, while its answer
  * is exactly what the real postback would get now.
  */
+import { rolledBack } from '../store/rolled-back';
 import type { ConversionRecord, PostedGroup, Store } from '../store/store';
 import type { IngestItem, ItemResult } from './items';
 import { processItem, type PipelineDeps } from './pipeline';
@@ -17,24 +18,12 @@ export interface TestPostback {
   groups: PostedGroup[];
 }
 
-class RollBack extends Error {
-  constructor(readonly out: TestPostback) {
-    super('test postback: rolled back');
-  }
-}
-
 /** Runs one S2S item and rolls it back; answers what would have happened. */
-export async function runTestPostback(store: Store, item: Extract<IngestItem, { kind: 's2s' }>, pipeline: PipelineDeps): Promise<TestPostback> {
-  try {
-    await store.write(async (tx) => {
-      const result = await processItem(tx, item, pipeline);
-      const conversion = result.conversionId ? await tx.conversion(result.conversionId) : null;
-      const groups = conversion ? await tx.groupsFor('conversion', conversion.id) : [];
-      throw new RollBack({ result, conversion, groups });
-    });
-  } catch (err) {
-    if (err instanceof RollBack) return err.out;
-    throw err;
-  }
-  throw new Error('unreachable: a test postback always rolls back');
+export function runTestPostback(store: Store, item: Extract<IngestItem, { kind: 's2s' }>, pipeline: PipelineDeps): Promise<TestPostback> {
+  return rolledBack(store, async (tx) => {
+    const result = await processItem(tx, item, pipeline);
+    const conversion = result.conversionId ? await tx.conversion(result.conversionId) : null;
+    const groups = conversion ? await tx.groupsFor('conversion', conversion.id) : [];
+    return { result, conversion, groups };
+  });
 }
