@@ -176,6 +176,8 @@ export const feedItemAnswer = z.object({
   conversionId: id.nullable().optional().describe('conversions: the conversion (GET /v1/conversions/:id); not for publishers'),
   status: z.string().nullable().optional().describe('conversions: its state'),
   actionKey: z.string().nullable().optional().describe('conversions: its action'),
+  costMicros: z.string().optional().describe("the advertiser's cost (operator, advertiser)"),
+  earningMicros: z.string().optional().describe("the publisher's earning (publishers: their own)"),
 });
 
 /** A refused event as kept in rejected_events. */

@@ -18,7 +18,7 @@ describe('GET /v1/feed facts', () => {
   it('gives the advertiser each conversion’s ID, state and action, and each click’s billing and campaign', async () => {
     const id = await cpaSale(h, w, 'FEED-1');
     const items = (await h.api('GET', '/v1/feed', w.advertiserKey)).body.items as Record<string, unknown>[];
-    expect(items.find((i) => i.type === 'conversion')).toMatchObject({ conversionId: id, status: 'approved', actionKey: 'purchase', campaignId: w.campaignId });
+    expect(items.find((i) => i.type === 'conversion')).toMatchObject({ conversionId: id, status: 'approved', actionKey: 'purchase', campaignId: w.campaignId, costMicros: '5000000' });
     expect(items.find((i) => i.type === 'click')).toMatchObject({ campaignId: w.campaignId, billing: expect.any(String) });
   });
 
@@ -30,6 +30,7 @@ describe('GET /v1/feed facts', () => {
       expect(i.type).not.toBe('conversion');
       expect(i).not.toHaveProperty('billing');
       expect(i).not.toHaveProperty('conversionId');
+      expect(i).not.toHaveProperty('costMicros');
     }
   });
 });

@@ -101,8 +101,8 @@ export function feedView(who: Auth, items: FeedItem[]) {
     // (the advertiser's side of the charge).
     const facts =
       who.kind === 'publisher'
-        ? { campaignId: i.campaignId ?? null }
-        : { campaignId: i.campaignId ?? null, billing: i.billing, conversionId: i.conversionId ?? null, status: i.status ?? null, actionKey: i.actionKey ?? null };
+        ? { campaignId: i.campaignId ?? null, earningMicros: String(i.earningMicros) }
+        : { campaignId: i.campaignId ?? null, billing: i.billing, conversionId: i.conversionId ?? null, status: i.status ?? null, actionKey: i.actionKey ?? null, costMicros: String(i.costMicros) };
     out.push({ type: i.type, at: i.at, siteId: i.siteId, summary: `${i.summary}${money}`, invalidReason: i.invalidReason, ...facts });
   }
   return out;

@@ -3,11 +3,14 @@
  * one page per hash route. Advertisers and the operator get the overview, conversions (each with its
  * explain view), the ledger and the live feed; publishers get earnings, the ledger and the feed.
  *
- * Routes: `#overview`, `#conversions`, `#conversion/<id>`, `#ledger`, `#feed`.
+ * Routes: `#overview`, `#conversions` (filters after `?`), `#conversion/<id>`, `#ledger`, `#feed`;
+ * advertisers also `#adjust` (bulk CSV) and `#postback` (the postback console).
  * Test hooks: `nav-<route>` links, `signed-in-as` (with `data-kind`), `sign-out`.
  */
 import { ApiError } from './api';
 import { renderAdvertiserOverview } from './advertiser-overview';
+import { renderBulkAdjust } from './bulk-adjust';
+import { renderPostbackConsole } from './postback-console';
 import { loadContext, whoName, type DashboardContext } from './context';
 import { renderConversions } from './conversions-list';
 import { errorBox, h, loading, mount } from './dom';
@@ -20,7 +23,7 @@ import { checkKey, renderSignIn, type Session } from './sign-in';
 
 const app = document.getElementById('app')!;
 
-type Route = 'overview' | 'conversions' | 'conversion' | 'ledger' | 'feed';
+type Route = 'overview' | 'conversions' | 'conversion' | 'ledger' | 'feed' | 'adjust' | 'postback';
 
 const KIND: Record<string, string> = { advertiser: 'Advertiser', publisher: 'Publisher', operator: 'Operator' };
 
@@ -92,6 +95,13 @@ function run(ctx: DashboardContext): void {
           { route: 'conversions', label: 'Conversions' },
           { route: 'ledger', label: 'Ledger' },
           { route: 'feed', label: 'Live' },
+          // Advertiser tools (issue 14): bulk adjustments and the postback console act for the key's own advertiser.
+          ...(ctx.me.kind === 'advertiser'
+            ? [
+                { route: 'adjust' as const, label: 'Bulk adjust' },
+                { route: 'postback' as const, label: 'Postback console' },
+              ]
+            : []),
         ];
   const links = routes.map((r) => h('a', { href: `#${r.route}`, class: 'tab', 'data-testid': `nav-${r.route}`, 'data-route': r.route }, r.label));
   const nav = h('nav', { class: 'tabs', 'aria-label': 'Dashboard' }, links, h('a', { href: '/verify/', class: 'tab tab-extra' }, 'Verify tag'));
@@ -105,7 +115,8 @@ function run(ctx: DashboardContext): void {
   const render = async () => {
     stop?.();
     stop = null;
-    const [name = 'overview', arg] = location.hash.replace(/^#/, '').split('/');
+    // `#conversions?status=held`: the query after `?` belongs to the view (conversion-filters.ts).
+    const [name = 'overview', arg] = location.hash.replace(/^#/, '').split('?')[0]!.split('/');
     const allowed = routes.some((r) => r.route === name) || (name === 'conversion' && ctx.me.kind !== 'publisher' && arg);
     const route = (allowed ? name : 'overview') as Route;
     for (const a of links) {
@@ -128,6 +139,8 @@ function run(ctx: DashboardContext): void {
       else if (route === 'conversion') await renderExplain(el, ctx, decodeURIComponent(arg!));
       else if (route === 'ledger') await renderLedger(el, ctx, days, setDays);
       else if (route === 'feed') stop = renderFeed(el, ctx);
+      else if (route === 'adjust') renderBulkAdjust(el, ctx);
+      else if (route === 'postback') renderPostbackConsole(el, ctx);
     } catch (err) {
       if (mine !== seq) return;
       if (err instanceof ApiError && err.status === 401) {
