@@ -94,7 +94,7 @@ export function filterBar(ctx: DashboardContext, f: ConversionFilters, go: (f: C
   const publisher = publisherIds.size
     ? select([['', 'Any publisher'], ...[...publisherIds].map((id): [string, string] => [id, publisherName(ctx, id)])], f.publisherId)
     : h('input', { value: f.publisherId ?? '', autocomplete: 'off', placeholder: 'publisher ID' });
-  const action = h('input', { value: f.action ?? '', autocomplete: 'off', placeholder: 'purchase', pattern: '[a-z0-9_-]{1,64}' });
+  const action = h('input', { value: f.action ?? '', autocomplete: 'off', placeholder: 'purchase', pattern: '[a-z0-9_\\-]{1,64}' });
   const order = h('input', { value: f.orderId ?? '', autocomplete: 'off', placeholder: 'exact order ID', maxlength: '128' });
   const from = h('input', { type: 'date', value: f.fromDay ?? '', max: utcDay(Date.now()) });
   const to = h('input', { type: 'date', value: f.toDay ?? '', max: utcDay(Date.now()) });

@@ -26,7 +26,7 @@ export function renderPostbackConsole(el: HTMLElement, ctx: DashboardContext): v
     return { control, row: h('div', { class: 'filter' }, h('label', { for: control.id }, label), control) };
   };
   const eventId = input('event-id', 'Event ID', { value: newEventId(), maxlength: '64' });
-  const action = input('action', 'Conversion action', { value: 'purchase', pattern: '[a-z0-9_-]{1,64}' });
+  const action = input('action', 'Conversion action', { value: 'purchase', pattern: '[a-z0-9_\\-]{1,64}' });
   const orderId = input('order-id', 'Order ID', { value: `TEST-${Date.now().toString(36).toUpperCase()}`, maxlength: '128' });
   const value = input('value', 'Value', { value: '49.90', inputmode: 'decimal' });
   const currency = input('currency', 'Currency', { value: ctx.currency ?? 'EUR', maxlength: '3' });
