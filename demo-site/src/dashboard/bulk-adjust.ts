@@ -98,7 +98,7 @@ export function resultTable(ctx: DashboardContext, a: BulkAnswer): HTMLElement {
       td(String(l.line), true),
       td(h('code', {}, l.orderId || '–')),
       td(l.command ?? '–'),
-      td(l.conversionId ? h('a', { href: `#conversion/${encodeURIComponent(l.conversionId)}` }, l.status ? statusWords(l.status, null).label : 'open') : h('span', { class: 'muted' }, 'not found')),
+      td(l.conversionId ? h('a', { href: `#conversion/${encodeURIComponent(l.conversionId)}` }, l.status ? `${a.dryRun && l.outcome === 'would_apply' ? '→ ' : ''}${statusWords(l.status, null).label}` : 'open') : h('span', { class: 'muted' }, 'not found')),
       td(h('span', {}, pill(o.label, o.tone), l.reason ? h('span', { class: 'secondary' }, l.reason) : null)),
       td(money(l), true),
     );
