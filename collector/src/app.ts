@@ -31,6 +31,8 @@ import { createRateLimiter } from './http/rate-limit';
 import { ingestRoutes } from './http/ingest-routes';
 import { servingRoutes } from './http/serving-routes';
 import { s2sRoutes } from './http/s2s-routes';
+import { bulkAdjustRoutes } from './http/bulk-adjust-routes';
+import { postbackTestRoutes } from './http/postback-test-routes';
 import { opsRoutes } from './http/ops-routes';
 import { adminRoutes } from './http/admin-routes';
 import { reportRoutes } from './http/report-routes';
@@ -173,7 +175,7 @@ export function createCollector(o: AppOptions): CollectorApp {
   // One typed sub-app per area, mounted at the root (their paths are absolute). The OpenAPI
   // document is built from the same route definitions (router.ts).
   const signer = createSigner(o.signingKey ?? generateSigningKeyPem(), o.retiredSigningKeys);
-  const areas = [ingestRoutes(col), servingRoutes(col, decider), s2sRoutes(col), adminRoutes(col), reportRoutes(col), statementRoutes(col, signer), testEventsRoutes(col), payoutRoutes(col)];
+  const areas = [ingestRoutes(col), servingRoutes(col, decider), s2sRoutes(col), bulkAdjustRoutes(col), postbackTestRoutes(col), adminRoutes(col), reportRoutes(col), statementRoutes(col, signer), testEventsRoutes(col), payoutRoutes(col)];
   const ops = opsRoutes(col, () => [...ops.docs, ...areas.flatMap((a) => a.docs)]);
   for (const area of [ops, ...areas]) app.route('/', area.app);
 

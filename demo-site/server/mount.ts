@@ -157,8 +157,9 @@ export function mountDemoSite(app: Hono, o: DemoOptions): void {
     const cents = lines.reduce((s, l) => s + l.priceCents * l.qty, 0);
     const total = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
     const orderId = `NW-${o.clock().toString(36).toUpperCase()}-${randomUUID().slice(0, 4).toUpperCase()}`;
-    const confirmed = await confirmServerToServer(app, o, { orderId, total });
-    return c.json({ orderId, total, currency: 'EUR', confirmed });
+    const { confirmed, conversionId } = await confirmServerToServer(app, o, { orderId, total });
+    // The conversion's ID lets the thank-you page link straight to its page in the dashboard.
+    return c.json({ orderId, total, currency: 'EUR', confirmed, conversionId });
   });
 
   app.get('/', (c) => file(c, join(publicDir, 'index.html'), 'no-cache'));
@@ -173,9 +174,9 @@ export function mountDemoSite(app: Hono, o: DemoOptions): void {
 }
 
 /** Posts the order to the collector as a signed S2S conversion (in-process, as the shop's server would over HTTPS). */
-async function confirmServerToServer(app: Hono, o: DemoOptions, order: { orderId: string; total: string }): Promise<boolean> {
+async function confirmServerToServer(app: Hono, o: DemoOptions, order: { orderId: string; total: string }): Promise<{ confirmed: boolean; conversionId: string | null }> {
   const northwind = o.keys()?.advertisers.find((a) => a.id === 'northwind');
-  if (!northwind) return false;
+  if (!northwind) return { confirmed: false, conversionId: null };
   const raw = JSON.stringify({ event_id: `srv-${order.orderId}`, action: 'purchase', order_id: order.orderId, value: order.total, currency: 'EUR', site_id: 'shop-site' });
   const ts = Math.floor(o.clock() / 1000);
   const res = await app.request('/v1/conversions', {
@@ -183,5 +184,7 @@ async function confirmServerToServer(app: Hono, o: DemoOptions, order: { orderId
     headers: { 'Content-Type': 'application/json', 'X-PP-Advertiser': northwind.id, 'X-PP-Timestamp': String(ts), 'X-PP-Signature': signS2s(northwind.s2sSecret, ts, raw) },
     body: raw,
   });
-  return res.status < 300;
+  if (res.status >= 300) return { confirmed: false, conversionId: null };
+  const body = (await res.json().catch(() => null)) as { conversion?: { id?: string } | null } | null;
+  return { confirmed: true, conversionId: body?.conversion?.id ?? null };
 }

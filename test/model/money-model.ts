@@ -582,7 +582,7 @@ async function checkInvariants(r: Run): Promise<void> {
   const actionNet = (refType: string, refId: string) => (byAction.get(`${refType}:${refId}`) ?? []).reduce((s, g) => s + net(g, `advertiser:${g.meta.advertiserId}`), 0n);
   for (const c of await store.reports.conversions({}, ALL, 100_000)) {
     const n = actionNet('conversion', c.id);
-    const counts = c.status === 'approved' || c.status === 'restated';
+    const counts = c.status === 'approved' || c.status === 'restated' || c.status === 'disputed';
     expect(n, `conversion ${c.id} (${c.status}): ledger net = cost`).toBe(counts ? c.costMicros : 0n);
     if (c.touchKind === 'click' && counts && n > 0n) {
       expect(r.clicks.some((k) => k.id === c.touchId && k.advertiser === c.advertiserId), `conversion ${c.id} won by click ${c.touchId} the collector minted for ${c.advertiserId}`).toBe(true);

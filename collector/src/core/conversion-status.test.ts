@@ -12,10 +12,15 @@ const allowed: [ConversionStatus, ConversionCommand, ConversionStatus][] = [
   ['restated', 'restate', 'restated'],
   ['restated', 'reverse', 'reversed'],
   ['unattributed', 'restate', 'unattributed'],
+  ['approved', 'dispute', 'disputed'],
+  ['restated', 'dispute', 'disputed'],
+  ['disputed', 'approve', 'approved'],
+  ['disputed', 'reverse', 'reversed'],
+  ['disputed', 'restate', 'restated'],
 ];
 
-const statuses: ConversionStatus[] = ['pending', 'approved', 'rejected', 'unattributed', 'reversed', 'restated'];
-const commands: ConversionCommand[] = ['approve', 'reject', 'reverse', 'restate'];
+const statuses: ConversionStatus[] = ['pending', 'approved', 'rejected', 'unattributed', 'reversed', 'restated', 'disputed'];
+const commands: ConversionCommand[] = ['approve', 'reject', 'reverse', 'restate', 'dispute'];
 const refused = statuses.flatMap((s) => commands.map((c) => [s, c] as const)).filter(([s, c]) => !allowed.some(([f, k]) => f === s && k === c));
 
 describe('conversion states', () => {
@@ -28,9 +33,12 @@ describe('conversion states', () => {
   });
 
   it('covers every state × command pair', () => {
-    expect(allowed.length + refused.length).toBe(24);
+    expect(allowed.length + refused.length).toBe(35);
     expect(refused).toContainEqual(['approved', 'approve']);
     expect(refused).toContainEqual(['reversed', 'reverse']);
     expect(refused).toContainEqual(['rejected', 'approve']);
+    expect(refused).toContainEqual(['pending', 'dispute']);
+    expect(refused).toContainEqual(['disputed', 'dispute']);
+    expect(refused).toContainEqual(['disputed', 'reject']);
   });
 });

@@ -42,7 +42,7 @@ export interface ExplainCharge {
 /** One later change to a conversion (the ledger holds the money; this says why). */
 export interface ExplainHistoryEntry {
   at: number;
-  action: 'approved' | 'rejected' | 'reversed' | 'restated' | 'merged';
+  action: 'approved' | 'rejected' | 'reversed' | 'restated' | 'merged' | 'disputed';
   reason: string | null;
   /** The advertiser's net cost for the conversion after the change. */
   netCostMicros: string;

@@ -83,7 +83,7 @@ export const conversionAnswer = z.object({
   currency: z.string().nullable(),
   at,
   receivedAt: at,
-  status: z.enum(['pending', 'approved', 'rejected', 'unattributed', 'reversed', 'restated']),
+  status: z.enum(['pending', 'approved', 'rejected', 'unattributed', 'reversed', 'restated', 'disputed']),
   statusReason: z.string().nullable(),
   campaignId: id.nullable(),
   publisherId: id.nullable(),
@@ -171,6 +171,13 @@ export const feedItemAnswer = z.object({
   siteId: id.nullable(),
   summary: z.string().describe('one line; money as the caller may see it (a publisher: its earning)'),
   invalidReason: z.string().nullable(),
+  campaignId: id.nullable().optional(),
+  billing: z.string().nullable().optional().describe('impressions and clicks: how billing decided (charged, no_charge, …); not for publishers'),
+  conversionId: id.nullable().optional().describe('conversions: the conversion (GET /v1/conversions/:id); not for publishers'),
+  status: z.string().nullable().optional().describe('conversions: its state'),
+  actionKey: z.string().nullable().optional().describe('conversions: its action'),
+  costMicros: z.string().optional().describe("the advertiser's cost (operator, advertiser)"),
+  earningMicros: z.string().optional().describe("the publisher's earning (publishers: their own)"),
 });
 
 /** A refused event as kept in rejected_events. */

@@ -17,7 +17,7 @@ const limit = (max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(1, `at least 1`).max(max, `at most ${max}`))
     .describe(`rows per page, 1–${max}`);
-const conversionStatus = z.enum(['pending', 'approved', 'rejected', 'unattributed', 'reversed', 'restated']);
+const conversionStatus = z.enum(['pending', 'approved', 'rejected', 'unattributed', 'reversed', 'restated', 'disputed']);
 
 /** `{ id }` of `/…/:id` routes. */
 export const idParam = z.strictObject({ id: ref });
@@ -46,7 +46,23 @@ export const performanceQuery = ordered(
   }),
 );
 
-const conversionFilter = { ...range, advertiserId: ref.optional(), campaignId: ref.optional(), status: conversionStatus.optional() };
+/** The conversion states a list may be filtered by; `held` is the review queue (pending and disputed). */
+export const conversionStatusFilter = z.union([conversionStatus, z.literal('held')]);
+const conversionFilter = {
+  ...range,
+  advertiserId: ref.optional(),
+  campaignId: ref.optional(),
+  publisherId: ref.optional(),
+  status: conversionStatusFilter.optional().describe('a state, or `held`: the review queue (pending and disputed)'),
+  action: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'a conversion action key: lowercase letters, digits, _ and -, 1–64 characters').optional(),
+  orderId: z
+    .string()
+    .min(1, 'an order ID')
+    .max(128, 'at most 128 characters')
+    .refine((s) => !/[\u0000-\u001F\u007F]/.test(s), 'no control characters')
+    .optional()
+    .describe('exact order ID'),
+};
 /** GET /v1/conversions (`before`: the `next` of the previous page, `<receivedAt>_<id>`). */
 export const conversionsQuery = ordered(
   z.strictObject({

@@ -10,7 +10,8 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { formatMicros } from '../core/money';
 import { DAY_MS } from '../core/terms';
-import type { ConversionCursor } from '../store/store';
+import { HELD_STATUSES, type ConversionStatus } from '../core/conversion-status';
+import type { ConversionCursor, ConversionFilter } from '../store/store';
 import {
   conversionAnswer,
   entryGroupAnswer,
@@ -47,6 +48,19 @@ function scope(who: Auth, q: { advertiserId?: string; publisherId?: string; camp
     advertiserId: who.kind === 'advertiser' ? who.id : q.advertiserId,
     publisherId: who.kind === 'publisher' ? who.id : q.publisherId,
     campaignId: q.campaignId,
+  };
+}
+
+/** The store filter of a conversions query, scoped to the caller; `held` is the review queue. */
+function conversionFilter(
+  who: Auth,
+  q: { advertiserId?: string; campaignId?: string; publisherId?: string; status?: ConversionStatus | 'held'; action?: string; orderId?: string },
+): ConversionFilter {
+  return {
+    ...scope(who, q),
+    status: q.status === 'held' ? HELD_STATUSES : q.status,
+    actionKey: q.action,
+    orderId: q.orderId,
   };
 }
 
@@ -112,7 +126,7 @@ export function reportRoutes(col: Collector): Router {
     async (c) => {
       const q = c.req.valid('query');
       const limit = q.limit ?? DEFAULT_LIMIT;
-      const list = await col.store.reports.conversions({ ...scope(c.var.principal, q), status: q.status }, rangeOf(col, q), limit, q.before);
+      const list = await col.store.reports.conversions(conversionFilter(c.var.principal, q), rangeOf(col, q), limit, q.before);
       const last = list.at(-1);
       return c.json({ conversions: list.map(conversionJson), next: list.length === limit && last ? `${last.receivedAt}_${last.id}` : null });
     },
@@ -273,7 +287,7 @@ export function reportRoutes(col: Collector): Router {
     { method: 'get', path: '/v1/conversions.csv', summary: 'Conversions as CSV (not for publishers: role table).', roles: [...buyers], query: conversionsCsvQuery, responses: { 200: csvAnswer } },
     async (c) => {
       const q = c.req.valid('query');
-      const filter = { ...scope(c.var.principal, q), status: q.status };
+      const filter = conversionFilter(c.var.principal, q);
       const range = rangeOf(col, q);
       // Every conversion of the range, page by page, streamed: an export is never silently cut short.
       async function* pages() {

@@ -97,7 +97,13 @@ export function feedView(who: Auth, items: FeedItem[]) {
     if (who.kind === 'publisher') money = i.earningMicros !== 0n ? ` · earned ${i.earningMicros} µ` : '';
     else if (i.type === 'click') money = ` · ${i.billing ?? ''}${i.costMicros > 0n ? ` ${i.costMicros} µ` : ''}`;
     else if (i.costMicros > 0n) money = ` · charged ${i.costMicros} µ`;
-    out.push({ type: i.type, at: i.at, siteId: i.siteId, summary: `${i.summary}${money}`, invalidReason: i.invalidReason });
+    // Structured facts for the dashboard's words; a publisher gets no conversion and no billing code
+    // (the advertiser's side of the charge).
+    const facts =
+      who.kind === 'publisher'
+        ? { campaignId: i.campaignId ?? null, earningMicros: String(i.earningMicros) }
+        : { campaignId: i.campaignId ?? null, billing: i.billing, conversionId: i.conversionId ?? null, status: i.status ?? null, actionKey: i.actionKey ?? null, costMicros: String(i.costMicros) };
+    out.push({ type: i.type, at: i.at, siteId: i.siteId, summary: `${i.summary}${money}`, invalidReason: i.invalidReason, ...facts });
   }
   return out;
 }

@@ -8,7 +8,7 @@
  * Either of the advertiser's two live secrets verifies (rotation); comparison is constant-time.
  * A replay inside the tolerance is an exact replay of the same event_id: answered, never re-billed.
  *
- * Commands (`/v1/conversions/:id/{reverse,restate,approve,reject}`) take the same signature or an
+ * Commands (`/v1/conversions/:id/{reverse,restate,approve,reject,dispute}`) take the same signature or an
  * advertiser/operator API key (`auth('s2s', 'advertiser', 'operator')`). Approve and reject are
  * review decisions for held conversions. Another advertiser's conversion is answered like an
  * unknown one (404).
@@ -17,10 +17,13 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { parseConversionValue } from '../core/money';
 import type { ConversionCommand } from '../core/conversion-status';
-import { describeIssues, reasonBody, restateBody, s2sConversion } from '../ingest/beacon-schema';
+import { commandBody, describeIssues, disputeBody, reasonBody, restateBody, s2sConversion } from '../ingest/beacon-schema';
 import { commandConversion } from '../ingest/conversion-commands';
 import { invalidateClick } from '../ingest/click-invalidation';
 import { OverloadedError } from '../ingest/group-commit';
+import type { ItemResult } from '../ingest/items';
+import { rolledBack } from '../store/rolled-back';
+import type { ConversionRecord, WriteTx } from '../store/store';
 import { conflictAnswer, conversionAnswer, errorAnswer, invalidateAnswer, s2sAnswer } from './answer-schemas';
 import { bodyText, limitBody } from './body-limit';
 import { fail, payloadHash, requestContext, type AppEnv, type Collector } from './context';
@@ -85,27 +88,13 @@ export function s2sRoutes(col: Collector): Router {
         if (!res) throw new Error('no result');
         // Counted once it has an outcome: a 503 below takes nothing and the sender retries.
         col.metrics.received.inc({ type: 's2s' });
-        if (res.status === 'conflict') {
-          col.metrics.conflicts.inc({ type: 's2s' });
-          return c.json({ error: 'conflict', reason: res.reason, conversion_id: res.conversionId ?? null }, 409);
-        }
-        if (res.status === 'rejected') {
-          col.metrics.rejected.inc({ reason: res.reason ?? 'rejected' });
-          return fail(c, 422, 'rejected', res.reason ?? 'rejected');
-        }
-        if (res.status === 'duplicate') col.metrics.deduplicated.inc({ type: 's2s' });
+        if (res.status === 'conflict') col.metrics.conflicts.inc({ type: 's2s' });
+        else if (res.status === 'rejected') col.metrics.rejected.inc({ reason: res.reason ?? 'rejected' });
+        else if (res.status === 'duplicate') col.metrics.deduplicated.inc({ type: 's2s' });
         else col.metrics.accepted.inc({ type: 's2s' });
-        const conv = res.conversionId ? await col.store.reports.conversion(res.conversionId) : null;
-        return c.json(
-          {
-            status: res.status === 'duplicate' ? 'duplicate' : res.reason === 'merged' ? 'merged' : 'stored',
-            // What this postback was charged, in the campaign's currency: a replay answers the same.
-            billedMicros: res.billedMicros ?? '0',
-            currency: res.currency ?? null,
-            conversion: conv ? conversionJson(conv) : null,
-          },
-          res.status === 'duplicate' ? 200 : 201,
-        );
+        const conv = res.conversionId && (res.status === 'accepted' || res.status === 'duplicate') ? await col.store.reports.conversion(res.conversionId) : null;
+        const a = s2sAnswerOf(res, conv);
+        return c.json(a.body, a.status);
       } catch (err) {
         if (err instanceof OverloadedError) return fail(c, 503, 'overloaded', 'retry later', { 'Retry-After': String(err.retryAfterSeconds) });
         col.logger.error({ err }, 's2s conversion failed');
@@ -120,8 +109,10 @@ export function s2sRoutes(col: Collector): Router {
     restate: 'Restate the value: the charge difference is posted as a new entry group.',
     approve: 'Approve a held conversion: it is priced and charged now.',
     reject: 'Reject a held conversion.',
+    dispute:
+      'Dispute a charged conversion (a reason is required): it is held for the operator, its charge standing until the operator approves (dismisses), reverses or restates it. No money moves.',
   };
-  for (const command of ['reverse', 'restate', 'approve', 'reject'] as const) {
+  for (const command of ['reverse', 'restate', 'approve', 'reject', 'dispute'] as const) {
     r.route(
       {
         method: 'post',
@@ -129,11 +120,18 @@ export function s2sRoutes(col: Collector): Router {
         summary: summaries[command],
         roles: ['s2s', 'advertiser', 'operator'],
         params: idParam,
-        body: command === 'restate' ? restateBody : reasonBody,
+        body: command === 'restate' ? restateBody : command === 'dispute' ? disputeBody : commandBody,
         maxBytes: MAX_S2S_BYTES,
-        responses: { 200: z.object({ conversion: conversionAnswer }), 409: errorAnswer.describe('not allowed in its current state'), 422: errorAnswer.describe('cannot be priced') },
+        responses: {
+          200: z.object({
+            conversion: conversionAnswer,
+            dryRun: z.boolean().describe('true: nothing was kept'),
+            costDeltaMicros: z.string().describe("the advertiser's cost moved (negative: given back)"),
+            currency: z.string().nullable(),
+          }),
+          409: errorAnswer.describe('not allowed in its current state'), 422: errorAnswer.describe('cannot be priced') },
       },
-      (c) => runCommand(c, col, command, c.req.valid('json') as { reason?: string; value?: string; value_micros?: string }),
+      (c) => runCommand(c, col, command, c.req.valid('json') as { reason?: string; value?: string; value_micros?: string; dry_run?: boolean }),
     );
   }
 
@@ -166,8 +164,24 @@ export function s2sRoutes(col: Collector): Router {
   return r;
 }
 
+/** The status and body the S2S endpoint answers for a pipeline result (shared with the postback console's test run). */
+export function s2sAnswerOf(res: ItemResult, conv: ConversionRecord | null): { status: 200 | 201 | 409 | 422; body: Record<string, unknown> } {
+  if (res.status === 'conflict') return { status: 409, body: { error: 'conflict', reason: res.reason, conversion_id: res.conversionId ?? null } };
+  if (res.status === 'rejected') return { status: 422, body: { error: 'rejected', reason: res.reason ?? 'rejected' } };
+  return {
+    status: res.status === 'duplicate' ? 200 : 201,
+    body: {
+      status: res.status === 'duplicate' ? 'duplicate' : res.reason === 'merged' ? 'merged' : 'stored',
+      // What this postback was charged, in the campaign's currency: a replay answers the same.
+      billedMicros: res.billedMicros ?? '0',
+      currency: res.currency ?? null,
+      conversion: conv ? conversionJson(conv) : null,
+    },
+  };
+}
+
 /** Runs a conversion command for the caller (an advertiser only on its own conversions: 404 otherwise). */
-async function runCommand(c: Context<AppEnv>, col: Collector, command: ConversionCommand, b: { reason?: string; value?: string; value_micros?: string }) {
+async function runCommand(c: Context<AppEnv>, col: Collector, command: ConversionCommand, b: { reason?: string; value?: string; value_micros?: string; dry_run?: boolean }) {
   const who = c.var.principal;
   let valueMicros: bigint | undefined;
   if (command === 'restate') {
@@ -177,15 +191,18 @@ async function runCommand(c: Context<AppEnv>, col: Collector, command: Conversio
     valueMicros = m.micros;
   }
   const id = c.req.param('id')!;
-  const res = await col.store.write((tx) =>
-    commandConversion(tx, id, command, { advertiserId: who.kind === 'advertiser' ? who.id : undefined, reason: b.reason, valueMicros, at: col.clock() }),
-  );
+  const run = (tx: WriteTx) => commandConversion(tx, id, command, { advertiserId: who.kind === 'advertiser' ? who.id : undefined, reason: b.reason, valueMicros, at: col.clock() });
+  // A dry run (the dashboard's confirmation step) plans with the same code and keeps nothing.
+  const res = b.dry_run ? await rolledBack(col.store, run) : await col.store.write(run);
   if (!res.ok) return fail(c, res.status, res.status === 404 ? 'not_found' : res.status === 409 ? 'conflict' : 'invalid', res.status === 404 ? `no conversion ${id}` : res.reason);
-  // Money moves in the charge's currency (the campaign's), not the one the value was reported in.
-  const currency = res.currency ?? '';
-  if (res.costDeltaMicros > 0n) col.metrics.billed.inc({ currency }, Number(res.costDeltaMicros));
-  if (res.costDeltaMicros < 0n) col.metrics.credited.inc({ currency }, Number(-res.costDeltaMicros));
-  return c.json({ conversion: conversionJson(res.conversion) });
+  if (!b.dry_run) countMoneyMoved(col, res.costDeltaMicros, res.currency);
+  return c.json({ conversion: conversionJson(res.conversion), dryRun: !!b.dry_run, costDeltaMicros: String(res.costDeltaMicros), currency: res.currency });
+}
+
+/** Counts what a command billed or gave back, in the charge's currency (the campaign's), not the one the value was reported in. */
+export function countMoneyMoved(col: Collector, costDeltaMicros: bigint, currency: string | null): void {
+  if (costDeltaMicros > 0n) col.metrics.billed.inc({ currency: currency ?? '' }, Number(costDeltaMicros));
+  if (costDeltaMicros < 0n) col.metrics.credited.inc({ currency: currency ?? '' }, Number(-costDeltaMicros));
 }
 
 async function reject(

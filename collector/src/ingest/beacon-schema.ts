@@ -14,6 +14,8 @@ export const UTM_KEYS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term',
 const id = (max = 64) => z.string().regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, _ and -').min(1).max(max);
 const epochMs = z.number().int('must be an integer').min(0).max(Number.MAX_SAFE_INTEGER, 'must not exceed 2^53');
 const text = (max: number) => z.string().max(max).refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/.test(s), 'control characters');
+/** `dry_run: true` on a conversion command: answer what it would do (the money it moves) and keep nothing. */
+const dryRun = z.boolean().optional().describe('true: plan it in a transaction that is rolled back, and answer what it would move');
 const eventId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, _ or - (a UUID)');
 const clickIdList = z
   .string()
@@ -127,11 +129,18 @@ export const restateBody = z
     value: money.optional(),
     value_micros: microsValue.optional(),
     reason: text(500).optional(),
+    dry_run: dryRun,
   })
   .refine((v) => (v.value === undefined) !== (v.value_micros === undefined), 'give exactly one of value or value_micros');
 
 /** Reversing (or approving / rejecting) a conversion. */
 export const reasonBody = z.strictObject({ reason: text(500).optional() });
+
+/** Reversing, approving or rejecting a conversion (a dry run answers what it would move). */
+export const commandBody = z.strictObject({ reason: text(500).optional(), dry_run: dryRun });
+
+/** Disputing a conversion: the operator decides on the advertiser's reason, so it is required. */
+export const disputeBody = z.strictObject({ reason: text(500).refine((r) => r.trim().length > 0, 'a dispute needs a reason'), dry_run: dryRun });
 
 /** One readable line for a zod error: the first issue, with its path. */
 export function describeIssues(error: z.ZodError): string {

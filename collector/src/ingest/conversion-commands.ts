@@ -9,9 +9,11 @@
  * | reject   | none                                                                             |
  * | reverse  | a charged one is clawed back; its cost given back to the days it was booked on   |
  * | restate  | the difference to the new value's price; up: booked today within the caps; down: given back |
+ * | dispute  | none: held for the operator with the reason; the charge stands until it is approved (dismissed), |
+ * |          | reversed or restated                                                              |
  */
 import { planRestatement, planReversal, type Correction } from '../core/adjustments';
-import { nextStatus, type ConversionCommand } from '../core/conversion-status';
+import { isCharged, nextStatus, type ConversionCommand } from '../core/conversion-status';
 import { utcDay } from '../core/day';
 import { approvedRecord, withHistory, type ExplainHistoryEntry } from '../core/explain';
 import type { EntryMeta } from '../core/ledger';
@@ -39,7 +41,7 @@ export async function commandConversion(
 
   const costBefore = c.costMicros;
   if (command === 'reverse') {
-    if (c.status === 'approved' || c.status === 'restated') await clawBack(tx, c, opts.reason ?? 'reversed', opts.at);
+    if (isCharged(c.status)) await clawBack(tx, c, opts.reason ?? 'reversed', opts.at);
     c.status = 'reversed';
     c.statusReason = opts.reason ?? 'reversed';
     noteHistory(c, { at: opts.at, action: 'reversed', reason: c.statusReason });
@@ -47,6 +49,16 @@ export async function commandConversion(
     c.status = 'rejected';
     c.statusReason = opts.reason ?? 'rejected after review';
     noteHistory(c, { at: opts.at, action: 'rejected', reason: c.statusReason });
+  } else if (command === 'dispute') {
+    // No money moves: the charge stays booked (and counted) until the operator resolves the dispute.
+    c.status = 'disputed';
+    c.statusReason = opts.reason ?? 'disputed';
+    noteHistory(c, { at: opts.at, action: 'disputed', reason: c.statusReason });
+  } else if (command === 'approve' && c.status === 'disputed') {
+    // Dismissing a dispute: the charge already stands, so nothing is billed again.
+    c.status = c.restatements > 0 ? 'restated' : 'approved';
+    c.statusReason = `dispute dismissed${opts.reason ? `: ${opts.reason}` : ''}`;
+    noteHistory(c, { at: opts.at, action: 'approved', reason: c.statusReason });
   } else if (command === 'approve') {
     if (!c.campaignId || !c.publisherId || c.termsVersion === null) return { ok: false, status: 409, reason: 'nothing to approve: no winning touch' };
     const w = c.decision?.winner;

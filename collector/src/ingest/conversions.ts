@@ -11,6 +11,7 @@
  * | refused traffic (bot, late claim)                | stored as `rejected`, never attributed              |
  * | otherwise                                        | attributed (attribution.ts) and billed (billing.ts) |
  */
+import { isCharged } from '../core/conversion-status';
 import { invalidRecord } from '../core/explain';
 import type { ConversionRecord, WriteTx } from '../store/store';
 import { attributeAndBill } from './attribute';
@@ -131,7 +132,7 @@ async function mergeConversion(tx: WriteTx, existing: ConversionRecord, f: Conve
     if (signedValue) Object.assign(c, signedValue);
     await attributeAndBill(tx, c, deps);
   } else if (signedValue && signedValue.valueMicros !== c.valueMicros) {
-    if (c.status === 'approved' || c.status === 'restated') {
+    if (isCharged(c.status)) {
       const r = await restate(tx, c, signedValue.valueMicros, 'signed postback value', f.receivedAt);
       if (!r.ok) return { i: f.eventId, status: 'conflict', reason: r.reason, conversionId: c.id };
     } else {

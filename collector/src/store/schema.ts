@@ -196,6 +196,12 @@ CREATE TABLE payout_policies (
 );
 `;
 
+// Advertisers find a conversion by its order ID (issue 14): the unique (advertiser, action, order)
+// index needs the action first, so an order-ID search without one would scan the advertiser's rows.
+const V9 = `
+CREATE INDEX conversions_order ON conversions (advertiser_id, order_id);
+`;
+
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial schema', sql: V1 },
   { version: 2, name: 'ledger refuses TRUNCATE', sql: V2 },
@@ -204,6 +210,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 5, name: 'ledger facts, salts and the hash chain', sql: V5 },
   { version: 6, name: 'UTM parameters of page views and conversions', sql: V6 },
   { version: 8, name: 'publisher payout policies', sql: V8 },
+  { version: 9, name: 'conversions by order ID', sql: V9 },
 ];
 
 /** Renders a migration's portable SQL for a dialect. */

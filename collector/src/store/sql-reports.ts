@@ -89,7 +89,7 @@ export function createSqlReports(db: Db): Reports {
         'conversions',
         'v',
         `COUNT(*) AS n, ${sumMicros('v.value_micros', 'value')}`,
-        " AND v.campaign_id IS NOT NULL AND v.status IN ('approved', 'restated')",
+        " AND v.campaign_id IS NOT NULL AND v.status IN ('approved', 'restated', 'disputed')",
         "COALESCE(v.currency, adv.currency, '')",
       )) {
         row(String(r.k), r.d, r.cur).conversions += num(r.n);
@@ -125,17 +125,31 @@ export function createSqlReports(db: Db): Reports {
     },
 
     async conversions(filter, range, limit, before) {
+      // Only the filters given become conditions (every value a bound parameter).
+      const where = ['received_at >= ?', 'received_at < ?'];
+      const args: (string | number)[] = [range.from, range.to];
+      const eq = (col: string, v: string | undefined) => {
+        if (v === undefined) return;
+        where.push(`${col} = ?`);
+        args.push(v);
+      };
+      eq('advertiser_id', filter.advertiserId);
+      eq('campaign_id', filter.campaignId);
+      eq('publisher_id', filter.publisherId);
+      eq('action_key', filter.actionKey);
+      eq('order_id', filter.orderId);
+      const statuses = filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
+      if (statuses.length) {
+        where.push(`status IN (${statuses.map(() => '?').join(', ')})`);
+        args.push(...statuses);
+      }
       // Keyset paging on the sort key itself, so a page never repeats or skips a row that an
       // OFFSET would when conversions arrive between two pages.
-      const after = before ? ' AND (received_at < ? OR (received_at = ? AND id > ?))' : '';
-      const rows = await db.all<Row>(
-        `SELECT * FROM conversions WHERE received_at >= ? AND received_at < ?
-           AND (CAST(? AS TEXT) IS NULL OR advertiser_id = ?) AND (CAST(? AS TEXT) IS NULL OR campaign_id = ?)
-           AND (CAST(? AS TEXT) IS NULL OR status = ?)${after}
-         ORDER BY received_at DESC, id LIMIT ?`,
-        [range.from, range.to, filter.advertiserId ?? null, filter.advertiserId ?? null, filter.campaignId ?? null, filter.campaignId ?? null,
-          filter.status ?? null, filter.status ?? null, ...(before ? [before.receivedAt, before.receivedAt, before.id] : []), limit],
-      );
+      if (before) {
+        where.push('(received_at < ? OR (received_at = ? AND id > ?))');
+        args.push(before.receivedAt, before.receivedAt, before.id);
+      }
+      const rows = await db.all<Row>(`SELECT * FROM conversions WHERE ${where.join(' AND ')} ORDER BY received_at DESC, id LIMIT ?`, [...args, limit]);
       return rows.map(toConversion);
     },
     async conversion(id) {
@@ -259,6 +273,7 @@ export function createSqlReports(db: Db): Reports {
           billing: s(r.billing),
           costMicros: big(r.cost_micros),
           earningMicros: big(r.earning),
+          campaignId: s(r.campaign_id),
         });
       }
       const clk = own('k.');
@@ -277,12 +292,13 @@ export function createSqlReports(db: Db): Reports {
           billing: s(r.billing),
           costMicros: big(r.cost_micros),
           earningMicros: big(r.earning),
+          campaignId: s(r.campaign_id),
         });
       }
       if (!filter.publisherId) {
         const cv = own('');
         for (const r of await db.all<Row>(
-          `SELECT received_at, site_id, action_key, status, status_reason, campaign_id, value_micros, currency, cost_micros FROM conversions
+          `SELECT id, received_at, site_id, action_key, status, status_reason, campaign_id, value_micros, currency, cost_micros FROM conversions
            WHERE received_at > ?${cv.sql} ORDER BY received_at DESC LIMIT ?`,
           [after, ...cv.params, limit],
         )) {
@@ -295,6 +311,10 @@ export function createSqlReports(db: Db): Reports {
             billing: null,
             costMicros: big(r.cost_micros),
             earningMicros: 0n,
+            conversionId: String(r.id),
+            status: String(r.status),
+            actionKey: String(r.action_key),
+            campaignId: s(r.campaign_id),
           });
         }
       }
@@ -352,7 +372,7 @@ export function createSqlReports(db: Db): Reports {
       ))
         get(String(r.campaign_id)).clicks = num(r.n);
       for (const r of await db.all<Row>(
-        `SELECT campaign_id, COUNT(*) AS n, ${sumMicros('value_micros', 'v')} FROM conversions WHERE campaign_id IS NOT NULL AND status IN ('approved', 'restated') AND at >= ? GROUP BY campaign_id`,
+        `SELECT campaign_id, COUNT(*) AS n, ${sumMicros('value_micros', 'v')} FROM conversions WHERE campaign_id IS NOT NULL AND status IN ('approved', 'restated', 'disputed') AND at >= ? GROUP BY campaign_id`,
         [since],
       )) {
         const x = get(String(r.campaign_id));

@@ -470,7 +470,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       // conversions_touch (touch_id, action_key, status) serves this; oldest first, so a caller
       // walking them posts its corrections in the order the charges were made.
       const rows = await tx.all<Row>(
-        `SELECT * FROM conversions WHERE touch_id = ? AND status IN ('approved', 'restated', 'pending') ORDER BY received_at, id${lock}`,
+        `SELECT * FROM conversions WHERE touch_id = ? AND status IN ('approved', 'restated', 'disputed', 'pending') ORDER BY received_at, id${lock}`,
         [touchId],
       );
       return rows.map(toConversion);
@@ -515,7 +515,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async recentValues(advertiserId, actionKey, limit) {
       const r = await tx.get<Row>(
         `SELECT COUNT(*) AS n, ${sumMicros('value_micros', 'v')} FROM (
-           SELECT value_micros FROM conversions WHERE advertiser_id = ? AND action_key = ? AND status IN ('approved', 'restated')
+           SELECT value_micros FROM conversions WHERE advertiser_id = ? AND action_key = ? AND status IN ('approved', 'restated', 'disputed')
            ORDER BY received_at DESC LIMIT ?) recent`,
         [advertiserId, actionKey, limit],
       );
@@ -525,7 +525,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       const out = new Map<string, string>();
       for (const t of touchIds) {
         const r = await tx.get<Row>(
-          "SELECT id FROM conversions WHERE touch_id = ? AND action_key = ? AND id <> ? AND status IN ('approved', 'restated', 'pending') ORDER BY received_at LIMIT 1",
+          "SELECT id FROM conversions WHERE touch_id = ? AND action_key = ? AND id <> ? AND status IN ('approved', 'restated', 'disputed', 'pending') ORDER BY received_at LIMIT 1",
           [t, actionKey, exceptId],
         );
         if (r) out.set(t, String(r.id));

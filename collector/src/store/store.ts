@@ -389,6 +389,16 @@ export interface PerformanceRow {
 
 export interface LedgerLine extends PostedGroup {}
 
+/** Which conversions a list shows (every field optional; `status` may name several states: the review queue). */
+export interface ConversionFilter {
+  advertiserId?: string;
+  campaignId?: string;
+  publisherId?: string;
+  actionKey?: string;
+  orderId?: string;
+  status?: ConversionStatus | readonly ConversionStatus[];
+}
+
 /** Where a page of conversions ended: the last row's received_at and id. */
 export interface ConversionCursor {
   receivedAt: number;
@@ -408,6 +418,11 @@ export interface FeedItem {
   costMicros: bigint;
   /** What its publisher earned on it (net of corrections); 0 for conversions, page views and refusals. */
   earningMicros: bigint;
+  /** Structured facts for the dashboard's words (issue 14): the conversion's ID, state and action; the campaign. */
+  conversionId?: string | null;
+  status?: string | null;
+  actionKey?: string | null;
+  campaignId?: string | null;
 }
 
 /** One link of the ledger chain with its group (legs and recorded facts, as JSON) and salt. */
@@ -438,7 +453,7 @@ export interface Reports extends TestEventReports, PayoutReports {
   ): Promise<PerformanceRow[]>;
   /** Newest first (received_at DESC, id); `before` continues after the last row of a page (keyset paging). */
   conversions(
-    filter: { advertiserId?: string; campaignId?: string; status?: ConversionStatus },
+    filter: ConversionFilter,
     range: ReportRange,
     limit: number,
     before?: ConversionCursor,

@@ -211,7 +211,7 @@
           })
             .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.reason || 'the order failed'); return b; }); })
             .then(function (order) {
-              write(ORDER, { orderId: order.orderId, total: order.total, currency: order.currency, confirmed: order.confirmed, items: basket(), tracked: false });
+              write(ORDER, { orderId: order.orderId, total: order.total, currency: order.currency, confirmed: order.confirmed, conversionId: order.conversionId || null, items: basket(), tracked: false });
               setBasket([]);
               location.href = 'thanks.html?order=' + encodeURIComponent(order.orderId);
             })
@@ -244,7 +244,10 @@
       order.tracked = true;
       write(ORDER, order);
     }
-    var dash = location.protocol + '//' + (location.hostname === '127.0.0.1' ? 'localhost' : location.hostname) + (location.port ? ':' + location.port : '') + '/dashboard/#conversions';
+    // Straight to this order's conversion: by its ID when the shop's server confirmed it, else the
+    // conversions list filtered by this order ID (the browser's conversion may not be stored yet).
+    var dash = location.protocol + '//' + (location.hostname === '127.0.0.1' ? 'localhost' : location.hostname) + (location.port ? ':' + location.port : '') + '/dashboard/' +
+      (order.conversionId ? '#conversion/' + encodeURIComponent(order.conversionId) : '#conversions?orderId=' + encodeURIComponent(order.orderId));
     main.replaceChildren(
       el('div', { class: 'thanks-card' }, [
         el('div', { class: 'tick', 'aria-hidden': 'true' }, ['✓']),

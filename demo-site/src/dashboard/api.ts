@@ -172,6 +172,15 @@ export interface FeedItem {
   siteId: string | null;
   summary: string;
   invalidReason: string | null;
+  /** Structured facts (issue 14); conversions and billing codes are not sent to publishers. */
+  campaignId?: string | null;
+  billing?: string | null;
+  conversionId?: string | null;
+  status?: string | null;
+  actionKey?: string | null;
+  /** The advertiser's cost (operator, advertiser) or the publisher's own earning (publishers). */
+  costMicros?: string;
+  earningMicros?: string;
 }
 
 /** A site (where the tag runs). */
@@ -266,6 +275,11 @@ export interface ReportQuery {
   before?: string;
   siteId?: string;
   status?: string;
+  /** Conversion filters (issue 14): campaign, publisher, conversion action, exact order ID. */
+  campaignId?: string;
+  publisherId?: string;
+  action?: string;
+  orderId?: string;
 }
 
 const query = (q: ReportQuery = {}) => {
@@ -338,6 +352,13 @@ export function createApi(key: string, fetchFn: typeof fetch = (...a) => fetch(.
       const named = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1];
       return { blob: await res.blob(), filename: named ?? 'statement.ndjson' };
     },
+    /** A conversion command (issue 14); `dry_run: true` answers the money it would move and keeps nothing. */
+    adjust: (id: string, command: AdjustCommand, body: { reason: string; value?: string; dry_run?: boolean }) =>
+      post<AdjustAnswer>(`/v1/conversions/${encodeURIComponent(id)}/${command}`, body),
+    /** A bulk-adjustment CSV, previewed (`dryRun`) or applied. */
+    bulkAdjust: (csv: string, dryRun: boolean) => post<BulkAnswer>('/v1/conversions/bulk', { csv, dryRun }),
+    /** The postback console's test run: what POST /v1/conversions would answer, nothing kept. */
+    testPostback: (body: Record<string, unknown>) => post<TestPostbackAnswer>('/v1/conversions/test', body),
     /** A CSV export as a Blob (the key travels in the header, never in a link). */
     csv: async (path: '/v1/conversions.csv' | '/v1/ledger.csv', q: ReportQuery = {}) => (await raw(`${path}${query(q)}`)).blob(),
   };
@@ -351,4 +372,44 @@ export async function fetchDemoKeys(fetchFn: typeof fetch = (...a) => fetch(...a
   } catch {
     return null;
   }
+}
+
+/** The commands on one conversion (collector/src/core/conversion-status.ts). */
+export type AdjustCommand = 'approve' | 'reject' | 'reverse' | 'restate' | 'dispute';
+
+/** A command's answer: the conversion after it and the advertiser's cost it moved (negative: given back). */
+export interface AdjustAnswer {
+  conversion: Conversion;
+  dryRun: boolean;
+  costDeltaMicros: string;
+  currency: string | null;
+}
+
+/** One line of a bulk-adjustment answer. */
+export interface BulkLineAnswer {
+  line: number;
+  orderId: string;
+  command: string | null;
+  conversionId: string | null;
+  outcome: 'applied' | 'would_apply' | 'unchanged' | 'error';
+  reason: string | null;
+  status: string | null;
+  costDeltaMicros: string;
+  currency: string | null;
+}
+
+/** `POST /v1/conversions/bulk`. */
+export interface BulkAnswer {
+  dryRun: boolean;
+  lines: BulkLineAnswer[];
+  totals: { currency: string; costDeltaMicros: string }[];
+  counts: Record<BulkLineAnswer['outcome'], number>;
+}
+
+/** `POST /v1/conversions/test`. */
+export interface TestPostbackAnswer {
+  test: true;
+  kept: false;
+  http: { status: number; body: Record<string, unknown> };
+  verdict: { conversion: Conversion | null; ledger: EntryGroup[] };
 }

@@ -5,6 +5,7 @@
  */
 import type { Conversion } from './api';
 import { campaignName, publisherLabel, type DashboardContext } from './context';
+import { filterBar, filtersHash, filtersQuery, hasFilters, heldQueueLink, readFilters } from './conversion-filters';
 import { csvButton } from './csv-export';
 import { empty, h, loading, mount } from './dom';
 import { loadMore } from './load-more';
@@ -25,21 +26,29 @@ export const actionName = (key: string) => ACTION[key] ?? key.replace(/[_-]/g, '
 
 /** Renders the conversions page. */
 export async function renderConversions(el: HTMLElement, ctx: DashboardContext, days: number, setDays: (d: number) => void): Promise<void> {
-  const from = rangeStart(Date.now(), days);
+  // Filters live in the URL (conversion-filters.ts); the collector filters.
+  const filters = readFilters(location.hash);
+  const held = filters.status === 'held';
+  const q = filtersQuery(filters, rangeStart(Date.now(), days));
   const head = pageHead(
-    'Conversions',
-    'Every conversion we received, who earned it and what it cost. Open one to see why.',
-    rangePicker(days, setDays),
-    csvButton(ctx.api, '/v1/conversions.csv', 'conversions.csv', 'Export CSV', { from }),
+    held ? 'Held for review' : 'Conversions',
+    held ? 'Conversions waiting for a decision: held by a rule (pending) or disputed by you.' : 'Every conversion we received, who earned it and what it cost. Open one to see why.',
+    heldQueueLink(held),
+    filters.fromDay ? null : rangePicker(days, setDays),
+    csvButton(ctx.api, '/v1/conversions.csv', 'conversions.csv', 'Export CSV', q),
   );
-  mount(el, head, loading('conversions'));
-  const first = await ctx.api.conversions({ from, limit: PAGE });
+  const bar = filterBar(ctx, filters, (f) => (location.hash = filtersHash(f)));
+  mount(el, head, bar, loading('conversions'));
+  const first = await ctx.api.conversions({ ...q, limit: PAGE });
   const conversions = first.conversions;
   if (conversions.length === 0) {
     mount(
       el,
       head,
-      empty('No conversions yet — open the shop and buy something.', h('a', { href: shopUrl(), class: 'button' }, 'Open the shop')),
+      bar,
+      hasFilters(filters)
+        ? empty(held ? 'Nothing is waiting for review.' : 'No conversion matches these filters in this range.', h('a', { href: filtersHash({}), class: 'button secondary' }, 'Show all conversions'))
+        : empty('No conversions yet — open the shop and buy something.', h('a', { href: shopUrl(), class: 'button' }, 'Open the shop')),
     );
     return;
   }
@@ -82,7 +91,7 @@ export async function renderConversions(el: HTMLElement, ctx: DashboardContext, 
     note.textContent = next ? `The newest ${shown} conversions in this range; older ones load below.` : `${shown} conversion${shown === 1 ? '' : 's'}, newest first.`;
   };
   const more = loadMore(`Show ${PAGE} older`, 'conversions-more', !!next, async () => {
-    const page = await ctx.api.conversions({ from, limit: PAGE, before: next! });
+    const page = await ctx.api.conversions({ ...q, limit: PAGE, before: next! });
     table.querySelector('tbody')!.append(...page.conversions.map(row));
     shown += page.conversions.length;
     next = page.next;
@@ -93,6 +102,7 @@ export async function renderConversions(el: HTMLElement, ctx: DashboardContext, 
   mount(
     el,
     head,
+    bar,
     h(
       'section',
       { class: 'card' },

@@ -10,6 +10,7 @@
  */
 import type { Candidate, Conversion, Decision, EntryGroup } from './api';
 import { campaignName, publisherLabel, publisherName, slotName, type DashboardContext } from './context';
+import { conversionActions, historyCard } from './conversion-actions';
 import { actionName } from './conversions-list';
 import { empty, h, loading, mount, type Child } from './dom';
 import { formatMoney, ratio, sumMicros, toMicros } from './format-money';
@@ -33,35 +34,6 @@ export async function renderExplain(el: HTMLElement, ctx: DashboardContext, id: 
   const { conversion: c, ledger } = await ctx.api.conversion(id);
   mount(el, back, explainView(ctx, c, ledger, () => void renderExplain(el, ctx, id)));
   el.querySelector('h1')?.focus();
-}
-
-/** Approve / reject buttons for a conversion held for review. */
-function reviewBox(ctx: DashboardContext, c: Conversion, changed: () => void): HTMLElement {
-  const status = h('p', { class: 'form-message', role: 'alert' });
-  const act = (command: 'approve' | 'reject', reason: string) => async (ev: Event) => {
-    const b = ev.currentTarget as HTMLButtonElement;
-    b.disabled = true;
-    status.textContent = '';
-    try {
-      await ctx.api.command(c.id, command, reason);
-      changed();
-    } catch (err) {
-      status.textContent = err instanceof Error ? err.message : 'That did not work.';
-      b.disabled = false;
-    }
-  };
-  return h(
-    'div',
-    { class: 'review' },
-    h('p', {}, 'You decide: approve it to price and charge it under its terms, or reject it as not genuine.'),
-    h(
-      'div',
-      { class: 'actions' },
-      h('button', { type: 'button', class: 'button', 'data-testid': 'approve-conversion', onclick: act('approve', 'approved after review in the dashboard') }, 'Approve and charge'),
-      h('button', { type: 'button', class: 'button secondary', 'data-testid': 'reject-conversion', onclick: act('reject', 'rejected after review in the dashboard') }, 'Reject'),
-    ),
-    status,
-  );
 }
 
 /** The explain view itself (no fetching: easy to render from any conversion record). */
@@ -91,8 +63,9 @@ export function explainView(ctx: DashboardContext, c: Conversion, ledger: readon
       { class: 'card summary', 'data-testid': 'explain-summary' },
       h('h2', {}, 'In one sentence'),
       h('p', { class: 'big' }, summary(ctx, c, d)),
-      c.status === 'pending' && c.campaignId ? reviewBox(ctx, c, changed) : null,
+      conversionActions(ctx, c, changed),
     ),
+    historyCard(ctx, c),
     candidatesCard(ctx, c, d, model),
     creditsCard(ctx, c, d, model, cur),
     moneyCard(ctx, c, d, cur, ledger),

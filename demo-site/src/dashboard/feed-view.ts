@@ -7,6 +7,7 @@ import type { DashboardContext } from './context';
 import { empty, h, mount } from './dom';
 import { formatMoney } from './format-money';
 import { clockTime, dateTime, dayLabel, utcDay } from './format-time';
+import { feedWords } from './feed-words';
 import { pageHead } from './panels';
 import { pill } from './table';
 import { ivtWords, statusReasonWords } from './verdict-words';
@@ -30,6 +31,12 @@ export function readableSummary(summary: string, currency: string | null, names:
     .replace(/[a-z0-9][a-z0-9_-]*/gi, (word) => names.get(word) ?? word);
 }
 
+/** A row's words (feed-words.ts); a conversion links to its page. */
+function whatOf(i: FeedItem, ctx: DashboardContext): HTMLElement {
+  const w = feedWords(i, ctx);
+  return w.href ? h('a', { class: 'what', href: w.href, 'data-testid': 'feed-conversion-link' }, w.text) : h('span', { class: 'what' }, w.text);
+}
+
 /** Renders the feed and starts polling; returns a function that stops it. */
 export function renderFeed(el: HTMLElement, ctx: DashboardContext): () => void {
   const list = h('ol', { class: 'feed', 'data-testid': 'feed', 'aria-live': 'polite', 'aria-relevant': 'additions' });
@@ -43,7 +50,6 @@ export function renderFeed(el: HTMLElement, ctx: DashboardContext): () => void {
     h('section', { class: 'card' }, holder),
   );
 
-  const campaignNames = new Map([...ctx.campaigns.values()].map((c) => [c.id, c.name]));
   let after = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
@@ -57,7 +63,7 @@ export function renderFeed(el: HTMLElement, ctx: DashboardContext): () => void {
       { 'data-testid': 'feed-item', 'data-type': i.type, class: i.invalidReason ? 'invalid' : null },
       h('time', { datetime: new Date(i.at).toISOString(), class: 'num', title: dateTime(i.at) }, utcDay(i.at) === utcDay(Date.now()) ? clockTime(i.at) : dayLabel(utcDay(i.at))),
       pill(t.label, t.tone),
-      h('span', { class: 'what' }, readableSummary(i.summary, ctx.currency, campaignNames)),
+      whatOf(i, ctx),
       i.invalidReason ? h('span', { class: 'why' }, i.type === 'rejected' ? i.invalidReason.replace(/_/g, ' ') : `${i.type === 'conversion' ? statusReasonWords(i.invalidReason) : `invalid: ${ivtWords(i.invalidReason)}`} — not billed`) : null,
       i.siteId ? h('code', { class: 'site' }, i.siteId) : null,
     );

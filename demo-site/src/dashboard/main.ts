@@ -3,12 +3,15 @@
  * one page per hash route. Advertisers and the operator get the overview, conversions (each with its
  * explain view), the ledger and the live feed; publishers get earnings, the ledger and the feed.
  *
- * Routes: `#overview`, `#conversions`, `#conversion/<id>`, `#ledger`, `#feed`; publishers `#statement`
+ * Routes: `#overview`, `#conversions` (filters after `?`), `#conversion/<id>`, `#ledger`, `#feed`;
+ * advertisers also `#adjust` (bulk CSV) and `#postback` (the postback console); publishers `#statement`
  * (their account, statement-view.ts; `#ledger` leads there too); the operator `#payouts[?publisher=<id>]`.
  * Test hooks: `nav-<route>` links, `signed-in-as` (with `data-kind`), `sign-out`.
  */
 import { ApiError } from './api';
 import { renderAdvertiserOverview } from './advertiser-overview';
+import { renderBulkAdjust } from './bulk-adjust';
+import { renderPostbackConsole } from './postback-console';
 import { loadContext, whoName, type DashboardContext } from './context';
 import { renderConversions } from './conversions-list';
 import { errorBox, h, loading, mount } from './dom';
@@ -23,7 +26,7 @@ import { checkKey, renderSignIn, type Session } from './sign-in';
 
 const app = document.getElementById('app')!;
 
-type Route = 'overview' | 'conversions' | 'conversion' | 'ledger' | 'feed' | 'statement' | 'payouts';
+type Route = 'overview' | 'conversions' | 'conversion' | 'ledger' | 'feed' | 'statement' | 'payouts' | 'adjust' | 'postback';
 
 const KIND: Record<string, string> = { advertiser: 'Advertiser', publisher: 'Publisher', operator: 'Operator' };
 
@@ -96,6 +99,13 @@ function run(ctx: DashboardContext): void {
           { route: 'ledger', label: 'Ledger' },
           ...(ctx.me.kind === 'operator' ? [{ route: 'payouts' as const, label: 'Payouts' }] : []),
           { route: 'feed', label: 'Live' },
+          // Advertiser tools (issue 14): bulk adjustments and the postback console act for the key's own advertiser.
+          ...(ctx.me.kind === 'advertiser'
+            ? [
+                { route: 'adjust' as const, label: 'Bulk adjust' },
+                { route: 'postback' as const, label: 'Postback console' },
+              ]
+            : []),
         ];
   const links = routes.map((r) => h('a', { href: `#${r.route}`, class: 'tab', 'data-testid': `nav-${r.route}`, 'data-route': r.route }, r.label));
   const nav = h('nav', { class: 'tabs', 'aria-label': 'Dashboard' }, links, h('a', { href: '/verify/', class: 'tab tab-extra' }, 'Verify tag'));
@@ -109,6 +119,7 @@ function run(ctx: DashboardContext): void {
   const render = async () => {
     stop?.();
     stop = null;
+    // `#conversions?status=held`: the query after `?` belongs to the view (conversion-filters.ts).
     let [name = 'overview', arg] = location.hash.replace(/^#/, '').split('?')[0]!.split('/');
     // A publisher's ledger is its account statement (one side of each group: no debits = credits).
     if (name === 'ledger' && ctx.me.kind === 'publisher') name = 'statement';
@@ -136,6 +147,8 @@ function run(ctx: DashboardContext): void {
       else if (route === 'statement') await renderStatement(el, ctx, days, setDays);
       else if (route === 'payouts') await renderPayoutsAdmin(el, ctx, days, setDays);
       else if (route === 'feed') stop = renderFeed(el, ctx);
+      else if (route === 'adjust') renderBulkAdjust(el, ctx);
+      else if (route === 'postback') renderPostbackConsole(el, ctx);
     } catch (err) {
       if (mine !== seq) return;
       if (err instanceof ApiError && err.status === 401) {

@@ -160,6 +160,7 @@ const STATUS: Record<string, Words> = {
   rejected: { label: 'Rejected', detail: null, tone: 'bad' },
   reversed: { label: 'Reversed', detail: null, tone: 'bad' },
   restated: { label: 'Restated', detail: null, tone: 'won' },
+  disputed: { label: 'Disputed', detail: 'held for the operator: the charge stands until it is resolved', tone: 'held' },
 };
 
 /** A conversion's status and its reason in words. */
