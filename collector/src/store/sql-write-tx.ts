@@ -247,6 +247,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
 
   // Ledger legs of the groups posted so far, four values a leg, not yet written.
   const pendingLegs: SqlValue[] = [];
+  const payoutWrites = createSqlPayoutWrites(tx);
   const flushLegs = async () => {
     for (let at = 0; at < pendingLegs.length; at += LEGS_PER_STATEMENT * 4) {
       const chunk = pendingLegs.slice(at, at + LEGS_PER_STATEMENT * 4);
@@ -328,7 +329,16 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       await flushMoney();
       await sealGroups(tx, posted, now);
     },
-    ...createSqlPayoutWrites(tx),
+    // Payout reads sum the ledger's legs, which this transaction holds until seal: write them first.
+    ...payoutWrites,
+    async publisherSums(publisherId, currency, maturedBefore) {
+      await flushLegs();
+      return payoutWrites.publisherSums(publisherId, currency, maturedBefore);
+    },
+    async payoutByKey(groupKey) {
+      await flushLegs();
+      return payoutWrites.payoutByKey(groupKey);
+    },
 
     async eventKey(siteId, type, eventId) {
       const p = pendingKeys.get(eventKeyOf(siteId, type, eventId));
