@@ -95,7 +95,7 @@ describe('advertiser actions in the dashboard', () => {
     await page.getByTestId('conversion-filters').waitFor();
     await page.getByTestId('filter-order').fill(a.orderId!);
     await page.getByTestId('filter-apply').click();
-    await page.waitForFunction((o) => location.hash.includes(`orderId=${encodeURIComponent(o)}`), a.orderId);
+    await page.waitForFunction((o) => location.hash.includes(`orderId=${encodeURIComponent(o)}`), a.orderId!);
     await page.locator(`[data-testid="conversion-row"][data-conversion-id="${a.id}"]`).waitFor();
     expect(await page.getByTestId('conversion-row').count()).toBe(1);
     await shot('1-conversions-filtered-by-order');
