@@ -53,6 +53,12 @@ const reportedCost = async () => (await api<{ rows: { costMicros?: string }[] }>
 /** The advertiser's net in a conversion's ledger groups (debits − credits). */
 const ledgerNet = (groups: Group[]) =>
   groups.flatMap((g) => g.legs).filter((l) => l.account === 'advertiser:northwind').reduce((s, l) => s + (l.side === 'debit' ? BigInt(l.micros) : -BigInt(l.micros)), 0n);
+/** Micros as the dashboard writes exact euros: "€10.472", "€5.00" (at least two decimals). */
+const euros = (micros: bigint) => {
+  const abs = micros < 0n ? -micros : micros;
+  const frac = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0{1,4}$/, '');
+  return `${micros < 0n ? '-' : ''}€${abs / 1_000_000n}.${frac}`;
+};
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 const go = async (hash: string) => {
   await page.evaluate((h) => (location.hash = h), hash);
@@ -108,8 +114,7 @@ describe('advertiser actions in the dashboard', () => {
     await page.getByTestId('adjust-review').click();
     const preview = page.getByTestId('adjust-preview');
     await preview.waitFor();
-    const euros = (Number(BigInt(a.costMicros)) / 1e6).toFixed(2);
-    expect(await preview.textContent()).toContain(`€${euros}`);
+    expect(await preview.textContent()).toContain(`${euros(BigInt(a.costMicros))} is given back`);
     expect(await preview.textContent()).toMatch(/given back/);
     // The confirmation step has not moved anything yet.
     expect((await conversion(a.id)).conversion.status).toBe('approved');
@@ -134,7 +139,7 @@ describe('advertiser actions in the dashboard', () => {
     await page.getByTestId('adjust-preview').waitFor();
     const newCost = cpaCost(10_000_000n);
     const back = BigInt(b.costMicros) - newCost;
-    expect(await page.getByTestId('adjust-preview').textContent()).toContain(`€${(Number(back) / 1e6).toFixed(2)}`);
+    expect(await page.getByTestId('adjust-preview').textContent()).toContain(`${euros(back)} is given back`);
     await page.getByTestId('adjust-confirm').click();
     await page.locator(`[data-testid="explain-view"][data-status="restated"]`).waitFor();
     await shot('4-restated-conversion');
@@ -154,7 +159,7 @@ describe('advertiser actions in the dashboard', () => {
     const outcomes = () => page.locator('[data-testid="bulk-line"]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.outcome));
     expect(await outcomes()).toEqual(['would_apply', 'would_apply', 'error']);
     const expected = -BigInt(c.costMicros) + (cpaCost(20_000_000n) - BigInt(d.costMicros));
-    expect(await page.getByTestId('bulk-total').textContent()).toContain(`${expected < 0n ? '-' : '+'}€${(Math.abs(Number(expected)) / 1e6).toFixed(2)}`);
+    expect(await page.getByTestId('bulk-total').textContent()).toContain(`Would move: ${expected > 0n ? '+' : ''}${euros(expected)}`);
     expect((await conversion(c.id)).conversion.status).toBe('approved');
     await shot('5-bulk-preview');
     await page.getByTestId('bulk-apply').click();
@@ -208,5 +213,25 @@ describe('advertiser actions in the dashboard', () => {
     await shot('9-postback-console');
     expect((await demo.api<{ groups: number }>('/v1/ledger/totals', demo.operatorKey)).groups).toBe(groupsBefore);
     expect(errors.all).toEqual([]);
+  });
+
+  it('links the shop’s thank-you page to that order’s conversion', async () => {
+    const shop = await context.newPage();
+    await shop.goto(`${demo.shopUrl}/shop/`);
+    await shop.getByTestId('product-card').first().locator('h3 a').click();
+    await shop.getByTestId('add-to-basket').click();
+    await shop.getByTestId('go-to-basket').click();
+    await shop.getByTestId('place-order').click();
+    await shop.waitForURL(/\/shop\/thanks\.html\?order=/);
+    const orderId = (await shop.getByTestId('order-id').getAttribute('data-order-id'))!;
+    const href = (await shop.getByTestId('see-in-dashboard').getAttribute('href'))!;
+    const id = decodeURIComponent(/#conversion\/(.+)$/.exec(href)?.[1] ?? '');
+    expect((await conversion(id)).conversion.orderId).toBe(orderId);
+    await shop.getByTestId('see-in-dashboard').click();
+    // The key is kept per tab (sessionStorage): this tab signs in, and lands on the linked conversion.
+    await shop.getByTestId('sign-in-demo-northwind').click();
+    await shop.locator(`[data-testid="explain-view"][data-conversion-id="${id}"]`).waitFor();
+    await shop.screenshot({ path: join(SHOTS, '10-thank-you-link-to-conversion.png'), fullPage: true });
+    await shop.close();
   });
 });

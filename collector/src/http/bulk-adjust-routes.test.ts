@@ -4,6 +4,7 @@
  * nothing twice; bounds and bad lines answer with reasons; another advertiser's orders are not found.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { utcDay } from '../core/day';
 import { parseBulkCsv, MAX_BULK_LINES } from '../ingest/bulk-adjust-csv';
 import { OPERATOR_KEY, balance, cpaSale, createHarness, expectLedgerBalanced, seedWorld, type Harness, type World } from '../test-fixtures';
 
@@ -26,6 +27,8 @@ const FILE = ['order_id,action,amount,reason', 'B-1,reverse,,refund', 'B-2,resta
 describe('POST /v1/conversions/bulk', () => {
   it('previews each line’s money from the real commands and writes nothing', async () => {
     const groupsBefore = await ledgerGroups();
+    const spend = () => h.store.write((tx) => tx.spend(w.campaignId, w.publisherId, utcDay(h.clock())));
+    const spendBefore = await spend();
     const r = await bulk(FILE, true);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.lines.map((l: { outcome: string; costDeltaMicros: string }) => [l.outcome, l.costDeltaMicros])).toEqual([
@@ -38,6 +41,7 @@ describe('POST /v1/conversions/bulk', () => {
     expect(r.body.totals).toEqual([{ currency: 'EUR', costDeltaMicros: '-9990000' }]);
     expect(await adv()).toBe(17_970_000n);
     expect(await ledgerGroups()).toBe(groupsBefore);
+    expect(await spend()).toEqual(spendBefore);
     const statuses = (await h.api('GET', '/v1/conversions', w.advertiserKey)).body.conversions.map((c: { status: string }) => c.status);
     expect(statuses).toEqual(['approved', 'approved', 'approved']);
   });

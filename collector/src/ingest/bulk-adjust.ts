@@ -79,7 +79,10 @@ async function runLine(l: BulkLine, found: Found | null, inTx: InTx, dryRun: boo
   return inTx(async (tx) => {
     const before: ConversionRecord | null = await tx.conversion(found.id);
     if (!before) return { ...base, conversionId: found.id, outcome: 'error', reason: 'not found', status: null };
-    const unchanged = DONE[command] === before.status || (command === 'restate' && valueMicros === before.valueMicros && before.status !== 'disputed');
+    // A restatement is done when the value is already the one asked for — in a state a restatement
+    // leaves (a disputed one restated at its value still settles the dispute; a held one cannot be).
+    const restatedAlready = command === 'restate' && valueMicros === before.valueMicros && ['approved', 'restated', 'unattributed'].includes(before.status);
+    const unchanged = DONE[command] === before.status || restatedAlready;
     if (unchanged) return { ...base, conversionId: found.id, outcome: 'unchanged', reason: `already ${before.status}${command === 'restate' ? ' at this value' : ''}`, status: before.status };
     const res = await commandConversion(tx, found.id, command, { advertiserId, reason: l.reason, valueMicros, at });
     if (!res.ok) return { ...base, conversionId: found.id, outcome: 'error', reason: res.reason, status: before.status };

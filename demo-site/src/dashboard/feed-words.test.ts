@@ -14,6 +14,10 @@ describe('feedWords', () => {
     expect(w).toEqual({ text: 'Purchase · approved · Winter jackets · cost €5.00', href: '#conversion/cv_9' });
   });
 
+  it('says an unattributed conversion once', () => {
+    expect(feedWords(item({ type: 'conversion', conversionId: 'cv_8', status: 'unattributed', actionKey: 'purchase', campaignId: null, costMicros: '0' }), ctx).text).toBe('Purchase · no ad touch');
+  });
+
   it('says "not charged" instead of no_charge, and names the campaign', () => {
     const w = feedWords(item({ billing: 'no_charge', campaignId: 'cmp_a', costMicros: '0', summary: 'click (redirect) · cmp_a from slot · no_charge' }), ctx);
     expect(w.text).toBe('Click · Winter jackets · not charged');

@@ -19,7 +19,7 @@ export function feedWords(i: FeedItem, ctx: DashboardContext): { text: string; h
   const earned = i.costMicros === undefined && i.earningMicros !== undefined;
   const campaign = i.campaignId ? campaignName(ctx, i.campaignId) : null;
   if (i.type === 'conversion' && i.status) {
-    const parts = [i.actionKey ? actionName(i.actionKey) : 'Conversion', statusWords(i.status, null).label.toLowerCase(), campaign ?? 'no ad touch', amount ? `cost ${amount}` : null];
+    const parts = [i.actionKey ? actionName(i.actionKey) : 'Conversion', statusWords(i.status, null).label.toLowerCase(), campaign ?? (i.status === 'unattributed' ? null : 'no ad touch'), amount ? `cost ${amount}` : null];
     return { text: parts.filter(Boolean).join(' · '), href: i.conversionId ? `#conversion/${encodeURIComponent(i.conversionId)}` : null };
   }
   if ((i.type === 'click' || i.type === 'served' || i.type === 'viewable') && i.campaignId) {
