@@ -1,12 +1,16 @@
 /**
- * Process harness for the reliability suites: starts the real collector (`collector/src/server.ts`)
- * as a child process on loopback, kills and restarts it, builds a catalog through the admin API,
- * and mints the signed tokens a browser would get from `GET /ad` (the harness shares the SECRET).
+ * Process harness for the reliability suites: starts the real collector (`collector/src/server.ts`,
+ * or a test-only entry) as a child process on loopback, kills and restarts it, builds a catalog
+ * through the admin API, mints the signed tokens a browser would get from `GET /ad` (the harness
+ * shares the SECRET), and names the database a run uses — a SQLite file or a fresh PostgreSQL
+ * schema — with a read-only view of it for the audits.
  *
  * ```ts
- * const c = await startCollector({ dataDir });
- * const cat = await setupCatalog(c.url);
+ * const t = pgTarget();                                   // or sqliteTarget(dataDir)
+ * const c = await startCollector({ dataDir, env: t.env });
+ * await setupCatalog(c.url);
  * c.kill('SIGKILL'); await c.restart();
+ * const db = await t.open(); await db.all('SELECT …'); await db.close(); await t.drop();
  * ```
  */
 import { spawn, type ChildProcess } from 'node:child_process';

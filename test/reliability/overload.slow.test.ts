@@ -1,7 +1,6 @@
 /**
  * Overload (issue "Proof", suite 5): measure the collector's sustainable rate, then offer 5× that
- * rate for 20 s (10× and 20× after it when a busy machine made the measure too low and nothing was
- * refused), then 0.5× for 10 s, open loop (requests leave on schedule whatever the answers).
+ * rate for 20 s, then 0.5× for 10 s, open loop (requests leave on schedule whatever the answers).
  * The excess must be refused quickly with 503/429 + Retry-After instead of queueing without bound;
  * memory stays bounded; no acknowledged event is lost; clients that honour Retry-After get every
  * refused event stored in the end.
@@ -119,7 +118,9 @@ const overload = (target: (dir: string) => Target) => async () => {
   );
   const sustainable = calibrated / 3; // requests per second
   console.log(`overload, ${t.name}: calibrated ${sustainable.toFixed(0)} requests/s`);
-  expect(sustainable).toBeGreaterThan(10);
+  // Only that the calibration measured something: how fast is not this test's question (PostgreSQL on
+  // the busy shared 2-core machine measured 12 requests/s of 10 events).
+  expect(sustainable).toBeGreaterThan(2);
 
   // 2. Open loop: 5× for OVERLOAD_SECONDS, then 0.5× for RELIEF_SECONDS; retries as Retry-After says.
   const rss: number[] = [];
@@ -151,19 +152,8 @@ const overload = (target: (dir: string) => Target) => async () => {
     }
     return pending;
   };
-  // On a busy shared machine the 3 s calibration can come out far below what the collector does a
-  // moment later, and 5× of it is then no overload at all. So when nothing at all was refused, the
-  // rate doubles for another phase, up to 20×: the claim stays "it pushes back", at a real overload.
-  // (A collector that queues without bound refuses nothing at any rate, and still fails.)
-  let factor = 5;
-  const p1: Promise<void>[] = [];
-  for (;;) {
-    p1.push(...(await phase(sustainable * factor, OVERLOAD_SECONDS)));
-    if ((codes['503'] ?? 0) + (codes['429'] ?? 0) > 0 || factor >= 20) break;
-    console.log(`overload, ${t.name}: nothing refused at ${factor}×, offering ${2 * factor}×`);
-    factor *= 2;
-  }
-  console.log(`overload: ${factor}× phase done, ${retry.length} waiting to retry`);
+  const p1 = await phase(sustainable * 5, OVERLOAD_SECONDS);
+  console.log(`overload: 5× phase done, ${retry.length} waiting to retry`);
   const overloadCodes = { ...codes };
   const p2 = await phase(sustainable * 0.5, RELIEF_SECONDS);
   console.log(`overload: relief phase done`);
@@ -195,7 +185,7 @@ const overload = (target: (dir: string) => Target) => async () => {
   const refused = (overloadCodes['503'] ?? 0) + (overloadCodes['429'] ?? 0);
   const summary = {
     sustainableRequestsPerSec: Math.round(sustainable),
-    offeredRequestsPerSec: Math.round(sustainable * factor),
+    offeredRequestsPerSec: Math.round(sustainable * 5),
     codes,
     refusedDuringOverload: refused,
     maxRssMiB: Math.round(Math.max(...rss) / 2 ** 20),
