@@ -32,6 +32,8 @@ export interface CommitGroupDeps {
 export async function commitGroup(write: WriteFn, items: IngestItem[], deps: CommitGroupDeps): Promise<ItemResult[]> {
   try {
     return await write(async (tx) => {
+      // The group's idempotency keys and impressions, read in a few statements instead of one each.
+      if (tx.prefetch) await tx.prefetch(lookupsOf(items, deps.pipeline));
       const out: ItemResult[] = [];
       for (const item of items) out.push(await processItem(tx, item, deps.pipeline));
       return out;
@@ -73,4 +75,26 @@ async function runOne(tx: WriteTx, item: IngestItem, deps: CommitGroupDeps): Pro
       return { i, status: 'rejected', reason: 'internal_error' };
     }
   }
+}
+
+/**
+ * The event keys and impressions the group's beacons will look up: each beacon's key, and for an
+ * impression its decision's row of that kind (and the served one, which a viewable one checks).
+ * A token that does not verify adds nothing: its item is refused before any lookup.
+ */
+function lookupsOf(items: IngestItem[], pipeline: PipelineDeps) {
+  const eventKeys: [string, string, string][] = [];
+  const impressions: string[] = [];
+  for (const item of items) {
+    if (item.kind !== 'beacon') continue;
+    const e = item.event;
+    eventKeys.push([item.siteId, e.t, e.i]);
+    if (e.t === 'imp' || e.t === 'vi') {
+      const v = pipeline.keys.verifyToken(e.tk);
+      if (!v.ok) continue;
+      impressions.push(`${v.token.d}:served`);
+      if (e.t === 'vi') impressions.push(`${v.token.d}:viewable`);
+    }
+  }
+  return { eventKeys, impressions };
 }

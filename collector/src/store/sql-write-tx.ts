@@ -297,7 +297,13 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     if (!deferring) return;
     await flushFacts();
     deferring = false;
+    // From here writes go in at once: answers read ahead could go stale, so lookups read again.
+    knownKeys.clear();
+    knownImpressions.clear();
   };
+  // What prefetch read ahead for the group: a stored row, or null for "not stored".
+  const knownKeys = new Map<string, { payloadHash: string; result: string } | null>();
+  const knownImpressions = new Map<string, ImpressionRecord | null>();
 
   // Groups posted in this transaction, sealed into the chain just before it commits (sql-chain.ts).
   const posted: Posted[] = [];
@@ -340,9 +346,34 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       return payoutWrites.payoutByKey(groupKey);
     },
 
+    async prefetch(want) {
+      if (!deferring) return;
+      const keys = [...new Map(want.eventKeys.map((k) => [eventKeyOf(...k), k])).entries()].filter(([k]) => !pendingKeys.has(k) && !knownKeys.has(k));
+      for (let at = 0; at < keys.length; at += FACTS_PER_STATEMENT) {
+        const chunk = keys.slice(at, at + FACTS_PER_STATEMENT);
+        for (const [k] of chunk) knownKeys.set(k, null);
+        const rows = await tx.all<Row>(
+          `SELECT site_id, type, event_id, payload_hash, result FROM event_keys WHERE (site_id, type, event_id) IN (VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')})`,
+          chunk.flatMap(([, k]) => k),
+        );
+        for (const r of rows) knownKeys.set(eventKeyOf(String(r.site_id), String(r.type), String(r.event_id)), { payloadHash: String(r.payload_hash), result: String(r.result) });
+      }
+      const ids = [...new Set(want.impressions)].filter((id) => !pendingImpressions.has(id) && !knownImpressions.has(id));
+      for (let at = 0; at < ids.length; at += FACTS_PER_STATEMENT) {
+        const chunk = ids.slice(at, at + FACTS_PER_STATEMENT);
+        for (const id of chunk) knownImpressions.set(id, null);
+        for (const r of await tx.all<Row>(`SELECT * FROM impressions WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)) knownImpressions.set(String(r.id), toImpression(r));
+      }
+    },
     async eventKey(siteId, type, eventId) {
-      const p = pendingKeys.get(eventKeyOf(siteId, type, eventId));
+      const k = eventKeyOf(siteId, type, eventId);
+      const p = pendingKeys.get(k);
       if (p) return { payloadHash: String(p[3]), result: String(p[4]) };
+      const known = knownKeys.get(k);
+      if (known !== undefined) {
+        if (!known) absentKeys.add(k);
+        return known;
+      }
       const r = await tx.get<Row>('SELECT payload_hash, result FROM event_keys WHERE site_id = ? AND type = ? AND event_id = ?', [siteId, type, eventId]);
       if (!r) absentKeys.add(eventKeyOf(siteId, type, eventId));
       return r ? { payloadHash: String(r.payload_hash), result: String(r.result) } : null;
@@ -399,6 +430,11 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async impression(decisionId, kind) {
       const p = pendingImpressions.get(`${decisionId}:${kind}`);
       if (p) return { ...p };
+      const known = knownImpressions.get(`${decisionId}:${kind}`);
+      if (known !== undefined) {
+        if (!known) absentImpressions.add(`${decisionId}:${kind}`);
+        return known && { ...known };
+      }
       const r = await tx.get<Row>('SELECT * FROM impressions WHERE id = ?', [`${decisionId}:${kind}`]);
       if (!r) absentImpressions.add(`${decisionId}:${kind}`);
       return r ? toImpression(r) : null;

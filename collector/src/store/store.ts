@@ -289,6 +289,12 @@ export interface WriteTx extends PayoutWrites {
   /** Runs `fn` so that, if it throws, only its own writes are undone. */
   savepoint<T>(fn: () => Promise<T>): Promise<T>;
 
+  /**
+   * Reads, in a few statements, the event keys and impressions a group is about to look up one by
+   * one, so those lookups need no statement each (optional: a store may answer every lookup itself).
+   * Impression IDs are `<decisionId>:<kind>`.
+   */
+  prefetch?(want: { eventKeys: [siteId: string, type: string, eventId: string][]; impressions: string[] }): Promise<void>;
   eventKey(siteId: string, type: string, eventId: string): Promise<{ payloadHash: string; result: string } | null>;
   /** Records an event key; false when it already exists (another process won the race). */
   putEventKey(siteId: string, type: string, eventId: string, payloadHash: string, result: string, at: number): Promise<boolean>;

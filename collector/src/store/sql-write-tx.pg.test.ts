@@ -1,0 +1,115 @@
+/**
+ * The write transaction's held rows on PostgreSQL with two processes (issue 17): event keys written
+ * at seal must not let two processes both accept one event, and running totals held for a group
+ * must add up across processes. Each "process" is its own store (own pool) on one schema.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from './open-store';
+import { openPgDb } from './pg-db';
+import { createSqlWriteTx, EventKeyRaceError } from './sql-write-tx';
+import { createKeys, type AdToken } from '../ingest/keys';
+import { commitGroup } from '../ingest/commit-group';
+import { DEFAULT_IVT_LIMITS, type PipelineDeps } from '../ingest/pipeline';
+import type { IngestItem } from '../ingest/items';
+import type { Store } from './store';
+
+const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const T0 = Date.UTC(2026, 11, 6, 12);
+const admin = openPgDb(URL, { max: 2 });
+afterAll(() => admin.close());
+
+const keys = createKeys('pg-write-tx-secret-'.padEnd(40, 'x'));
+const pipeline: PipelineDeps = { keys, random: (n) => randomBytes(n), newId: (p) => `${p}_${randomUUID()}`, limits: DEFAULT_IVT_LIMITS };
+const logger = pino({ level: 'silent' });
+
+async function twoProcesses(): Promise<{ a: Store; b: Store; schema: string; done: () => Promise<void> }> {
+  const schema = `tst_${randomBytes(6).toString('hex')}`;
+  const a = await openStore(URL, { clock: () => T0, pgSchema: schema });
+  const b = await openStore(URL, { clock: () => T0, pgSchema: schema });
+  const c = a.catalog;
+  await c.createAdvertiser({ id: 'adv', name: 'A', currency: 'EUR', s2sSecrets: ['s'.repeat(32)] }, 'h1');
+  await c.createPublisher({ id: 'pub', name: 'P', revShareBps: 7000 }, 'h2');
+  await c.createSite({ id: 'news', ownerType: 'publisher', ownerId: 'pub', name: 'N', origins: [] });
+  await c.createSlot({ id: 'slot', siteId: 'news', publisherId: 'pub', name: 'S', width: 300, height: 250, status: 'active' });
+  await c.createCampaign({
+    id: 'cpm', advertiserId: 'adv', name: 'C', status: 'active', landingUrl: 'https://x.example/', allowedHosts: [],
+    terms: {
+      campaignId: 'cpm', advertiserId: 'adv', version: 1, currency: 'EUR', costModel: 'cpm', cpcMicros: 0n, cpmMicros: 2_500_000n, cpmBasis: 'served',
+      cpaFlatMicros: 0n, cpaBps: 0, payout: { kind: 'share', bps: 7000 }, totalBudgetMicros: null, dailyBudgetMicros: null,
+      publisherDailyCapMicros: null, clickWindowDays: 30, viewWindowDays: 1, minConversionDelayMs: 0, duplicateClickWindowMs: 30_000, priority: 0,
+    },
+  });
+  return {
+    a,
+    b,
+    schema,
+    done: async () => {
+      await a.close();
+      await b.close();
+      await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
+    },
+  };
+}
+
+const impression = (eventId = randomUUID()): IngestItem => {
+  const t: AdToken = { d: `d_${randomUUID()}`, si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpm', cr: 'cr', v: 1, pv: randomBytes(6).toString('base64url'), t: T0 };
+  return { kind: 'beacon', siteId: 'news', event: { t: 'imp', i: eventId, ts: T0, tk: keys.signToken(t) }, at: T0, payloadHash: eventId, ctx: { receivedAt: T0, sourceKey: randomUUID(), ivt: null, endpoint: '/e' } };
+};
+
+describe('held rows on PostgreSQL, two processes', () => {
+  it('fails the seal when another process committed an event key this transaction saw absent', async () => {
+    const p = await twoProcesses();
+    try {
+      const db = openPgDb(URL, { schema: p.schema, max: 2 });
+      await expect(
+        db.transaction(async (tx) => {
+          const w = createSqlWriteTx(tx);
+          expect(await w.eventKey('news', 'imp', 'e1')).toBeNull();
+          // The other process commits the same key meanwhile.
+          await p.b.write(async (o) => {
+            await o.eventKey('news', 'imp', 'e1');
+            await o.putEventKey('news', 'imp', 'e1', 'theirs', '{}', T0);
+          });
+          expect(await w.putEventKey('news', 'imp', 'e1', 'ours', '{}', T0)).toBe(true);
+          await w.seal(T0);
+        }),
+      ).rejects.toThrow(EventKeyRaceError);
+      await db.close();
+      const rows = await p.a.write(async (o) => o.eventKey('news', 'imp', 'e1'));
+      expect(rows?.payloadHash).toBe('theirs');
+    } finally {
+      await p.done();
+    }
+  });
+
+  it('accepts and bills one event once when both processes receive it at once, and the totals add up', async () => {
+    const p = await twoProcesses();
+    try {
+      const same = Array.from({ length: 10 }, () => impression());
+      const ownA = Array.from({ length: 20 }, () => impression());
+      const ownB = Array.from({ length: 20 }, () => impression());
+      const [ra, rb] = await Promise.all([
+        commitGroup((fn) => p.a.write(fn), [...same, ...ownA], { pipeline, logger, clock: () => T0 }),
+        commitGroup((fn) => p.b.write(fn), [...same, ...ownB], { pipeline, logger, clock: () => T0 }),
+      ]);
+      for (let n = 0; n < same.length; n++) {
+        expect([ra[n]!.status, rb[n]!.status].sort()).toEqual(['accepted', 'duplicate']);
+      }
+      for (const r of [...ra.slice(same.length), ...rb.slice(same.length)]) expect(r.status).toBe('accepted');
+      const billed = [...ra, ...rb].filter((r) => r.status === 'accepted' && r.billedMicros).length;
+      expect(billed).toBe(50);
+      const count = await admin.get<{ n: bigint }>(`SELECT COUNT(*) AS n FROM ${p.schema}.ledger_groups`);
+      expect(Number(count?.n)).toBe(50);
+      const cpm = await admin.get<{ billable_count: bigint; charged_micros: bigint }>(`SELECT billable_count, charged_micros FROM ${p.schema}.cpm_totals`);
+      expect(cpm?.billable_count).toBe(50n);
+      const spend = await admin.get<{ micros: bigint }>(`SELECT micros FROM ${p.schema}.spend WHERE scope = 'total'`);
+      expect(spend?.micros).toBe(cpm?.charged_micros);
+      const keysStored = await admin.get<{ n: bigint }>(`SELECT COUNT(*) AS n FROM ${p.schema}.event_keys`);
+      expect(Number(keysStored?.n)).toBe(50);
+    } finally {
+      await p.done();
+    }
+  });
+});
