@@ -37,14 +37,6 @@ export function openSqliteDb(path: string, options: SqliteOptions = {}): Db {
     // Savepoint sub-journals in memory: on a temp file every savepoint wrote each touched page
     // again (measured: ~25 extra pwrites per event under load).
     d.pragma('temp_store = MEMORY');
-    // A 64 MiB page cache instead of SQLite's 2 MB default: the interior pages of every index the
-    // hot path touches (impressions, event keys, ledger) stay in memory as the database grows, so
-    // a commit reads from disk only leaf pages it has never seen.
-    d.pragma('cache_size = -65536');
-    // Checkpoint every 4,000 WAL pages (16 MB) rather than every 1,000: fewer, larger checkpoints,
-    // each writing a page once however many commits changed it; the WAL stays small enough that
-    // readers' lookups in it stay cheap and a restart replays it in moments.
-    d.pragma('wal_autocheckpoint = 4000');
     const got = d.pragma('synchronous', { simple: true });
     if (Number(got) !== SYNC_CODES[synchronous]) throw new Error(`SQLite synchronous is ${got}, expected ${synchronous}`);
     return d;
