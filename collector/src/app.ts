@@ -35,6 +35,7 @@ import { opsRoutes } from './http/ops-routes';
 import { adminRoutes } from './http/admin-routes';
 import { reportRoutes } from './http/report-routes';
 import { securityHeaders } from './http/security-headers';
+import { nameRoutes } from './http/name-routes';
 import { payoutRoutes } from './http/payout-routes';
 import { statementRoutes } from './http/statement-routes';
 import { createSigner, generateSigningKeyPem } from './http/signing';
@@ -178,7 +179,7 @@ export function createCollector(o: AppOptions): CollectorApp {
   // One typed sub-app per area, mounted at the root (their paths are absolute). The OpenAPI
   // document is built from the same route definitions (router.ts).
   const signer = createSigner(o.signingKey ?? generateSigningKeyPem(), o.retiredSigningKeys);
-  const areas = [ingestRoutes(col), servingRoutes(col, decider), s2sRoutes(col), adminRoutes(col), reportRoutes(col), statementRoutes(col, signer), testEventsRoutes(col), payoutRoutes(col)];
+  const areas = [ingestRoutes(col), servingRoutes(col, decider), s2sRoutes(col), adminRoutes(col), reportRoutes(col), statementRoutes(col, signer), testEventsRoutes(col), payoutRoutes(col), nameRoutes(col)];
   const ops = opsRoutes(col, () => [...ops.docs, ...areas.flatMap((a) => a.docs)]);
   for (const area of [ops, ...areas]) app.route('/', area.app);
 

@@ -48,7 +48,14 @@ export async function renderAdvertiserOverview(el: HTMLElement, ctx: DashboardCo
   const parts: HTMLElement[] = [
     kpiGrid([
       { label: 'Cost', value: formatMoney(t.costMicros, cur), testid: 'kpi-cost' },
-      { label: 'Conversions', value: formatCount(t.conversions), note: cpc === null ? undefined : `${formatMoney(cpc, cur)} each`, testid: 'kpi-conversions' },
+      // Counted here: attributed to an ad and approved (what is charged). The Conversions page lists
+      // every one received — unattributed, held and rejected too — so its count is larger: say which.
+      {
+        label: 'Credited conversions',
+        value: formatCount(t.conversions),
+        note: `${cpc === null ? '' : `${formatMoney(cpc, cur)} each · `}attributed to an ad and approved; the Conversions page lists every one received`,
+        testid: 'kpi-conversions',
+      },
       { label: 'Conversion value', value: formatMoney(t.valueMicros, cur), note: `ROAS ${roas(t)}`, testid: 'kpi-value' },
       { label: 'Clicks', value: formatCount(t.clicks), note: `${formatCount(t.served)} served` },
       { label: 'Viewable', value: viewability(t), note: `${formatCount(t.viewable)} impressions` },
