@@ -9,6 +9,7 @@
  * const res = await app.request('/e', { method: 'POST', body: JSON.stringify(batch) });
  * ```
  */
+import { compress } from 'hono/compress';
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -155,6 +156,11 @@ export function createCollector(o: AppOptions): CollectorApp {
     }
   });
   app.use(securityHeaders());
+  // Report reads are lists of repetitive JSON (a page of conversions or ledger groups: ~100 KiB) and
+  // CSV exports: gzip them when the client accepts it (about a tenth over the wire; issue 14).
+  // Writes and the hot paths stay as they are: their answers are small, and latency counts there.
+  const gzip = compress({ encoding: 'gzip' });
+  app.use('/v1/*', (c, next) => (c.req.method === 'GET' ? gzip(c, next) : next()));
   // A write through the API changes what the hot paths read: forget the cached catalog and snapshots.
   app.use('/v1/*', async (c, next) => {
     await next();
