@@ -135,6 +135,10 @@ function aggregate(rows: readonly PerformanceRow[]): PerformanceRow[] {
   }));
 }
 
+/** Why a balance such as −€84.7128 has more than two decimals (issue 14). */
+export const SUB_CENT_NOTE =
+  'Balances are exact to the micro (a millionth of the currency unit): a CPM charge is a fraction of a cent, and a revenue share is rounded down per charge, so the accounts end in fractions of a cent. Publishers are owed (negative), advertisers owe (positive).';
+
 /** The operator's card: the ledger balances, and the balance of every account — per currency, never summed across. */
 function ledgerTotalsCard(ctx: DashboardContext, t: LedgerTotals): HTMLElement {
   const names = new Map([...ctx.advertisers, ...ctx.publishers]);
@@ -164,6 +168,7 @@ function ledgerTotalsCard(ctx: DashboardContext, t: LedgerTotals): HTMLElement {
       t.balanced ? pill('Balanced: Σ debits = Σ credits', 'won', { 'data-testid': 'ledger-balanced' }) : pill('NOT BALANCED', 'bad', { 'data-testid': 'ledger-balanced' }),
     ),
     t.currencies.length === 0 ? h('p', { class: 'sub' }, 'No entries yet.') : null,
+    t.currencies.length === 0 ? null : h('p', { class: 'sub', 'data-testid': 'sub-cent-note' }, SUB_CENT_NOTE),
     t.currencies.flatMap(block),
   );
 }

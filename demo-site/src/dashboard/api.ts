@@ -266,6 +266,11 @@ export interface ReportQuery {
   before?: string;
   siteId?: string;
   status?: string;
+  /** Ledger filters (ledger-filters.ts). */
+  kind?: string;
+  campaignId?: string;
+  advertiserId?: string;
+  publisherId?: string;
 }
 
 const query = (q: ReportQuery = {}) => {
