@@ -60,7 +60,7 @@ export async function renderAdvertiserOverview(el: HTMLElement, ctx: DashboardCo
       {
         label: 'Credited conversions',
         value: formatCount(t.conversions),
-        note: `${vs(t.conversions, p.conversions)} · ${cpc === null ? '' : `${formatMoney(cpc, cur)} each · `}attributed to an ad and approved; the Conversions page lists every one received`,
+        note: `attributed and approved (the Conversions page lists all received)${cpc === null ? '' : ` · ${formatMoney(cpc, cur)} each`} · ${vs(t.conversions, p.conversions)}`,
         testid: 'kpi-conversions',
       },
       { label: 'Conversion value', value: formatMoney(t.valueMicros, cur), note: `ROAS ${roas(t)} · ${vs(t.valueMicros, p.valueMicros)}`, testid: 'kpi-value' },
