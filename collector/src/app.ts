@@ -9,6 +9,7 @@
  * const res = await app.request('/e', { method: 'POST', body: JSON.stringify(batch) });
  * ```
  */
+import { compress } from 'hono/compress';
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -37,6 +38,7 @@ import { opsRoutes } from './http/ops-routes';
 import { adminRoutes } from './http/admin-routes';
 import { reportRoutes } from './http/report-routes';
 import { securityHeaders } from './http/security-headers';
+import { nameRoutes } from './http/name-routes';
 import { payoutRoutes } from './http/payout-routes';
 import { statementRoutes } from './http/statement-routes';
 import { createSigner, generateSigningKeyPem } from './http/signing';
@@ -151,6 +153,11 @@ export function createCollector(o: AppOptions): CollectorApp {
     }
   });
   app.use(securityHeaders());
+  // Report reads are lists of repetitive JSON (a page of conversions or ledger groups: ~100 KiB) and
+  // CSV exports: gzip them when the client accepts it (about a tenth over the wire; issue 14).
+  // Writes and the hot paths stay as they are: their answers are small, and latency counts there.
+  const gzip = compress({ encoding: 'gzip' });
+  app.use('/v1/*', (c, next) => (c.req.method === 'GET' ? gzip(c, next) : next()));
   // A write through the API changes what the hot paths read: forget the cached catalog and snapshots.
   app.use('/v1/*', async (c, next) => {
     await next();
@@ -175,7 +182,7 @@ export function createCollector(o: AppOptions): CollectorApp {
   // One typed sub-app per area, mounted at the root (their paths are absolute). The OpenAPI
   // document is built from the same route definitions (router.ts).
   const signer = createSigner(o.signingKey ?? generateSigningKeyPem(), o.retiredSigningKeys);
-  const areas = [ingestRoutes(col), servingRoutes(col, decider), s2sRoutes(col), bulkAdjustRoutes(col), postbackTestRoutes(col), adminRoutes(col), reportRoutes(col), statementRoutes(col, signer), testEventsRoutes(col), payoutRoutes(col)];
+  const areas = [ingestRoutes(col), servingRoutes(col, decider), s2sRoutes(col), bulkAdjustRoutes(col), postbackTestRoutes(col), adminRoutes(col), reportRoutes(col), statementRoutes(col, signer), testEventsRoutes(col), payoutRoutes(col), nameRoutes(col)];
   const ops = opsRoutes(col, () => [...ops.docs, ...areas.flatMap((a) => a.docs)]);
   for (const area of [ops, ...areas]) app.route('/', area.app);
 

@@ -122,4 +122,36 @@ describe('accessibility', () => {
       expect(found, found.join('\n')).toEqual([]);
     }, 240_000);
   }
+
+  it('puts the focus on the view’s heading after a keyboard sign-in, and the chart tabs follow the arrow keys', async () => {
+    const context = await newContext(SIZES[0].viewport);
+    const page = await context.newPage();
+    await page.goto(`${demo.url}/dashboard/`);
+    await page.evaluate(() => sessionStorage.clear());
+    await page.reload();
+    // Keyboard only: type the key, press Enter.
+    await page.getByTestId('sign-in-key').focus();
+    await page.keyboard.type(demo.keys.advertisers.find((a) => a.id === 'northwind')!.apiKey);
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="signed-in-as"][data-kind="advertiser"]').waitFor();
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Overview');
+    // The chart's tabs: one tab stop; → selects the next, End the last, Home the first.
+    const tabs = page.locator('[data-testid="chart"] [role="tab"]');
+    expect(await tabs.count()).toBeGreaterThan(1);
+    expect(await tabs.evaluateAll((ts) => ts.map((t) => (t as HTMLElement).tabIndex))).toEqual([0, ...Array(await tabs.count() - 1).fill(-1)]);
+    await tabs.first().focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await tabs.nth(1).getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-selected'))).toBe('true');
+    await page.keyboard.press('End');
+    expect(await tabs.last().getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('Home');
+    expect(await tabs.first().getAttribute('aria-selected')).toBe('true');
+    // A route change by keyboard moves the focus to the new view's heading too.
+    await page.getByTestId('nav-ledger').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'Ledger');
+    await context.close();
+  }, 60_000);
 });

@@ -338,7 +338,7 @@ describe('the demo journey in Chromium', () => {
     const text = (await conv.textContent()) ?? '';
     expect(text).toContain(orderId);
     expect(text).toContain('Winter jackets — pay per sale');
-    expect(text).toContain('click on publisher daily');
+    expect(text).toContain('click on The Daily Commute');
 
     // The explain view names the click we landed with as the winner, and the money it moved.
     await conv.getByTestId('open-explain').click();

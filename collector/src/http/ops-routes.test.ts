@@ -123,7 +123,7 @@ describe('OpenAPI', () => {
     expect(doc.paths['/v1/campaigns']!.post!.requestBody).toBeTruthy();
     expect(doc.paths['/ad']!.get!.parameters.map((p) => p.name)).toEqual(['slot', 'p']);
     expect(doc.paths['/v1/conversions/{id}/reverse']!.post!.parameters.map((p) => p.name)).toEqual(['id']);
-    expect(doc.paths['/v1/ledger']!.get!.parameters.map((p) => p.name)).toEqual(['from', 'to', 'advertiserId', 'publisherId', 'campaignId', 'limit', 'before']);
+    expect(doc.paths['/v1/ledger']!.get!.parameters.map((p) => p.name)).toEqual(['from', 'to', 'advertiserId', 'publisherId', 'campaignId', 'kind', 'limit', 'before']);
   });
 
   it('gives every JSON answer of every route a response schema, errors included', async () => {

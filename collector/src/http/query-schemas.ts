@@ -79,7 +79,13 @@ export const conversionsQuery = ordered(
 /** GET /v1/conversions.csv. */
 export const conversionsCsvQuery = ordered(z.strictObject(conversionFilter));
 
-const ledgerFilter = { ...range, advertiserId: ref.optional(), publisherId: ref.optional(), campaignId: ref.optional() };
+const ledgerFilter = {
+  ...range,
+  advertiserId: ref.optional(),
+  publisherId: ref.optional(),
+  campaignId: ref.optional(),
+  kind: z.enum(['charge', 'reversal', 'invalidation', 'restatement', 'payout']).optional().describe('only entry groups of this kind'),
+};
 /** GET /v1/ledger (`before`: the `next` of the previous page, a group ID). */
 export const ledgerQuery = ordered(
   z.strictObject({

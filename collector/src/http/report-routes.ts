@@ -163,7 +163,7 @@ export function reportRoutes(col: Collector): Router {
       const who = c.var.principal;
       const q = c.req.valid('query');
       const limit = q.limit ?? DEFAULT_LIMIT;
-      const groups = await col.store.reports.ledger(scope(who, q), rangeOf(col, q), limit, q.before);
+      const groups = await col.store.reports.ledger({ ...scope(who, q), kind: q.kind }, rangeOf(col, q), limit, q.before);
       return c.json({ groups: groups.map((g) => ledgerView(who, g)), next: groups.length === limit ? String(groups.at(-1)!.id) : null });
     },
   );
@@ -315,7 +315,7 @@ export function reportRoutes(col: Collector): Router {
     async (c) => {
       const who = c.var.principal;
       const q = c.req.valid('query');
-      const filter = scope(who, q);
+      const filter = { ...scope(who, q), kind: q.kind };
       const range = rangeOf(col, q);
       const view = ledgerCsv(who);
       async function* pages() {

@@ -162,10 +162,10 @@ export function createSqlReports(db: Db): Reports {
       const ids = await db.all<Row>(
         `SELECT id FROM ledger_groups WHERE at >= ? AND at < ?
            AND (CAST(? AS TEXT) IS NULL OR advertiser_id = ?) AND (CAST(? AS TEXT) IS NULL OR publisher_id = ?)
-           AND (CAST(? AS TEXT) IS NULL OR campaign_id = ?)${beforeId === undefined ? '' : ' AND id < ?'}
+           AND (CAST(? AS TEXT) IS NULL OR campaign_id = ?) AND (CAST(? AS TEXT) IS NULL OR kind = ?)${beforeId === undefined ? '' : ' AND id < ?'}
          ORDER BY id DESC LIMIT ?`,
         [range.from, range.to, filter.advertiserId ?? null, filter.advertiserId ?? null, filter.publisherId ?? null, filter.publisherId ?? null,
-          filter.campaignId ?? null, filter.campaignId ?? null, ...(beforeId === undefined ? [] : [beforeId]), limit],
+          filter.campaignId ?? null, filter.campaignId ?? null, filter.kind ?? null, filter.kind ?? null, ...(beforeId === undefined ? [] : [beforeId]), limit],
       );
       if (ids.length === 0) return [];
       const min = ids.reduce((m, r) => Math.min(m, num(r.id)), Infinity);

@@ -466,7 +466,7 @@ export interface Reports extends TestEventReports, PayoutReports {
   ): Promise<ConversionRecord[]>;
   conversion(id: string): Promise<ConversionRecord | null>;
   /** Entry groups newest first (id DESC), each with all its legs; `beforeId` continues a page. */
-  ledger(filter: { advertiserId?: string; publisherId?: string; campaignId?: string }, range: ReportRange, limit: number, beforeId?: number): Promise<LedgerLine[]>;
+  ledger(filter: { advertiserId?: string; publisherId?: string; campaignId?: string; kind?: string }, range: ReportRange, limit: number, beforeId?: number): Promise<LedgerLine[]>;
   /** Σ debits and Σ credits over the whole ledger (they must be equal). */
   ledgerTotals(): Promise<{ debits: bigint; credits: bigint; groups: number }>;
   /** Balance per account (debits − credits). */

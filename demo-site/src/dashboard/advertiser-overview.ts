@@ -14,7 +14,9 @@ import { chartPanel, kpiGrid, pageHead, rangePicker } from './panels';
 import { costPerConversion, grandTotal, invalidRemoved, roas, totalsByDay, totalsByKey, viewability } from './report-math';
 import { dataTable, pill, td } from './table';
 import { accountWords } from './verdict-words';
+import { funnelTable } from './funnel-table';
 import { shopUrl } from './links';
+import { previousPeriod, versus } from './period-compare';
 
 /** Renders the overview for an advertiser or the operator. */
 export async function renderAdvertiserOverview(el: HTMLElement, ctx: DashboardContext, days: number, setDays: (d: number) => void): Promise<void> {
@@ -27,8 +29,10 @@ export async function renderAdvertiserOverview(el: HTMLElement, ctx: DashboardCo
   mount(el, head, loading('performance'));
   const now = Date.now();
   const from = rangeStart(now, days);
-  const [perf, byPublisher, totals] = await Promise.all([
+  const prev = previousPeriod(from, now);
+  const [perf, before, byPublisher, totals] = await Promise.all([
     ctx.api.performance({ from, perDay: true }),
+    ctx.api.performance({ from: prev.from, to: prev.to }),
     operator ? ctx.api.performance({ from, groupBy: 'publisher' }) : Promise.resolve(null),
     operator ? ctx.api.ledgerTotals() : Promise.resolve(null),
   ]);
@@ -37,6 +41,9 @@ export async function renderAdvertiserOverview(el: HTMLElement, ctx: DashboardCo
   const rows = money.rows;
   const t = grandTotal(rows);
   const cur = money.currency;
+  // The previous period of the same length, in the currency shown (issue 14: compare periods).
+  const p = grandTotal(before.rows.filter((r) => r.currency === cur));
+  const vs = (a: number | bigint, b: number | bigint) => versus(a, b, days);
   // The tables below read the currency from the context: theirs is the one shown.
   const vctx: DashboardContext = { ...ctx, currency: cur };
   const picker = currencyPicker(money, (c) => {
@@ -47,10 +54,17 @@ export async function renderAdvertiserOverview(el: HTMLElement, ctx: DashboardCo
 
   const parts: HTMLElement[] = [
     kpiGrid([
-      { label: 'Cost', value: formatMoney(t.costMicros, cur), testid: 'kpi-cost' },
-      { label: 'Conversions', value: formatCount(t.conversions), note: cpc === null ? undefined : `${formatMoney(cpc, cur)} each`, testid: 'kpi-conversions' },
-      { label: 'Conversion value', value: formatMoney(t.valueMicros, cur), note: `ROAS ${roas(t)}`, testid: 'kpi-value' },
-      { label: 'Clicks', value: formatCount(t.clicks), note: `${formatCount(t.served)} served` },
+      { label: 'Cost', value: formatMoney(t.costMicros, cur), note: vs(t.costMicros, p.costMicros), testid: 'kpi-cost' },
+      // Counted here: attributed to an ad and approved (what is charged). The Conversions page lists
+      // every one received — unattributed, held and rejected too — so its count is larger: say which.
+      {
+        label: 'Credited conversions',
+        value: formatCount(t.conversions),
+        note: `attributed and approved (the Conversions page lists all received)${cpc === null ? '' : ` · ${formatMoney(cpc, cur)} each`} · ${vs(t.conversions, p.conversions)}`,
+        testid: 'kpi-conversions',
+      },
+      { label: 'Conversion value', value: formatMoney(t.valueMicros, cur), note: `ROAS ${roas(t)} · ${vs(t.valueMicros, p.valueMicros)}`, testid: 'kpi-value' },
+      { label: 'Clicks', value: formatCount(t.clicks), note: `${formatCount(t.served)} served · ${vs(t.clicks, p.clicks)}`, testid: 'kpi-clicks' },
       { label: 'Viewable', value: viewability(t), note: `${formatCount(t.viewable)} impressions` },
       { label: 'Invalid removed', value: formatCount(invalidRemoved(t)), note: 'never billed' },
     ]),
@@ -109,6 +123,7 @@ export async function renderAdvertiserOverview(el: HTMLElement, ctx: DashboardCo
       campaignTable(vctx, aggregate(rows)),
     ),
   );
+  if (rows.length > 0) parts.push(funnelTable(vctx, totalsByKey(rows)));
   if (byPublisher) parts.push(publisherTable(vctx, byPublisher.rows.filter((r) => r.currency === cur)));
   if (!operator && t.conversions === 0) {
     parts.push(empty('No conversions in this range yet — open the shop and buy something.', h('a', { href: shopUrl(), class: 'button secondary' }, 'Open the shop')));
@@ -127,6 +142,10 @@ function aggregate(rows: readonly PerformanceRow[]): PerformanceRow[] {
     earningMicros: String(t.earningMicros),
   }));
 }
+
+/** Why a balance such as −€84.7128 has more than two decimals (issue 14). */
+export const SUB_CENT_NOTE =
+  'Balances are exact to the micro (a millionth of the currency unit): a CPM charge is a fraction of a cent, and a revenue share is rounded down per charge, so the accounts end in fractions of a cent. Publishers are owed (negative), advertisers owe (positive).';
 
 /** The operator's card: the ledger balances, and the balance of every account — per currency, never summed across. */
 function ledgerTotalsCard(ctx: DashboardContext, t: LedgerTotals): HTMLElement {
@@ -157,6 +176,7 @@ function ledgerTotalsCard(ctx: DashboardContext, t: LedgerTotals): HTMLElement {
       t.balanced ? pill('Balanced: Σ debits = Σ credits', 'won', { 'data-testid': 'ledger-balanced' }) : pill('NOT BALANCED', 'bad', { 'data-testid': 'ledger-balanced' }),
     ),
     t.currencies.length === 0 ? h('p', { class: 'sub' }, 'No entries yet.') : null,
+    t.currencies.length === 0 ? null : h('p', { class: 'sub', 'data-testid': 'sub-cent-note' }, SUB_CENT_NOTE),
     t.currencies.flatMap(block),
   );
 }

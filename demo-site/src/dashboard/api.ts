@@ -275,11 +275,13 @@ export interface ReportQuery {
   before?: string;
   siteId?: string;
   status?: string;
-  /** Conversion filters (issue 14): campaign, publisher, conversion action, exact order ID. */
+  /** Conversion filters (issue 14): campaign, publisher, conversion action, exact order ID; ledger filters (ledger-filters.ts): kind, campaign, advertiser, publisher. */
   campaignId?: string;
   publisherId?: string;
   action?: string;
   orderId?: string;
+  kind?: string;
+  advertiserId?: string;
 }
 
 const query = (q: ReportQuery = {}) => {

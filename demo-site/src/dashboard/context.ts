@@ -33,7 +33,10 @@ export async function loadContext(api: Api, me: Me): Promise<DashboardContext> {
   if (me.kind === 'advertiser') {
     ctx.currency = me.advertiser?.currency ?? null;
     if (me.advertiser) ctx.advertisers.set(me.id, me.advertiser.name);
-    for (const c of (await list(api.campaigns(), { campaigns: [] })).campaigns) ctx.campaigns.set(c.id, c);
+    const [campaigns, names] = await Promise.all([list(api.campaigns(), { campaigns: [] }), list(publisherNames(api), { publishers: [] })]);
+    for (const c of campaigns.campaigns) ctx.campaigns.set(c.id, c);
+    // The publishers its ads ran with, by name ("The Daily Commute", not "daily").
+    for (const p of names.publishers) ctx.publishers.set(p.id, p.name);
   } else if (me.kind === 'publisher') {
     if (me.publisher) ctx.publishers.set(me.id, me.publisher.name);
     const [slots, ledger] = await Promise.all([list(api.slots(), { slots: [] }), list(api.ledger({ limit: 200 }), { groups: [], next: null })]);
@@ -55,6 +58,9 @@ export async function loadContext(api: Api, me: Me): Promise<DashboardContext> {
   }
   return ctx;
 }
+
+/** `GET /v1/publisher-names`: the names of the publishers an advertiser's ads ran with. */
+const publisherNames = (api: Api) => api.get<{ publishers: { id: string; name: string }[] }>('/v1/publisher-names');
 
 /** The one value of a list, or null when it is empty or mixed. */
 function single(values: readonly string[]): string | null {

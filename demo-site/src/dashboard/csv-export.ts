@@ -18,21 +18,26 @@ export function saveBlob(blob: Blob, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** A button that downloads `path` as `filename`. */
-export function csvButton(api: Api, path: '/v1/conversions.csv' | '/v1/ledger.csv', filename: string, label: string, q: ReportQuery = {}): HTMLElement {
+/** A button that saves what `fetchBlob` answers as `filename`, with its status (and failure) beside it. */
+export function downloadButton(label: string, testid: string, filename: string, fetchBlob: () => Promise<Blob>): HTMLElement {
   const status = h('span', { class: 'inline-status', role: 'status' });
-  const button = h('button', { type: 'button', class: 'button secondary', 'data-testid': `export-${filename.replace('.csv', '')}-csv` }, label);
+  const button = h('button', { type: 'button', class: 'button secondary', 'data-testid': testid }, label);
   button.addEventListener('click', async () => {
     button.disabled = true;
     status.textContent = 'Preparing…';
     try {
-      saveBlob(await api.csv(path, q), filename);
+      saveBlob(await fetchBlob(), filename);
       status.textContent = '';
     } catch (err) {
-      status.textContent = err instanceof ApiError ? err.message : 'The export failed.';
+      status.textContent = err instanceof ApiError ? err.message : 'The download failed.';
     } finally {
       button.disabled = false;
     }
   });
   return h('span', { class: 'csv' }, button, status);
+}
+
+/** A button that downloads `path` as `filename`. */
+export function csvButton(api: Api, path: '/v1/conversions.csv' | '/v1/ledger.csv', filename: string, label: string, q: ReportQuery = {}): HTMLElement {
+  return downloadButton(label, `export-${filename.replace('.csv', '')}-csv`, filename, () => api.csv(path, q));
 }

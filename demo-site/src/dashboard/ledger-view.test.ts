@@ -54,7 +54,7 @@ describe('ledger page', () => {
 
     expect(groups()).toBe(200);
     // 200 shown: 67 dollar groups and 133 euro groups.
-    expect(summary()).toContain('200 entry groups (the newest 200; older ones load below)');
+    expect(summary()).toContain('200 entry groups in the last 30 days (the newest 200; older ones load below — the totals are of those shown)');
     expect(summary()).toContain('Σ debits €266.00 · Σ credits €266.00');
     expect(summary()).toContain('Σ debits $67.00 · Σ credits $67.00');
     expect(summary()).toContain('balanced');
@@ -67,10 +67,33 @@ describe('ledger page', () => {
     await settle();
     expect(groups()).toBe(450);
     expect(more().hidden).toBe(true);
-    expect(summary()).toContain('450 entry groups:');
+    expect(summary()).toContain('450 entry groups in the last 30 days:');
     expect(summary()).toContain('Σ debits €600.00'); // 300 euro groups
     expect(summary()).toContain('Σ debits $150.00'); // 150 dollar groups
     const ids = [...el.querySelectorAll<HTMLElement>('[data-testid="ledger-group"]')].map((g) => Number(g.dataset.groupId));
     expect(ids).toEqual(all.map((g) => g.id));
+  });
+
+  it('asks the collector for the kind and the party chosen, and the older pages with them', async () => {
+    const all = Array.from({ length: 250 }, (_, i) => group(1000 - i, 'EUR', 2_000_000));
+    const { api, calls } = fakeApi(all);
+    const ctx = { ...ctxFor(api), advertisers: new Map([['a', 'Northwind']]) } as DashboardContext;
+    const el = document.createElement('div');
+    document.body.replaceChildren(el);
+    await renderLedger(el, ctx, 30, () => undefined);
+    const kind = el.querySelector<HTMLSelectElement>('[data-testid="ledger-kind"]')!;
+    kind.value = 'reversal';
+    kind.dispatchEvent(new Event('change'));
+    await settle();
+    expect(calls.at(-1)).toMatchObject({ kind: 'reversal' });
+    const account = el.querySelector<HTMLSelectElement>('[data-testid="ledger-account"]')!;
+    account.value = 'advertiserId:a';
+    account.dispatchEvent(new Event('change'));
+    await settle();
+    expect(calls.at(-1), JSON.stringify(calls.at(-1))).toMatchObject({ kind: 'reversal', advertiserId: 'a' });
+    el.querySelector<HTMLButtonElement>('[data-testid="ledger-more"]')!.click();
+    await settle();
+    expect(calls.at(-1)).toMatchObject({ kind: 'reversal', advertiserId: 'a', before: String(all[199]!.id) });
+    expect(el.textContent).toContain('matching the filters');
   });
 });

@@ -8,6 +8,7 @@ import type { EntryGroup } from './api';
 import { campaignName, publisherName, slotName, type DashboardContext } from './context';
 import { csvButton } from './csv-export';
 import { empty, h, loading, mount } from './dom';
+import { ledgerFilter, ledgerFilterControls } from './ledger-filters';
 import { loadMore } from './load-more';
 import { statementDownload } from './statement-download';
 import { formatCount, formatMoney, sumMicros } from './format-money';
@@ -100,19 +101,25 @@ export function ledgerTable(ctx: DashboardContext, groups: readonly EntryGroup[]
 /** Renders the ledger page. */
 export async function renderLedger(el: HTMLElement, ctx: DashboardContext, days: number, setDays: (d: number) => void): Promise<void> {
   const from = rangeStart(Date.now(), days);
+  const filter = ledgerFilter();
   const head = pageHead(
     'Ledger',
-    'Append-only, double-entry: every charge debits the advertiser and credits the publisher and the platform. Corrections are new entries, never edits.',
+    'Append-only, double-entry: every charge debits the advertiser and credits the publisher and the platform. Corrections are new entries, never edits. Amounts are exact to the micro: a revenue share is rounded per charge, so sums end in fractions of a cent.',
+    ledgerFilterControls(ctx, () => void renderLedger(el, ctx, days, setDays)),
     rangePicker(days, setDays),
-    csvButton(ctx.api, '/v1/ledger.csv', 'ledger.csv', 'Export CSV', { from }),
+    csvButton(ctx.api, '/v1/ledger.csv', 'ledger.csv', 'Export CSV', { from, ...filter }),
     // A statement is one party's: the operator reads every ledger and has none of its own.
     ctx.me.kind === 'operator' ? null : statementDownload(ctx.api, from),
   );
   mount(el, head, loading('the ledger'));
   const limit = 200;
-  const first = await ctx.api.ledger({ from, limit });
+  const first = await ctx.api.ledger({ from, limit, ...filter });
   const groups = [...first.groups];
   if (groups.length === 0) {
+    if (Object.keys(filter).length > 0) {
+      mount(el, head, empty('No ledger entries match these filters in this range.'));
+      return;
+    }
     mount(el, head, empty('No ledger entries in this range yet. Charges appear here the moment a billable click, impression or conversion is recorded.'));
     return;
   }
@@ -124,7 +131,7 @@ export async function renderLedger(el: HTMLElement, ctx: DashboardContext, days:
     for (const g of groups) byCurrency.set(g.meta.currency, [...(byCurrency.get(g.meta.currency) ?? []), g]);
     const sums = [...byCurrency].sort((a, b) => a[0].localeCompare(b[0])).map(([cur, list]) => ({ cur, ...groupSums(list) }));
     summary.replaceChildren(
-      h('p', {}, `${formatCount(groups.length)} entry group${groups.length === 1 ? '' : 's'}${next ? ` (the newest ${formatCount(groups.length)}; older ones load below)` : ''}:`),
+      h('p', {}, `${formatCount(groups.length)} entry group${groups.length === 1 ? '' : 's'}${Object.keys(filter).length > 0 ? ' matching the filters' : ''} in the last ${days} days${next ? ` (the newest ${formatCount(groups.length)}; older ones load below — the totals are of those shown)` : ''}:`),
       ...sums.map((x) =>
         h('p', {}, 'Σ debits ', h('strong', { class: 'num' }, formatMoney(x.debits, x.cur, { exact: true })), ' · Σ credits ', h('strong', { class: 'num' }, formatMoney(x.credits, x.cur, { exact: true }))),
       ),
@@ -133,7 +140,7 @@ export async function renderLedger(el: HTMLElement, ctx: DashboardContext, days:
   };
   const table = ledgerTable(ctx, groups);
   const more = loadMore(`Show ${limit} older`, 'ledger-more', !!next, async () => {
-    const page = await ctx.api.ledger({ from, limit, before: next! });
+    const page = await ctx.api.ledger({ from, limit, before: next!, ...filter });
     table.querySelector('table')!.append(...ledgerTable(ctx, page.groups).querySelectorAll('tbody'));
     groups.push(...page.groups);
     next = page.next;

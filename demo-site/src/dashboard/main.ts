@@ -21,6 +21,7 @@ import { renderLedger } from './ledger-view';
 import { renderPayoutsAdmin } from './payouts-admin-view';
 import { renderPublisherOverview } from './publisher-overview';
 import { renderStatement } from './statement-view';
+import { focusHeading } from './focus-heading';
 import { forgetKey, savedKey } from './session';
 import { checkKey, renderSignIn, type Session } from './sign-in';
 
@@ -47,7 +48,7 @@ function showSignIn(notice?: string): void {
   document.title = 'Sign in · perfpixel dashboard';
   const holder = h('div', { class: 'sign-in-page' });
   mount(app, topbar(null), h('main', { id: 'main', class: 'narrow' }, notice ? errorBox(notice) : null, holder));
-  renderSignIn(holder, start);
+  renderSignIn(holder, (s) => start(s, true));
 }
 
 function topbar(ctx: DashboardContext | null, nav?: HTMLElement): HTMLElement {
@@ -80,12 +81,13 @@ function topbar(ctx: DashboardContext | null, nav?: HTMLElement): HTMLElement {
   );
 }
 
-function start(s: Session): void {
+/** `focus`: move focus to the first view's heading once drawn (after a sign-in, the focused button is gone). */
+function start(s: Session, focus = false): void {
   mount(app, topbar(null), h('main', { id: 'main' }, loading('your dashboard')));
-  loadContext(s.api, s.me).then(run, (err) => mount(app, topbar(null), h('main', { id: 'main' }, errorBox(err instanceof Error ? err.message : 'Could not load the dashboard.', () => start(s)))));
+  loadContext(s.api, s.me).then((ctx) => run(ctx, focus), (err) => mount(app, topbar(null), h('main', { id: 'main' }, errorBox(err instanceof Error ? err.message : 'Could not load the dashboard.', () => start(s)))));
 }
 
-function run(ctx: DashboardContext): void {
+function run(ctx: DashboardContext, focusFirst = false): void {
   const routes: { route: Route; label: string }[] =
     ctx.me.kind === 'publisher'
       ? [
@@ -149,6 +151,10 @@ function run(ctx: DashboardContext): void {
       else if (route === 'feed') stop = renderFeed(el, ctx);
       else if (route === 'adjust') renderBulkAdjust(el, ctx);
       else if (route === 'postback') renderPostbackConsole(el, ctx);
+      if (mine === seq && moveFocus) {
+        moveFocus = false;
+        focusHeading(el);
+      }
     } catch (err) {
       if (mine !== seq) return;
       if (err instanceof ApiError && err.status === 401) {
@@ -159,7 +165,9 @@ function run(ctx: DashboardContext): void {
       mount(el, errorBox(err instanceof Error ? err.message : 'Something went wrong.', () => void render()));
     }
   };
+  let moveFocus = focusFirst;
   window.onhashchange = () => {
+    moveFocus = true;
     void render();
     window.scrollTo(0, 0);
   };

@@ -7,6 +7,7 @@ import { h, type Child } from './dom';
 import { formatCount, formatMoney } from './format-money';
 import { dayLabel } from './format-time';
 import { dataTable, td } from './table';
+import { tabsKeyboard } from './tabs-keyboard';
 
 /** One headline figure. */
 export interface Kpi {
@@ -33,9 +34,13 @@ export interface ChartView {
   series: ChartSeries[];
 }
 
+let chartSeq = 0;
+
 /** A chart card with one tab per view, plus the same numbers as a table in a disclosure. */
 export function chartPanel(title: string, days: readonly string[], views: readonly ChartView[], currency: string | null): HTMLElement {
-  const plot = h('div', { class: 'chart-area' });
+  const plotId = `chart-${++chartSeq}`;
+  // The chart is the tabs' panel (WAI-ARIA tabs pattern: tabs-keyboard.ts).
+  const plot = h('div', { class: 'chart-area', id: plotId, role: 'tabpanel', 'aria-label': title });
   const tableSlot = h('div', {});
   const tabs = h('div', { class: 'segmented', role: 'tablist', 'aria-label': 'What the chart shows' });
   const show = (i: number) => {
@@ -53,7 +58,7 @@ export function chartPanel(title: string, days: readonly string[], views: readon
       }),
     );
   };
-  views.forEach((v, i) => tabs.append(h('button', { type: 'button', role: 'tab', class: 'segment', onclick: () => show(i) }, v.name)));
+  views.forEach((v, i) => tabs.append(h('button', { type: 'button', role: 'tab', class: 'segment', 'aria-controls': plotId, onclick: () => show(i) }, v.name)));
   const card = h(
     'section',
     { class: 'card chart-card', 'aria-label': title, 'data-testid': 'chart' },
@@ -62,6 +67,7 @@ export function chartPanel(title: string, days: readonly string[], views: readon
     h('details', { class: 'as-table' }, h('summary', {}, 'Show these numbers as a table'), tableSlot),
   );
   show(0);
+  tabsKeyboard(tabs, show);
   return card;
 }
 

@@ -10,9 +10,8 @@
  * Test hooks: `balance-<state>` KPIs, `statement-table`, `statement-line` rows (`data-kind`,
  * `data-amount`, `data-balance`), `statement-opening`, `statement-closing`, `payout-row`.
  */
-import { ApiError } from './api';
 import { campaignName, slotName, type DashboardContext } from './context';
-import { saveBlob } from './csv-export';
+import { downloadButton } from './csv-export';
 import { currencyPicker } from './currency-choice';
 import { empty, h, loading, mount } from './dom';
 import { formatMoney } from './format-money';
@@ -23,25 +22,6 @@ import { accountStatement, payoutBalance, payouts, payoutsCsv, statementCsv, typ
 import { statementDownload } from './statement-download';
 import { statementLineWords } from './statement-line-words';
 import { dataTable, pill, td } from './table';
-
-/** A button that downloads a Blob the API answers. */
-function downloadButton(label: string, testid: string, filename: string, fetchBlob: () => Promise<Blob>): HTMLElement {
-  const status = h('span', { class: 'inline-status', role: 'status' });
-  const button = h('button', { type: 'button', class: 'button secondary', 'data-testid': testid }, label);
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    status.textContent = 'Preparing…';
-    try {
-      saveBlob(await fetchBlob(), filename);
-      status.textContent = '';
-    } catch (err) {
-      status.textContent = err instanceof ApiError ? err.message : 'The download failed.';
-    } finally {
-      button.disabled = false;
-    }
-  });
-  return h('span', { class: 'csv' }, button, status);
-}
 
 /** The balance cards of one currency. */
 export function balanceCards(b: { balanceMicros: string; pendingMicros: string; payableMicros: string; paidMicros: string; reversalWindowDays: number; thresholdMicros: string; currency: string }): HTMLElement {
