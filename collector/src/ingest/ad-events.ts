@@ -19,6 +19,11 @@ import type { ItemResult, RequestContext } from './items';
 import type { AdToken } from './keys';
 import { pricedRef, termsRef } from './recorded-facts';
 
+/** Where an ad event happened and on which terms, as its token says: the same fields on impressions and clicks. */
+function placementOf(token: AdToken, terms: CampaignTerms) {
+  return { decisionId: token.d, siteId: token.si, slotId: token.s, publisherId: token.p, campaignId: token.c, creativeId: token.cr, advertiserId: token.a, termsVersion: terms.version, pageViewId: token.pv };
+}
+
 /** The ledger meta of an action on an ad decision; `at` is its booking time (the collector's clock). */
 function metaOf(token: AdToken, terms: CampaignTerms, refType: EntryMeta['refType'], refId: string, at: number): EntryMeta {
   return {
@@ -78,17 +83,9 @@ export async function recordImpression(
     if (await tx.postGroup(settlement.group, ctx.receivedAt)) await tx.addSpend(token.c, token.p, day, settlement.split!.costMicros);
   }
   await tx.insertImpression({
-    decisionId: token.d,
+    ...placementOf(token, terms),
     kind,
     eventId,
-    siteId: token.si,
-    slotId: token.s,
-    publisherId: token.p,
-    campaignId: token.c,
-    creativeId: token.cr,
-    advertiserId: token.a,
-    termsVersion: terms.version,
-    pageViewId: token.pv,
     sourceKey: ctx.sourceKey,
     at,
     receivedAt: ctx.receivedAt,
@@ -162,17 +159,9 @@ export async function recordClick(
   }
   await tx.insertClick({
     clickId: c.clickId,
-    decisionId: token.d,
+    ...placementOf(token, terms),
     via: c.via,
     eventId: c.eventId,
-    siteId: token.si,
-    slotId: token.s,
-    publisherId: token.p,
-    campaignId: token.c,
-    creativeId: token.cr,
-    advertiserId: token.a,
-    termsVersion: terms.version,
-    pageViewId: token.pv,
     sourceKey: ctx.sourceKey,
     ipKey: ctx.ipKey ?? null,
     at: c.at,
