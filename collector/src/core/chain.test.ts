@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { contentHash, fullView, GENESIS_HASH, linkHash, partHash, redactedView, type Sha256 } from './chain';
 import type { EntryGroup } from './ledger';
+import { nodeSha256 } from '../store/sql-chain';
 
 const sha256: Sha256 = (d) => createHash('sha256').update(d).digest();
 
@@ -56,5 +57,15 @@ describe('the ledger chain', () => {
     const ba = linkHash(sha256, linkHash(sha256, GENESIS_HASH, b), a);
     expect(ab).toMatch(/^[0-9a-f]{64}$/);
     expect(ab).not.toBe(ba);
+  });
+
+  it("gives the same hashes through the collector's native hex hashing as through bytes and toHex", () => {
+    // nodeSha256.hex is a shortcut (chain.ts Sha256): a difference would fork the chain between the collector and browsers.
+    const bytesOnly: Sha256 = (d) => nodeSha256(d);
+    expect(nodeSha256.hex).toBeTypeOf('function');
+    const withHex = contentHash(nodeSha256, fullView(nodeSha256, group, { rule: 'reversal', note: 'é ✓ \u0000' }, SALT));
+    expect(withHex).toBe(contentHash(bytesOnly, fullView(bytesOnly, group, { rule: 'reversal', note: 'é ✓ \u0000' }, SALT)));
+    expect(linkHash(nodeSha256, GENESIS_HASH, withHex)).toBe(linkHash(bytesOnly, GENESIS_HASH, withHex));
+    expect(withHex).toBe(contentHash(sha256, fullView(sha256, group, { rule: 'reversal', note: 'é ✓ \u0000' }, SALT)));
   });
 });

@@ -16,6 +16,11 @@
  * | link      | a group of someone else: its content hash only                                        |
  * | end       | the number of lines and the totals the collector computed                             |
  *
+ * Every line is canonical JSON (canonical.ts), so an advertiser's entry line begins with its facts:
+ * `{"facts":…,"group":…,"salt":…,"seq":…,"type":"entry"}`. The facts are hashed as written there
+ * (read-statement.ts); a line written in another form is read whole and its facts hashed from their
+ * canonical text, so a statement whose facts' text was re-encoded but kept as the first key fails the chain.
+ *
  * What is checked, in this order, for every entry (the first failure is reported):
  * 1. the chain: every sequence number from the start head to the end head, each link recomputed
  *    from the group (or its view, or the given content hash), ending exactly at the signed end head;
@@ -82,7 +87,12 @@ export type StatementVerdict =
 
 /** A streaming verifier: feed it every parsed line in order, then ask for the verdict. */
 export interface StatementVerifier {
-  line(value: unknown): void;
+  /**
+   * One parsed line. `raw.factsText`, when the reader has it, is the facts' text exactly as written
+   * in the line (read-statement.ts): it is hashed as it is, so it must be the text `value.facts` was
+   * parsed from.
+   */
+  line(value: unknown, raw?: { factsText?: string }): void;
   finish(): StatementVerdict;
 }
 
@@ -110,7 +120,8 @@ export function groupFromJson(g: Json): EntryGroup {
     key: g.key,
     kind: g.kind,
     meta: { ...g.meta, slotId: g.meta.slotId ?? null, reason: g.meta.reason ?? null },
-    legs: (g.legs as Json[]).map((l) => ({ account: l.account, side: l.side, micros: BigInt(l.micros) })),
+    // Keys in canonical order: each leg is hashed (chain.ts), and canonicalJson need not sort them.
+    legs: (g.legs as Json[]).map((l) => ({ account: l.account, micros: BigInt(l.micros), side: l.side })),
   };
 }
 
@@ -280,7 +291,7 @@ export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
     }
   };
 
-  const handle = (v: Json) => {
+  const handle = (v: Json, factsText: string | undefined) => {
     if (!v || typeof v !== 'object') throw new Refused('a line is not a JSON object');
     if (ended) throw new Refused('lines after the end line');
     if (!header) {
@@ -322,10 +333,12 @@ export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
           return;
         }
         const g = groupFromJson(v.group);
-        // The facts, the bulk of a line, are hashed from their text as parsed (canonical.ts
-        // canonicalJsonOfParsed: the canonical text, found without rebuilding it when the file is canonical).
+        // The facts, the bulk of a line, are hashed as written when the reader kept their text (a
+        // canonical statement's text is the canonical text; any other text fails the chain), or else
+        // from their canonical text (canonical.ts canonicalJsonOfParsed: found fast when the parsed
+        // text was canonical already).
         const view = fullView(o.sha256, g, null, v.salt);
-        if ('salt' in view.facts) view.facts = { hash: partHashOfText(o.sha256, view.facts.salt, canonicalJsonOfParsed(v.facts ?? null)) };
+        if ('salt' in view.facts) view.facts = { hash: partHashOfText(o.sha256, view.facts.salt, factsText ?? canonicalJsonOfParsed(v.facts ?? null)) };
         link(v.seq, contentHash(o.sha256, view));
         let d = 0n;
         let c = 0n;
@@ -358,11 +371,11 @@ export function createStatementVerifier(o: VerifierOptions): StatementVerifier {
   };
 
   return {
-    line(value) {
+    line(value, raw) {
       if (failure) return;
       lineNo++;
       try {
-        handle(value as Json);
+        handle(value as Json, raw?.factsText);
       } catch (err) {
         failure = { ok: false, line: lineNo, seq: err instanceof Refused ? err.seq : null, error: (err as Error).message };
       }

@@ -18,7 +18,9 @@ import { num, type Db } from './db';
  * ≥ 20.12), not `createHash`: a chain link costs about twelve hashes of a few bytes each, and the
  * Hash object's set-up was most of their time (≈ 5 µs against ≈ 1 µs, bench/statement-bench.ts).
  */
-export const nodeSha256: Sha256 = (data) => hash('sha256', data, 'buffer');
+export const nodeSha256: Sha256 = Object.assign((data: Uint8Array | string) => hash('sha256', data, 'buffer'), {
+  hex: (text: string) => hash('sha256', text, 'hex'),
+});
 
 /** A group posted in the current transaction, waiting to be sealed. */
 export interface Posted {

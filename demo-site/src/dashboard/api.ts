@@ -8,6 +8,8 @@
  *     const { rows } = await api.performance({ perDay: true });
  */
 
+import type { ExplainCandidate, ExplainRecord } from '../../../collector/src/core/explain';
+
 /** Who a key belongs to (`GET /v1/me`). */
 export type Me =
   | { kind: 'advertiser'; id: string; advertiser: { id: string; name: string; currency: string } | null }
@@ -37,40 +39,13 @@ export interface PerformanceRow {
   ecpmViewableMicros?: string | null;
 }
 
-/** One candidate of the explain record. */
-export interface Candidate {
-  touchId: string;
-  kind: 'click' | 'view';
-  at: number | null;
-  campaignId: string | null;
-  publisherId: string | null;
-  verdict: string;
-  detail: string | null;
-}
-
-/** The explain record stored with a conversion (collector/src/core/explain.ts). */
-export interface Decision {
-  outcome: string;
-  model?: string;
-  reason: string | null;
-  winner?: { touchId: string; kind: string; campaignId: string; publisherId: string; creativeId: string; slotId: string | null; at: number } | null;
-  candidates: Candidate[];
-  credits?: { model: string; shares: { touchId: string; conversionMicros: string; valueMicros: string }[] }[];
-  charge?: {
-    outcome: string;
-    reason: string | null;
-    termsVersion: number | null;
-    costMicros: string;
-    flatMicros: string;
-    shareMicros: string;
-    publisherMicros: string;
-    platformMicros: string;
-    capHit: string | null;
-    valueMicros: string;
-    currency: string | null;
-  } | null;
-  approved?: { at: number; reason: string | null; costMicros: string };
-}
+/**
+ * The explain record stored with a conversion, and one candidate of it: the core's own types
+ * (collector/src/core/explain.ts), never a copy — the API serves the record as the pipeline wrote it
+ * (to the advertiser and the operator; a publisher never gets it, ARCHITECTURE.md "What each role may see").
+ */
+export type Decision = ExplainRecord;
+export type Candidate = ExplainCandidate;
 
 /** A conversion with its explain record. */
 export interface Conversion {

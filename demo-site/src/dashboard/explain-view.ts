@@ -8,6 +8,7 @@
  * `candidate` rows (`data-touch-id`, `data-verdict`), `explain-credits`, `explain-money`
  * (`money-cost`, `money-publisher`, `money-platform`, `terms-version`), and the ledger hooks.
  */
+import type { ExplainHistoryEntry } from '../../../collector/src/core/explain';
 import type { Candidate, Conversion, Decision, EntryGroup } from './api';
 import { campaignName, publisherLabel, publisherName, slotName, type DashboardContext } from './context';
 import { conversionActions, historyCard } from './conversion-actions';
@@ -158,7 +159,7 @@ function candidatesCard(ctx: DashboardContext, c: Conversion, d: Decision, model
 function candidateRow(ctx: DashboardContext, c: Conversion, x: Candidate, model: string): HTMLTableRowElement {
   let w = verdictWords(x, model);
   // The explain record keeps the verdict from the moment of attribution; a later approval makes the held winner the winner.
-  if (x.verdict === 'too_fast' && c.decision?.approved && x.touchId === c.touchId) w = { label: `won after review: ${model === 'first_click' ? 'first' : 'last'} ${x.kind}`, detail: `held first: ${w.detail ?? 'too fast'}`, tone: 'won' };
+  if (x.verdict === 'too_fast' && approval(c.decision) && x.touchId === c.touchId) w = { label: `won after review: ${model === 'first_click' ? 'first' : 'last'} ${x.kind}`, detail: `held first: ${w.detail ?? 'too fast'}`, tone: 'won' };
   return h(
     'tr',
     { 'data-testid': 'candidate', 'data-touch-id': x.touchId, 'data-verdict': x.verdict, class: w.tone },
@@ -216,7 +217,7 @@ function moneyCard(ctx: DashboardContext, c: Conversion, d: Decision, cur: strin
     const gcur = charged.meta.currency;
     const m = (v: bigint) => formatMoney(v, gcur, { exact: true });
     return card(
-      h('p', {}, pill('charged after review', 'won'), d.approved?.reason ? h('span', { class: 'pill-note' }, d.approved.reason) : null),
+      h('p', {}, pill('charged after review', 'won'), approval(d)?.reason ? h('span', { class: 'pill-note' }, approval(d)!.reason) : null),
       h(
         'dl',
         { class: 'facts' },
@@ -271,4 +272,9 @@ function moneyCard(ctx: DashboardContext, c: Conversion, d: Decision, cur: strin
     c.status === 'reversed' ? h('p', { class: 'sub' }, 'This charge was reversed later; the ledger below shows the correcting entry. Your net cost for this conversion is ', h('strong', {}, formatMoney(c.costMicros, ccur, { exact: true })), '.') : null,
     c.status === 'restated' ? h('p', { class: 'sub' }, 'The value was restated later; the net cost is now ', h('strong', {}, formatMoney(c.costMicros, ccur, { exact: true })), ' (see the restatement entry below).') : null,
   );
+}
+
+/** The last approval on review in the record's history (core/explain.ts), if any. */
+function approval(d: Decision | null): ExplainHistoryEntry | undefined {
+  return d?.history?.filter((e) => e.action === 'approved').at(-1);
 }

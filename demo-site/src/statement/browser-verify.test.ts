@@ -98,6 +98,40 @@ describe('the statement page’s verifier (noble crypto, streamed)', () => {
     expect(await inNode(text)).toEqual(v);
   });
 
+  // The reader hands the verifier an entry's facts text as written, and the verifier hashes that
+  // text (read-statement.ts splitFacts): these pin that nothing but the very text re-run is hashed.
+  describe('facts hashed as written', () => {
+    const entryWithFacts = (l: Record<string, any>) => l.type === 'entry' && l.facts?.rule === 'conversion';
+
+    it('refuses facts changed by one digit in the file’s text', async () => {
+      const line = s.advertiser.split('\n').find((t) => t.startsWith('{"facts":{') && t.includes('"valueMicros":"'))!;
+      const changed = line.replace(/"valueMicros":"(\d)/, (_m, d: string) => `"valueMicros":"${(Number(d) % 9) + 1}`);
+      expect(changed).not.toBe(line);
+      const v = await inBrowser(s.advertiser.replace(line, changed));
+      expect(v.ok).toBe(false);
+      expect(await inNode(s.advertiser.replace(line, changed))).toEqual(v);
+    });
+
+    it('refuses a line that adds a second, changed "facts" after the group (what JSON.parse would keep)', async () => {
+      const line = s.advertiser.split('\n').find((t) => t.startsWith('{"facts":{') && t.includes('"valueMicros":"'))!;
+      const l = JSON.parse(line) as Record<string, any>;
+      const forged = { ...l.facts, conversion: { ...l.facts.conversion, valueMicros: String(BigInt(l.facts.conversion.valueMicros) * 2n) } };
+      const twice = `${line.slice(0, -1)},"facts":${JSON.stringify(forged)}}`;
+      expect((JSON.parse(twice) as Record<string, any>).facts).toEqual(forged);
+      expect((await inBrowser(s.advertiser.replace(line, twice))).ok).toBe(false);
+    });
+
+    it('still verifies an entry written in another key order (its facts then hashed from their canonical text)', async () => {
+      const text = edited(s.advertiser, entryWithFacts, (l) => {
+        const { facts, ...rest } = l;
+        for (const k of Object.keys(l)) delete l[k];
+        Object.assign(l, rest, { facts });
+      });
+      expect(text.split('\n').filter((t) => t.includes('"facts":{"') && !t.startsWith('{"facts":'))).toHaveLength(1);
+      expect(await inBrowser(text)).toMatchObject({ ok: true });
+    });
+  });
+
   it('refuses a signature by a key that is not the operator’s published one', async () => {
     const v = await inBrowser(s.advertiser, [{ keyId: keys[0]!.keyId, publicKey: Buffer.alloc(32, 9).toString('base64') }]);
     expect(v).toMatchObject({ ok: false, error: expect.stringMatching(/does not verify/) });
