@@ -122,9 +122,10 @@ const overload = (target: (dir: string) => Target) => async () => {
   );
   const sustainable = calibrated / 3; // requests per second
   console.log(`overload, ${t.name}: calibrated ${sustainable.toFixed(0)} requests/s`);
-  // Only that the calibration measured something: how fast is not this test's question (PostgreSQL on
-  // the busy shared 2-core machine measured 12 requests/s of 10 events).
-  expect(sustainable).toBeGreaterThan(2);
+  // Only that the calibration measured something: how fast is not this test's question. SQLite keeps
+  // the suite's first floor (10 requests/s); PostgreSQL on the busy shared 2-core machine measured 12
+  // requests/s of 10 events, so its floor is lower.
+  expect(sustainable).toBeGreaterThan(t.name === 'SQLite' ? 10 : 2);
 
   // 2. Open loop: 5× for OVERLOAD_SECONDS, then 0.5× for RELIEF_SECONDS; retries as Retry-After says.
   const rss: number[] = [];

@@ -46,8 +46,10 @@ export async function sealGroups(tx: Db, posted: readonly Posted[], now: number)
   let seq = head ? num(head.seq) : 0;
   let prev = head ? String(head.hash) : GENESIS_HASH;
   const rows: (string | number)[] = [];
-  for (const p of posted) {
-    const salt = randomBytes(16).toString('hex');
+  // One draw for the whole group commit: a call per group was ~4 % of a billed event's CPU.
+  const salts = randomBytes(16 * posted.length).toString('hex');
+  for (const [i, p] of posted.entries()) {
+    const salt = salts.slice(32 * i, 32 * i + 32);
     const content = contentHash(nodeSha256, fullView(nodeSha256, p.group, p.group.facts ?? null, salt));
     prev = linkHash(nodeSha256, prev, content);
     rows.push(++seq, p.id, salt, content, prev, now);

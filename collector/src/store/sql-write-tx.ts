@@ -685,21 +685,24 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         );
         if (!r) return null;
         parsed = termsFromJson(String(r.terms), { campaignId, advertiserId: String(r.advertiser_id), version });
+        // Shared by every caller from now on: frozen, so a caller that changed it would throw, not
+        // change the terms under everyone else.
+        Object.freeze(parsed.payout);
+        Object.freeze(parsed);
         if (termsCache.size > 10_000) termsCache.clear();
         termsCache.set(key, parsed);
       }
-      const terms = { ...parsed };
-      if (terms.payoutFromPublisher && publisherId) {
-        // Once per transaction: every billed event of a group asks for the same few publishers.
-        let bps = revShares.get(publisherId);
-        if (bps === undefined) {
-          const p = await tx.get<Row>('SELECT rev_share_bps FROM publishers WHERE id = ?', [publisherId]);
-          bps = p ? num(p.rev_share_bps) : null;
-          revShares.set(publisherId, bps);
-        }
-        if (bps !== null) terms.payout = { kind: 'share', bps };
+      // The cached object itself when nothing is resolved for a publisher: its facts hash is then
+      // computed once per version (recorded-facts.ts termsHash), not once per billed event.
+      if (!(parsed.payoutFromPublisher && publisherId)) return parsed;
+      // Once per transaction: every billed event of a group asks for the same few publishers.
+      let bps = revShares.get(publisherId);
+      if (bps === undefined) {
+        const p = await tx.get<Row>('SELECT rev_share_bps FROM publishers WHERE id = ?', [publisherId]);
+        bps = p ? num(p.rev_share_bps) : null;
+        revShares.set(publisherId, bps);
       }
-      return terms;
+      return bps === null ? parsed : { ...parsed, payout: { kind: 'share', bps } };
     },
     async conversionAction(advertiserId, key) {
       const r = await tx.get<Row>('SELECT * FROM conversion_actions WHERE advertiser_id = ? AND action_key = ?', [advertiserId, key]);
