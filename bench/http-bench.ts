@@ -251,7 +251,10 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
     TRUSTED_PROXIES: '127.0.0.1/32',
     ...extra,
   });
-  const collectorCmd = (root: string) => [process.execPath, '--import', 'tsx', join(root, 'collector/src/server.ts')];
+  // BENCH_CPU_PROF=/some/dir: every collector writes a V8 CPU profile there when it stops (what the
+  // ingest profile cannot show: the HTTP layer around the write path).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const collectorCmd = (root: string) => [process.execPath, ...profile, '--import', 'tsx', join(root, 'collector/src/server.ts')];
   const startCollectors = async (name: TargetName, ports: number[], env: Record<string, string>, root = '.') => {
     const children: ChildProcess[] = [];
     // One after the other: the first runs the migrations, the second finds them done.

@@ -6,6 +6,7 @@
  *   npm run bench -- --quick   # short phases, fewer scenarios, smaller preload and replay (< 2 min on a quiet machine)
  *   npm run bench -- --http-only [--no-pg]
  *   BENCH_BEFORE_DIR=/path/to/older/checkout npm run bench -- --http-only   # before/after in the same rounds
+ *   BENCH_CPU_PROF=/tmp/prof npm run bench -- --quick --http-only --no-pg     # CPU profiles of the collectors
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
