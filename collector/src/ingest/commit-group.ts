@@ -85,6 +85,7 @@ async function runOne(tx: WriteTx, item: IngestItem, deps: CommitGroupDeps): Pro
 function lookupsOf(items: IngestItem[], pipeline: PipelineDeps) {
   const eventKeys: [string, string, string][] = [];
   const impressions: string[] = [];
+  const pageSlots: [string, string][] = [];
   for (const item of items) {
     if (item.kind !== 'beacon') continue;
     const e = item.event;
@@ -94,7 +95,9 @@ function lookupsOf(items: IngestItem[], pipeline: PipelineDeps) {
       if (!v.ok) continue;
       impressions.push(`${v.token.d}:served`);
       if (e.t === 'vi') impressions.push(`${v.token.d}:viewable`);
+      // A served impression's stacking check (ad-events.ts) counts the other ads served in its page view's slot.
+      if (e.t === 'imp' && v.token.pv) pageSlots.push([v.token.pv, v.token.s]);
     }
   }
-  return { eventKeys, impressions };
+  return { eventKeys, impressions, pageSlots };
 }

@@ -175,6 +175,9 @@ interface Held<T> {
 
 const spendKey = (campaignId: string, scope: string, publisherId: string) => `${campaignId}\u0000${scope}\u0000${publisherId}`;
 
+/** A page view's slot, as the ad-stacking check keys it. */
+const servedKey = (pageViewId: string, slotId: string) => `${pageViewId}\u0000${slotId}`;
+
 /**
  * Wraps a transaction handle as the pipeline's WriteTx; `seal` writes back the money rows it held,
  * then links its posted groups into the chain, before COMMIT.
@@ -274,6 +277,8 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       // In key order, so two processes inserting overlapping rows take the index locks in one order.
       const rows = [...pendingImpressions.values()].sort((a, b) => (a.decisionId < b.decisionId ? -1 : a.decisionId > b.decisionId ? 1 : a.kind < b.kind ? -1 : 1));
       pendingImpressions.clear();
+      // Written now: a page view's slot read ahead keeps counting them (the rows are stored, not pending).
+      for (const [k, ids] of pendingServed) knownServed.get(k)?.push(...ids);
       pendingServed.clear();
       for (let at = 0; at < rows.length; at += FACTS_PER_STATEMENT) {
         const chunk = rows.slice(at, at + FACTS_PER_STATEMENT);
@@ -300,10 +305,13 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     // From here writes go in at once: answers read ahead could go stale, so lookups read again.
     knownKeys.clear();
     knownImpressions.clear();
+    knownServed.clear();
   };
   // What prefetch read ahead for the group: a stored row, or null for "not stored".
   const knownKeys = new Map<string, { payloadHash: string; result: string } | null>();
   const knownImpressions = new Map<string, ImpressionRecord | null>();
+  /** Decision IDs of the stored served impressions of a page view's slot, read ahead (the ad-stacking check). */
+  const knownServed = new Map<string, string[]>();
 
   // Groups posted in this transaction, sealed into the chain just before it commits (sql-chain.ts).
   const posted: Posted[] = [];
@@ -364,6 +372,18 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         for (const id of chunk) knownImpressions.set(id, null);
         for (const r of await tx.all<Row>(`SELECT * FROM impressions WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)) knownImpressions.set(String(r.id), toImpression(r));
       }
+      // The stacking check's counts, one statement for the group instead of one per served
+      // impression (on PostgreSQL each was a round trip inside the transaction).
+      const slots = [...new Map((want.pageSlots ?? []).map(([pv, slot]) => [servedKey(pv, slot), [pv, slot] as const])).entries()].filter(([k]) => !knownServed.has(k));
+      for (let at = 0; at < slots.length; at += FACTS_PER_STATEMENT) {
+        const chunk = slots.slice(at, at + FACTS_PER_STATEMENT);
+        for (const [k] of chunk) knownServed.set(k, []);
+        const rows = await tx.all<Row>(
+          `SELECT page_view_id, slot_id, decision_id FROM impressions WHERE kind = 'served' AND (page_view_id, slot_id) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
+          chunk.flatMap(([, k]) => k),
+        );
+        for (const r of rows) knownServed.get(servedKey(String(r.page_view_id), String(r.slot_id)))!.push(String(r.decision_id));
+      }
     },
     async eventKey(siteId, type, eventId) {
       const k = eventKeyOf(siteId, type, eventId);
@@ -419,11 +439,13 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       if (deferring && absentImpressions.delete(id)) {
         pendingImpressions.set(id, i);
         if (i.kind === 'served' && i.pageViewId) {
-          const k = `${i.pageViewId}\u0000${i.slotId}`;
+          const k = servedKey(i.pageViewId, i.slotId);
           pendingServed.set(k, [...(pendingServed.get(k) ?? []), i.decisionId]);
         }
         return true;
       }
+      // Written at once: whatever was read ahead for its page view's slot is read again.
+      if (i.kind === 'served' && i.pageViewId) knownServed.delete(servedKey(i.pageViewId, i.slotId));
       const r = await tx.run(`${IMPRESSION_INSERT} ${IMPRESSION_ROW} ON CONFLICT DO NOTHING`, impressionValues(i));
       return r.changes > 0;
     },
@@ -440,11 +462,14 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       return r ? toImpression(r) : null;
     },
     async countServedInPageSlot(pageViewId, slotId, decisionId) {
+      const k = servedKey(pageViewId, slotId);
+      const pending = (pendingServed.get(k) ?? []).filter((d) => d !== decisionId).length;
+      const known = knownServed.get(k);
+      if (known) return known.filter((d) => d !== decisionId).length + pending;
       const r = await tx.get<Row>(
         "SELECT COUNT(*) AS n FROM impressions WHERE page_view_id = ? AND slot_id = ? AND kind = 'served' AND decision_id <> ?",
         [pageViewId, slotId, decisionId],
       );
-      const pending = (pendingServed.get(`${pageViewId}\u0000${slotId}`) ?? []).filter((d) => d !== decisionId).length;
       return num(r?.n) + pending;
     },
 

@@ -490,6 +490,32 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
           expect(await tx.countServedInPageSlot('pv_2', 'slot_top', 'd5')).toBe(0);
         });
       });
+
+      it('counts the same when the page views’ slots were read ahead for the group (prefetch)', async () => {
+        await write(async (tx) => {
+          await tx.insertImpression(impression({ decisionId: 'd1' }));
+          await tx.insertImpression(impression({ decisionId: 'd2' }));
+        });
+        await write(async (tx) => {
+          await tx.prefetch?.({ eventKeys: [], impressions: ['d3:served'], pageSlots: [['pv_1', 'slot_top'], ['pv_2', 'slot_top']] });
+          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd3')).toBe(2);
+          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd1')).toBe(1);
+          expect(await tx.countServedInPageSlot('pv_2', 'slot_top', 'd6')).toBe(0);
+          // Looked up absent, then stored in this transaction (kept until the seal where a store defers it).
+          expect(await tx.impression('d3', 'served')).toBeNull();
+          expect(await tx.insertImpression(impression({ decisionId: 'd3' }))).toBe(true);
+          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(3);
+          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd3')).toBe(2);
+          // A read of touches writes what the transaction holds: the counts must not lose it.
+          await tx.touchesFor('adv_shop', [], 'src_none', 0);
+          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(3);
+          // Stored at once (never looked up first): counted too.
+          expect(await tx.insertImpression(impression({ decisionId: 'd4' }))).toBe(true);
+          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(4);
+          expect(await tx.countServedInPageSlot('pv_2', 'slot_top', 'd6')).toBe(0);
+        });
+        await write(async (tx) => expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(4));
+      });
     });
 
     describe('clicks', () => {

@@ -292,9 +292,10 @@ export interface WriteTx extends PayoutWrites {
   /**
    * Reads, in a few statements, the event keys and impressions a group is about to look up one by
    * one, so those lookups need no statement each (optional: a store may answer every lookup itself).
-   * Impression IDs are `<decisionId>:<kind>`.
+   * Impression IDs are `<decisionId>:<kind>`; `pageSlots` are the page views' slots whose served
+   * impressions `countServedInPageSlot` will count.
    */
-  prefetch?(want: { eventKeys: [siteId: string, type: string, eventId: string][]; impressions: string[] }): Promise<void>;
+  prefetch?(want: { eventKeys: [siteId: string, type: string, eventId: string][]; impressions: string[]; pageSlots?: [pageViewId: string, slotId: string][] }): Promise<void>;
   eventKey(siteId: string, type: string, eventId: string): Promise<{ payloadHash: string; result: string } | null>;
   /** Records an event key; false when it already exists (another process won the race). */
   putEventKey(siteId: string, type: string, eventId: string, payloadHash: string, result: string, at: number): Promise<boolean>;
