@@ -114,14 +114,15 @@ function splitFacts(line: string): { value: Record<string, unknown>; factsText: 
   if (at < 0) return null;
   const factsText = line.slice(FACTS_FIRST.length, at);
   let facts: unknown;
-  let value: unknown;
+  let value: Record<string, unknown>;
   try {
     facts = JSON.parse(factsText);
-    value = JSON.parse(`{${line.slice(at + 1)}`);
+    // Text that opens with `{` parses to an object or not at all.
+    value = JSON.parse(`{${line.slice(at + 1)}`) as Record<string, unknown>;
   } catch {
     return null;
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value) || Object.hasOwn(value, 'facts')) return null;
-  (value as Record<string, unknown>).facts = facts;
-  return { value: value as Record<string, unknown>, factsText };
+  if (Object.hasOwn(value, 'facts')) return null;
+  value.facts = facts;
+  return { value, factsText };
 }
