@@ -36,6 +36,21 @@ export interface HttpResult {
   non2xx: number;
   errors: number;
   statusCodes: Record<string, number>;
+  /** Mean items per group commit during the phase (collectors only, from /metrics). */
+  groupSize?: number;
+}
+
+/** The collector's group-commit counters (items, commits) from /metrics; null for other servers. */
+async function commitCounters(port: number): Promise<{ items: number; commits: number } | null> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const items = read('pp_group_commit_size_sum');
+    const commits = read('pp_group_commit_size_count');
+    return Number.isFinite(items) && Number.isFinite(commits) ? { items, commits } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A scenario's figures for one target over all rounds. */
@@ -90,6 +105,7 @@ export type Req = { method: 'GET' | 'POST'; path: string; headers?: Record<strin
 /** Runs one scenario with autocannon for `seconds` against a port. */
 export async function load(name: string, server: string, port: number, seconds: number, connections: number, next: () => Req, eventsPerRequest: number): Promise<HttpResult> {
   const first = next();
+  const before = server === 'plain' || server === 'reference' ? null : await commitCounters(port);
   const r = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,
@@ -108,6 +124,8 @@ export async function load(name: string, server: string, port: number, seconds: 
   });
   const codes: Record<string, number> = {};
   for (const [code, v] of Object.entries(r.statusCodeStats ?? {})) codes[code] = Number((v as { count: number | string }).count);
+  const after = before ? await commitCounters(port) : null;
+  const groupSize = before && after && after.commits > before.commits ? (after.items - before.items) / (after.commits - before.commits) : undefined;
   const okCount = Object.entries(codes).filter(([k]) => Number(k) < 400).reduce((s, [, v]) => s + v, 0);
   return {
     name,
@@ -119,6 +137,7 @@ export async function load(name: string, server: string, port: number, seconds: 
     non2xx: r.non2xx,
     errors: r.errors,
     statusCodes: codes,
+    groupSize,
   };
 }
 
@@ -236,7 +255,13 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
     // The heaviest path: a conversion attributed to a recorded click and billed (CPA), both ways in.
     { name: 'POST /v1/conversions (S2S, CPA billed)', per: 1, targets: ['plain', 'sqlite', 'pg-1'], next: s2s },
     { name: 'POST /e, conversion beacon (CPA billed)', per: 1, targets: ['plain', 'sqlite'], next: beaconConversion },
-  ].filter((s) => !opts.quick || !/not billed|GET \/ad|GET \/c|beacon/.test(s.name)) as Scenario[];
+  ]
+    .filter((s) => !opts.quick || !/not billed|GET \/ad|GET \/c|beacon/.test(s.name))
+    // BENCH_SCENARIOS=regex and BENCH_TARGETS=a,b narrow a run while working on one path (the
+    // plain server always runs: every ratio is read against it).
+    .filter((s) => !process.env.BENCH_SCENARIOS || new RegExp(process.env.BENCH_SCENARIOS).test(s.name))
+    .map((s) => ({ ...s, targets: s.targets.filter((t) => t === 'plain' || !process.env.BENCH_TARGETS || process.env.BENCH_TARGETS.split(',').includes(t)) })) as Scenario[];
+  const wanted = (t: TargetName) => scenarios.some((s) => withBefore(s.targets).includes(t));
 
   const targets = new Map<TargetName, Target>();
   const collectorEnv = (port: number, extra: Record<string, string>) => ({
@@ -266,19 +291,19 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
 
   let preload: unknown = null;
   const pgSchemas = ['bench_pg1', 'bench_pg2', 'bench_pg1_before'];
-  const pgAdmin = opts.postgres ? new pg.Client({ connectionString: PG_URL }) : null;
+  const pgAdmin = opts.postgres && (['pg-1', 'pg-2'] as const).some(wanted) ? new pg.Client({ connectionString: PG_URL }) : null;
   try {
     targets.set('plain', { name: 'plain', ports: [18788], children: [await startServer(['node', 'bench/plain-server.mjs'], {}, 18788, '/')], clicks: [], s2sSecret: '' });
-    targets.set('reference', { name: 'reference', ports: [18790], children: [await startServer(['node', 'bench/reference-server.mjs'], {}, 18790, '/')], clicks: [], s2sSecret: '' });
-    await setup(await startCollectors('sqlite', [18789], { DATABASE_URL: `sqlite:${join(dir, 'bench.db')}` }), tokenFor, visitor, opts.log);
+    if (wanted('reference')) targets.set('reference', { name: 'reference', ports: [18790], children: [await startServer(['node', 'bench/reference-server.mjs'], {}, 18790, '/')], clicks: [], s2sSecret: '' });
+    if (wanted('sqlite')) await setup(await startCollectors('sqlite', [18789], { DATABASE_URL: `sqlite:${join(dir, 'bench.db')}` }), tokenFor, visitor, opts.log);
 
     // Before/after in the same rounds: a checkout of the earlier code (BENCH_BEFORE_DIR, its own
     // node_modules or a link to these) runs as two more targets, so both see the same machine state.
-    if (opts.beforeDir) {
+    if (opts.beforeDir && wanted('sqlite-before')) {
       await setup(await startCollectors('sqlite-before', [18795], { DATABASE_URL: `sqlite:${join(dir, 'before.db')}` }, opts.beforeDir), tokenFor, visitor, opts.log);
     }
 
-    if (opts.preloadRows > 0) {
+    if (opts.preloadRows > 0 && wanted('sqlite-preloaded')) {
       const file = join(dir, 'preloaded.db');
       const template = await preloadTemplate(opts.preloadRows, opts.log);
       copyFileSync(template.file, file);
@@ -290,18 +315,24 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
       try {
         await pgAdmin.connect();
         for (const s of pgSchemas) await pgAdmin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-        await setup(await startCollectors('pg-1', [18792], { DATABASE_URL: PG_URL, DATABASE_SCHEMA: 'bench_pg1' }), tokenFor, visitor, opts.log);
-        if (opts.beforeDir) {
+        if (wanted('pg-1')) await setup(await startCollectors('pg-1', [18792], { DATABASE_URL: PG_URL, DATABASE_SCHEMA: 'bench_pg1' }), tokenFor, visitor, opts.log);
+        if (opts.beforeDir && wanted('pg-1-before')) {
           await setup(await startCollectors('pg-1-before', [18796], { DATABASE_URL: PG_URL, DATABASE_SCHEMA: 'bench_pg1_before' }, opts.beforeDir), tokenFor, visitor, opts.log);
         }
-        const two = await startCollectors('pg-2', [18793, 18794], { DATABASE_URL: PG_URL, DATABASE_SCHEMA: 'bench_pg2' });
-        await setup(two, tokenFor, visitor, opts.log);
+        if (wanted('pg-2')) await setup(await startCollectors('pg-2', [18793, 18794], { DATABASE_URL: PG_URL, DATABASE_SCHEMA: 'bench_pg2' }), tokenFor, visitor, opts.log);
       } catch (err) {
         skipped.push(`PostgreSQL targets: ${(err as Error).message}`);
         opts.log(`  PostgreSQL targets skipped: ${(err as Error).message}`);
       }
     }
 
+    // Round 0, not recorded: every target once through every scenario for a second, so the first
+    // measured round does not time the JIT compiling the path (it read about half the later rounds).
+    opts.log('  warm-up (not recorded)');
+    for (const s of scenarios) for (const name of withBefore(s.targets).filter((t) => targets.has(t))) {
+      const t = targets.get(name)!;
+      await loadSplit(s.name, name, t.ports, 1, opts.connections, () => s.next(t), s.per);
+    }
     for (let round = 1; round <= opts.rounds; round++) {
       opts.log(`  round ${round}/${opts.rounds}`);
       for (const s of scenarios) {
@@ -313,7 +344,7 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
           const t = targets.get(name)!;
           const r = await loadSplit(s.name, name, t.ports, opts.seconds, opts.connections, () => s.next(t), s.per);
           results.push({ ...r, name: `${s.name}#${round}` });
-          line.push(`${name} ${r.requestsPerSec}`);
+          line.push(`${name} ${r.requestsPerSec}${r.groupSize ? ` (${r.groupSize.toFixed(1)}/commit)` : ''}`);
         }
         opts.log(`    ${s.name}: ${line.join(', ')} req/s`);
       }
