@@ -8,12 +8,13 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from './open-store';
 import { openPgDb } from './pg-db';
-import { createSqlWriteTx, EventKeyRaceError } from './sql-write-tx';
+import { createSqlWriteTx, DeferredWriteConflict } from './sql-write-tx';
 import { createKeys, type AdToken } from '../ingest/keys';
 import { commitGroup } from '../ingest/commit-group';
 import { DEFAULT_IVT_LIMITS, type PipelineDeps } from '../ingest/pipeline';
 import type { IngestItem } from '../ingest/items';
 import type { Store } from './store';
+import { chargeGroup } from '../core/ledger';
 
 const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const T0 = Date.UTC(2026, 11, 6, 12);
@@ -75,10 +76,35 @@ describe('held rows on PostgreSQL, two processes', () => {
           expect(await w.putEventKey('news', 'imp', 'e1', 'ours', '{}', T0)).toBe(true);
           await w.seal(T0);
         }),
-      ).rejects.toThrow(EventKeyRaceError);
+      ).rejects.toThrow(DeferredWriteConflict);
       await db.close();
       const rows = await p.a.write(async (o) => o.eventKey('news', 'imp', 'e1'));
       expect(rows?.payloadHash).toBe('theirs');
+    } finally {
+      await p.done();
+    }
+  });
+
+  it('fails the seal when another process posted a ledger group this group commit deferred', async () => {
+    const p = await twoProcesses();
+    try {
+      const meta = { refType: 'impression' as const, refId: 'i1', campaignId: 'cpm', advertiserId: 'adv', publisherId: 'pub', slotId: 'slot', termsVersion: 1, currency: 'EUR', at: T0, reason: null };
+      const g = chargeGroup('imp:i1', meta, { costMicros: 2_500n, publisherMicros: 1_750n, platformMicros: 750n })!;
+      const db = openPgDb(URL, { schema: p.schema, max: 2 });
+      await expect(
+        db.transaction(async (tx) => {
+          const w = createSqlWriteTx(tx);
+          await w.prefetch!({ eventKeys: [], impressions: [] }); // a group commit: the group is deferred
+          expect(await w.postGroup(g, T0)).toBe(true);
+          await p.b.write(async (o) => void (await o.postGroup(g, T0)));
+          await w.seal(T0);
+        }),
+      ).rejects.toThrow(DeferredWriteConflict);
+      await db.close();
+      const n = await admin.get<{ groups: bigint; legs: bigint; links: bigint }>(
+        `SELECT (SELECT COUNT(*) FROM ${p.schema}.ledger_groups) AS groups, (SELECT COUNT(*) FROM ${p.schema}.ledger_legs) AS legs, (SELECT COUNT(*) FROM ${p.schema}.ledger_chain) AS links`,
+      );
+      expect(n).toEqual({ groups: 1n, legs: 3n, links: 1n });
     } finally {
       await p.done();
     }

@@ -7,8 +7,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteDb } from './sqlite-db';
 import { migrate } from './schema';
-import { createSqlWriteTx, EventKeyRaceError } from './sql-write-tx';
+import { createSqlWriteTx, DeferredWriteConflict } from './sql-write-tx';
 import type { Db } from './db';
+import { chainHead } from './sql-chain';
+import { chargeGroup, type EntryMeta } from '../core/ledger';
 
 const T0 = Date.UTC(2026, 11, 6, 12);
 let db: Db;
@@ -99,8 +101,91 @@ describe('facts written at seal', () => {
         expect(await w.putEventKey('s1', 'imp', 'e1', 'ours', '{}', T0)).toBe(true);
         await w.seal(T0);
       }),
-    ).rejects.toThrow(EventKeyRaceError);
+    ).rejects.toThrow(DeferredWriteConflict);
     // Rolled back whole: neither row.
     expect(await db.all('SELECT * FROM event_keys')).toEqual([]);
+  });
+});
+
+describe('ledger groups of a group commit, inserted together', () => {
+  const meta = (refId: string): EntryMeta => ({ refType: 'impression', refId, campaignId: 'c1', advertiserId: 'a1', publisherId: 'p1', slotId: 's1', termsVersion: 1, currency: 'EUR', at: T0, reason: null });
+  const charge = (refId: string) => chargeGroup(`imp:${refId}`, meta(refId), { costMicros: 2_500n, publisherMicros: 1_750n, platformMicros: 750n })!;
+  const groups = async () =>
+    (await db.all<{ idem_key: string; n: bigint }>('SELECT g.idem_key, COUNT(l.group_id) AS n FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id GROUP BY g.idem_key ORDER BY g.id')).map((r) => ({ idem_key: r.idem_key, n: Number(r.n) }));
+  /** What commitGroup does first: a prefetch, which makes the transaction a group commit's optimistic pass. */
+  const groupCommit = async (w: ReturnType<typeof createSqlWriteTx>) => w.prefetch!({ eventKeys: [], impressions: [] });
+
+  it('writes nothing until a read of the ledger or the seal, then every group with its legs, linked in posting order', async () => {
+    await db.transaction(async (tx) => {
+      const w = createSqlWriteTx(tx);
+      await groupCommit(w);
+      expect(await w.postGroup(charge('i1'), T0)).toBe(true);
+      expect(await w.postGroup(charge('i2'), T0)).toBe(true);
+      expect(await tx.all('SELECT * FROM ledger_groups')).toEqual([]);
+      // A read of the ledger in the transaction sees them: they are written first.
+      expect((await w.groupsFor('impression', 'i2')).map((g) => g.key)).toEqual(['imp:i2']);
+      expect(await w.postGroup(charge('i3'), T0)).toBe(true);
+      await w.seal(T0);
+    });
+    expect(await groups()).toEqual([{ idem_key: 'imp:i1', n: 3 }, { idem_key: 'imp:i2', n: 3 }, { idem_key: 'imp:i3', n: 3 }]);
+    const links = await db.all<{ idem_key: string }>('SELECT g.idem_key FROM ledger_chain c JOIN ledger_groups g ON g.id = c.group_id ORDER BY c.seq');
+    expect(links.map((l) => l.idem_key)).toEqual(['imp:i1', 'imp:i2', 'imp:i3']);
+    expect((await chainHead(db)).seq).toBe(3);
+  });
+
+  it('answers a key posted earlier in the same transaction as already posted, written or not', async () => {
+    await db.transaction(async (tx) => {
+      const w = createSqlWriteTx(tx);
+      await groupCommit(w);
+      expect(await w.postGroup(charge('i1'), T0)).toBe(true);
+      expect(await w.postGroup(charge('i1'), T0)).toBe(false);
+      await w.groupsFor('impression', 'i1'); // now written
+      expect(await w.postGroup(charge('i1'), T0)).toBe(false);
+      await w.seal(T0);
+    });
+    expect(await groups()).toEqual([{ idem_key: 'imp:i1', n: 3 }]);
+  });
+
+  it('fails the transaction whole when a key was posted by an earlier one, and posts at once outside a group commit', async () => {
+    await db.transaction(async (tx) => {
+      const w = createSqlWriteTx(tx);
+      expect(await w.postGroup(charge('i1'), T0)).toBe(true);
+      // Not a group commit: the INSERT ran at once, so the answer is the database's.
+      expect(await tx.all('SELECT idem_key FROM ledger_groups')).toEqual([{ idem_key: 'imp:i1' }]);
+      expect(await w.postGroup(charge('i1'), T0)).toBe(false);
+      await w.seal(T0);
+    });
+    await expect(
+      db.transaction(async (tx) => {
+        const w = createSqlWriteTx(tx);
+        await groupCommit(w);
+        expect(await w.postGroup(charge('i2'), T0)).toBe(true);
+        expect(await w.postGroup(charge('i1'), T0)).toBe(true); // not known here; found at seal
+        await w.seal(T0);
+      }),
+    ).rejects.toThrow(DeferredWriteConflict);
+    // Nothing of the failed transaction is left: not i2, no second i1, no chain link.
+    expect(await groups()).toEqual([{ idem_key: 'imp:i1', n: 3 }]);
+    expect((await chainHead(db)).seq).toBe(1);
+  });
+
+  it('writes the pending groups before a savepoint, and posts at once inside it', async () => {
+    await db.transaction(async (tx) => {
+      const w = createSqlWriteTx(tx);
+      await groupCommit(w);
+      expect(await w.postGroup(charge('i1'), T0)).toBe(true);
+      await expect(
+        w.savepoint(async () => {
+          expect(await tx.all('SELECT idem_key FROM ledger_groups')).toEqual([{ idem_key: 'imp:i1' }]);
+          expect(await w.postGroup(charge('i1'), T0)).toBe(false);
+          expect(await w.postGroup(charge('i2'), T0)).toBe(true);
+          throw new Error('item failed');
+        }),
+      ).rejects.toThrow('item failed');
+      await w.seal(T0);
+    });
+    expect(await groups()).toEqual([{ idem_key: 'imp:i1', n: 3 }]);
+    expect(await db.all('SELECT idem_key FROM ledger_groups')).toEqual([{ idem_key: 'imp:i1' }]); // no group of the rolled-back item, legs or not
+    expect((await chainHead(db)).seq).toBe(1);
   });
 });

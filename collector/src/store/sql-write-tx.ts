@@ -139,10 +139,15 @@ export function toGroups(rows: Row[]): PostedGroup[] {
 
 export const GROUP_SELECT = `SELECT g.*, l.account, l.side, l.micros FROM ledger_groups g JOIN ledger_legs l ON l.group_id = g.id`;
 
-/** Thrown at seal when another process stored one of the transaction's event keys first. */
-export class EventKeyRaceError extends Error {
-  constructor() {
-    super('an event key of this group was stored by another transaction first');
+/**
+ * Thrown when a write deferred to a multi-row INSERT finds its key already stored: another process
+ * stored one of the transaction's event keys first, or a ledger group's idempotency key was posted
+ * before. The transaction fails whole and commitGroup runs the group again item by item, where
+ * nothing is deferred and each item sees the stored row (a duplicate, answered as one).
+ */
+export class DeferredWriteConflict extends Error {
+  constructor(what: string) {
+    super(`${what} was stored by another transaction first`);
   }
 }
 
@@ -155,6 +160,17 @@ const impressionValues = (i: ImpressionRecord): SqlValue[] => [
   `${i.decisionId}:${i.kind}`, i.decisionId, i.kind, i.eventId, i.siteId, i.slotId, i.publisherId, i.campaignId, i.creativeId,
   i.advertiserId, i.termsVersion, i.pageViewId, i.sourceKey, i.at, i.receivedAt, i.invalidReason, i.billing, i.costMicros,
 ];
+
+const GROUP_INSERT = `INSERT INTO ledger_groups (idem_key, kind, ref_type, ref_id, campaign_id, advertiser_id, publisher_id, slot_id, terms_version, currency, reason, at, posted_at, facts) VALUES`;
+const GROUP_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/** A group posted in this transaction; `id` is 0 until its row is inserted. */
+type Pending = Posted & { postedAt: number };
+const groupValues = ({ group: g, postedAt }: Pending): SqlValue[] => {
+  const m = g.meta;
+  return [g.key, g.kind, m.refType, m.refId, m.campaignId, m.advertiserId, m.publisherId, m.slotId ?? null, m.termsVersion, m.currency, m.reason, m.at, postedAt, g.facts ? canonicalJson(g.facts) : null];
+};
+/** Ledger groups per multi-row INSERT (14 parameters a row; the facts make a row a few KB). */
+const GROUPS_PER_STATEMENT = 200;
 
 /** Rows per multi-row INSERT of impressions or event keys (18 parameters a row at most). */
 const FACTS_PER_STATEMENT = 200;
@@ -248,13 +264,40 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
   };
   const copyHeld = <T>(m: Map<string, Held<T>>) => new Map([...m].map(([k, h]) => [k, { value: { ...h.value }, dirty: h.dirty }]));
 
-  // Ledger legs of the groups posted so far, four values a leg, not yet written.
-  const pendingLegs: SqlValue[] = [];
+  // Groups posted in this transaction, sealed into the chain just before it commits (sql-chain.ts).
+  const posted: Pending[] = [];
+  // In a group commit (prefetch was called: commitGroup's optimistic pass), groups are inserted
+  // together, a multi-row INSERT before anything reads the ledger and at seal, instead of an INSERT
+  // … RETURNING each — on PostgreSQL that was the last round trip per billed event. postGroup then
+  // answers from the keys this transaction posted; a key posted by an earlier transaction is found
+  // by the INSERT and fails the transaction (DeferredWriteConflict), and the item-by-item rerun,
+  // which defers nothing, answers it as before.
+  let deferGroups = false;
+  const pendingGroups: Pending[] = [];
+  const groupKeys = new Set<string>();
+  const flushGroups = async () => {
+    for (let at = 0; at < pendingGroups.length; at += GROUPS_PER_STATEMENT) {
+      const chunk = pendingGroups.slice(at, at + GROUPS_PER_STATEMENT);
+      const rows = await tx.all<Row>(`${GROUP_INSERT} ${chunk.map(() => GROUP_ROW).join(', ')} ON CONFLICT (idem_key) DO NOTHING RETURNING id, idem_key`, chunk.flatMap(groupValues));
+      if (rows.length !== chunk.length) throw new DeferredWriteConflict('a ledger group of this group commit');
+      const ids = new Map(rows.map((r) => [String(r.idem_key), num(r.id)]));
+      for (const p of chunk) p.id = ids.get(p.group.key)!;
+    }
+    pendingGroups.length = 0;
+  };
+
+  // Ledger legs of the groups posted so far, not yet written (their group's ID may not be known yet).
+  const pendingLegs: { p: Pending; leg: EntryGroup['legs'][number] }[] = [];
   const payoutWrites = createSqlPayoutWrites(tx);
+  /** Writes the pending groups, then their legs: what a read of the ledger in this transaction must see. */
   const flushLegs = async () => {
-    for (let at = 0; at < pendingLegs.length; at += LEGS_PER_STATEMENT * 4) {
-      const chunk = pendingLegs.slice(at, at + LEGS_PER_STATEMENT * 4);
-      await tx.run(`INSERT INTO ledger_legs (group_id, account, side, micros) VALUES ${Array.from({ length: chunk.length / 4 }, () => '(?, ?, ?, ?)').join(', ')}`, chunk);
+    await flushGroups();
+    for (let at = 0; at < pendingLegs.length; at += LEGS_PER_STATEMENT) {
+      const chunk = pendingLegs.slice(at, at + LEGS_PER_STATEMENT);
+      await tx.run(
+        `INSERT INTO ledger_legs (group_id, account, side, micros) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        chunk.flatMap(({ p, leg }) => [p.id, leg.account, leg.side, leg.micros]),
+      );
     }
     pendingLegs.length = 0;
   };
@@ -294,11 +337,12 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
           `INSERT INTO event_keys (site_id, type, event_id, payload_hash, result, received_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
           chunk.flat(),
         );
-        if (r.changes !== chunk.length) throw new EventKeyRaceError();
+        if (r.changes !== chunk.length) throw new DeferredWriteConflict('an event key of this group');
       }
     }
   };
   const stopDeferring = async () => {
+    deferGroups = false; // flushed by flushLegs, which every savepoint runs next
     if (!deferring) return;
     await flushFacts();
     deferring = false;
@@ -313,8 +357,6 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
   /** Decision IDs of the stored served impressions of a page view's slot, read ahead (the ad-stacking check). */
   const knownServed = new Map<string, string[]>();
 
-  // Groups posted in this transaction, sealed into the chain just before it commits (sql-chain.ts).
-  const posted: Posted[] = [];
   const w: WriteTx & { seal(now: number): Promise<void> } = {
     async savepoint(fn) {
       const name = `sp${++savepointSeq}`;
@@ -356,6 +398,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
 
     async prefetch(want) {
       if (!deferring) return;
+      deferGroups = true; // only commitGroup prefetches, and it reruns a group that failed item by item
       const keys = [...new Map(want.eventKeys.map((k) => [eventKeyOf(...k), k])).entries()].filter(([k]) => !pendingKeys.has(k) && !knownKeys.has(k));
       for (let at = 0; at < keys.length; at += FACTS_PER_STATEMENT) {
         const chunk = keys.slice(at, at + FACTS_PER_STATEMENT);
@@ -651,18 +694,21 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     },
 
     async postGroup(g: EntryGroup, postedAt) {
-      const m = g.meta;
-      const r = await tx.get<Row>(
-        `INSERT INTO ledger_groups (idem_key, kind, ref_type, ref_id, campaign_id, advertiser_id, publisher_id, slot_id, terms_version, currency, reason, at, posted_at, facts)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING RETURNING id`,
-        [g.key, g.kind, m.refType, m.refId, m.campaignId, m.advertiserId, m.publisherId, m.slotId ?? null, m.termsVersion, m.currency, m.reason, m.at, postedAt, g.facts ? canonicalJson(g.facts) : null],
-      );
-      if (!r) return false;
-      posted.push({ id: num(r.id), group: g });
+      const p: Pending = { id: 0, group: g, postedAt };
+      if (deferGroups) {
+        if (groupKeys.has(g.key)) return false;
+        groupKeys.add(g.key);
+        pendingGroups.push(p);
+      } else {
+        const r = await tx.get<Row>(`${GROUP_INSERT} ${GROUP_ROW} ON CONFLICT (idem_key) DO NOTHING RETURNING id`, groupValues(p));
+        if (!r) return false;
+        p.id = num(r.id);
+      }
+      posted.push(p);
       // The legs wait for the group's other legs and the transaction's other groups: all of them go
       // in a few multi-row statements at seal (or before a read of the ledger in this transaction),
       // inside the same transaction, so they still commit or roll back with their group.
-      for (const leg of g.legs) pendingLegs.push(r.id as number | bigint, leg.account, leg.side, leg.micros);
+      for (const leg of g.legs) pendingLegs.push({ p, leg });
       return true;
     },
     async groupsFor(refType, refId) {
