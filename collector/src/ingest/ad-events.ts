@@ -54,7 +54,7 @@ export async function recordImpression(
   if (!terms) return unknownCampaign(tx, token, kind === 'served' ? 'imp' : 'vi', eventId, ctx);
 
   let invalid = ctx.ivt;
-  if (!invalid && kind === 'served' && token.pv && (await tx.countServedInPageSlot(token.pv, token.s, token.d)) > 0) invalid = 'stacked_impression';
+  if (!invalid && kind === 'served' && token.pv && (await tx.otherServedInPageSlot(token.pv, token.s, token.d))) invalid = 'stacked_impression';
   if (!invalid && kind === 'viewable') invalid = (await tx.impression(token.d, 'served'))?.invalidReason ?? null;
 
   // Money is booked on the collector's clock and its UTC day, whatever time the event claims (SPEC §3.8).

@@ -189,3 +189,31 @@ describe('ledger groups of a group commit, inserted together', () => {
     expect((await chainHead(db)).seq).toBe(1);
   });
 });
+
+describe('the ad-stacking read-ahead', () => {
+  it('reads at most two decisions of a page view slot however many were piled into it', async () => {
+    const served = (decisionId: string) => ({
+      decisionId, kind: 'served' as const, eventId: `e_${decisionId}`, siteId: 's1', slotId: 'top', publisherId: 'p1', campaignId: 'c1', creativeId: 'cr1', advertiserId: 'a1',
+      termsVersion: 1, pageViewId: 'pv_pile', sourceKey: 'src', at: T0, receivedAt: T0, invalidReason: null, billing: 'no_charge' as const, costMicros: 0n,
+    });
+    await db.transaction(async (tx) => {
+      const w = createSqlWriteTx(tx);
+      for (let n = 0; n < 500; n++) await w.insertImpression(served(`d${n}`));
+      await w.seal(T0);
+    });
+    let rowsRead = 0;
+    await db.transaction(async (tx) => {
+      const counted: Db = { ...tx, all: async (sql, params) => {
+        const rows = await tx.all(sql, params);
+        rowsRead += rows.length;
+        return rows as never;
+      } };
+      const w = createSqlWriteTx(counted);
+      await w.prefetch!({ eventKeys: [], impressions: [], pageSlots: [['pv_pile', 'top']] });
+      expect(await w.otherServedInPageSlot('pv_pile', 'top', 'd0')).toBe(true);
+      expect(await w.otherServedInPageSlot('pv_pile', 'top', 'new')).toBe(true);
+      await w.seal(T0);
+    });
+    expect(rowsRead).toBe(2);
+  });
+});

@@ -195,6 +195,15 @@ const spendKey = (campaignId: string, scope: string, publisherId: string) => `${
 const servedKey = (pageViewId: string, slotId: string) => `${pageViewId}\u0000${slotId}`;
 
 /**
+ * Notes a served impression of a page view's slot, keeping at most two: two different decisions
+ * answer "is there another than X" for every X, so a slot with a pile of impressions (the page view
+ * ID is the visitor's) is held, read and searched in constant space and time.
+ */
+const noteServed = (ids: string[], decisionId: string) => {
+  if (ids.length < 2 && !ids.includes(decisionId)) ids.push(decisionId);
+};
+
+/**
  * Wraps a transaction handle as the pipeline's WriteTx; `seal` writes back the money rows it held,
  * then links its posted groups into the chain, before COMMIT.
  *
@@ -313,7 +322,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
   const absentKeys = new Set<string>();
   const pendingImpressions = new Map<string, ImpressionRecord>();
   const absentImpressions = new Set<string>();
-  /** Decision IDs of pending served impressions per page view and slot (the ad-stacking check). */
+  /** Up to two decision IDs of pending served impressions per page view and slot (the ad-stacking check, noteServed). */
   const pendingServed = new Map<string, string[]>();
   const flushFacts = async () => {
     if (pendingImpressions.size > 0) {
@@ -321,7 +330,10 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       const rows = [...pendingImpressions.values()].sort((a, b) => (a.decisionId < b.decisionId ? -1 : a.decisionId > b.decisionId ? 1 : a.kind < b.kind ? -1 : 1));
       pendingImpressions.clear();
       // Written now: a page view's slot read ahead keeps counting them (the rows are stored, not pending).
-      for (const [k, ids] of pendingServed) knownServed.get(k)?.push(...ids);
+      for (const [k, ids] of pendingServed) {
+        const known = knownServed.get(k);
+        if (known) for (const d of ids) noteServed(known, d);
+      }
       pendingServed.clear();
       for (let at = 0; at < rows.length; at += FACTS_PER_STATEMENT) {
         const chunk = rows.slice(at, at + FACTS_PER_STATEMENT);
@@ -354,7 +366,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
   // What prefetch read ahead for the group: a stored row, or null for "not stored".
   const knownKeys = new Map<string, { payloadHash: string; result: string } | null>();
   const knownImpressions = new Map<string, ImpressionRecord | null>();
-  /** Decision IDs of the stored served impressions of a page view's slot, read ahead (the ad-stacking check). */
+  /** Up to two decision IDs of the stored served impressions of a page view's slot, read ahead (the ad-stacking check, noteServed). */
   const knownServed = new Map<string, string[]>();
 
   const w: WriteTx & { seal(now: number): Promise<void> } = {
@@ -415,17 +427,21 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         for (const id of chunk) knownImpressions.set(id, null);
         for (const r of await tx.all<Row>(`SELECT * FROM impressions WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk)) knownImpressions.set(String(r.id), toImpression(r));
       }
-      // The stacking check's counts, one statement for the group instead of one per served
-      // impression (on PostgreSQL each was a round trip inside the transaction).
+      // The stacking check's answers, one statement for the group instead of one per served
+      // impression (on PostgreSQL each was a round trip inside the transaction); at most two
+      // decisions a slot leave the database, however many were piled into it.
       const slots = [...new Map((want.pageSlots ?? []).map(([pv, slot]) => [servedKey(pv, slot), [pv, slot] as const])).entries()].filter(([k]) => !knownServed.has(k));
       for (let at = 0; at < slots.length; at += FACTS_PER_STATEMENT) {
         const chunk = slots.slice(at, at + FACTS_PER_STATEMENT);
         for (const [k] of chunk) knownServed.set(k, []);
         const rows = await tx.all<Row>(
-          `SELECT page_view_id, slot_id, decision_id FROM impressions WHERE kind = 'served' AND (page_view_id, slot_id) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
+          `SELECT page_view_id, slot_id, decision_id FROM (
+             SELECT page_view_id, slot_id, decision_id, ROW_NUMBER() OVER (PARTITION BY page_view_id, slot_id) AS n
+             FROM impressions WHERE kind = 'served' AND (page_view_id, slot_id) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})
+           ) t WHERE n <= 2`,
           chunk.flatMap(([, k]) => k),
         );
-        for (const r of rows) knownServed.get(servedKey(String(r.page_view_id), String(r.slot_id)))!.push(String(r.decision_id));
+        for (const r of rows) noteServed(knownServed.get(servedKey(String(r.page_view_id), String(r.slot_id)))!, String(r.decision_id));
       }
     },
     async eventKey(siteId, type, eventId) {
@@ -483,7 +499,9 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         pendingImpressions.set(id, i);
         if (i.kind === 'served' && i.pageViewId) {
           const k = servedKey(i.pageViewId, i.slotId);
-          pendingServed.set(k, [...(pendingServed.get(k) ?? []), i.decisionId]);
+          let ids = pendingServed.get(k);
+          if (!ids) pendingServed.set(k, (ids = []));
+          noteServed(ids, i.decisionId);
         }
         return true;
       }
@@ -504,16 +522,14 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       if (!r) absentImpressions.add(`${decisionId}:${kind}`);
       return r ? toImpression(r) : null;
     },
-    async countServedInPageSlot(pageViewId, slotId, decisionId) {
+    async otherServedInPageSlot(pageViewId, slotId, decisionId) {
       const k = servedKey(pageViewId, slotId);
-      const pending = (pendingServed.get(k) ?? []).filter((d) => d !== decisionId).length;
+      const other = (d: string) => d !== decisionId;
+      if (pendingServed.get(k)?.some(other)) return true;
       const known = knownServed.get(k);
-      if (known) return known.filter((d) => d !== decisionId).length + pending;
-      const r = await tx.get<Row>(
-        "SELECT COUNT(*) AS n FROM impressions WHERE page_view_id = ? AND slot_id = ? AND kind = 'served' AND decision_id <> ?",
-        [pageViewId, slotId, decisionId],
-      );
-      return num(r?.n) + pending;
+      if (known) return known.some(other);
+      const r = await tx.get<Row>("SELECT 1 AS x FROM impressions WHERE page_view_id = ? AND slot_id = ? AND kind = 'served' AND decision_id <> ? LIMIT 1", [pageViewId, slotId, decisionId]);
+      return r !== undefined && r !== null;
     },
 
     async insertClick(c) {

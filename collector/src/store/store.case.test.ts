@@ -478,43 +478,70 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         expect((await store.reports.counts()).impressions).toBe(2);
       });
 
-      it('counts other served impressions in the same page view and slot (ad stacking)', async () => {
+      it('finds another served impression in the same page view and slot (ad stacking)', async () => {
         await write(async (tx) => {
           await tx.insertImpression(impression({ decisionId: 'd1' }));
           await tx.insertImpression(impression({ decisionId: 'd2' }));
           await tx.insertImpression(impression({ decisionId: 'd3', kind: 'viewable' }));
           await tx.insertImpression(impression({ decisionId: 'd4', slotId: 'slot_side' }));
           await tx.insertImpression(impression({ decisionId: 'd5', pageViewId: 'pv_2' }));
-          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd1')).toBe(1);
-          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(2);
-          expect(await tx.countServedInPageSlot('pv_2', 'slot_top', 'd5')).toBe(0);
+          expect(await tx.otherServedInPageSlot('pv_1', 'slot_top', 'd1')).toBe(true);
+          expect(await tx.otherServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(true);
+          expect(await tx.otherServedInPageSlot('pv_2', 'slot_top', 'd5')).toBe(false);
         });
       });
 
-      it('counts the same when the page views’ slots were read ahead for the group (prefetch)', async () => {
+      it('answers the same when the page views’ slots were read ahead for the group (prefetch)', async () => {
         await write(async (tx) => {
           await tx.insertImpression(impression({ decisionId: 'd1' }));
           await tx.insertImpression(impression({ decisionId: 'd2' }));
         });
         await write(async (tx) => {
           await tx.prefetch?.({ eventKeys: [], impressions: ['d3:served'], pageSlots: [['pv_1', 'slot_top'], ['pv_2', 'slot_top']] });
-          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd3')).toBe(2);
-          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd1')).toBe(1);
-          expect(await tx.countServedInPageSlot('pv_2', 'slot_top', 'd6')).toBe(0);
+          expect(await tx.otherServedInPageSlot('pv_1', 'slot_top', 'd3')).toBe(true);
+          expect(await tx.otherServedInPageSlot('pv_1', 'slot_top', 'd1')).toBe(true);
+          expect(await tx.otherServedInPageSlot('pv_2', 'slot_top', 'd6')).toBe(false);
           // Looked up absent, then stored in this transaction (kept until the seal where a store defers it).
           expect(await tx.impression('d3', 'served')).toBeNull();
           expect(await tx.insertImpression(impression({ decisionId: 'd3' }))).toBe(true);
-          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(3);
-          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd3')).toBe(2);
-          // A read of touches writes what the transaction holds: the counts must not lose it.
+          expect(await tx.otherServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(true);
+          expect(await tx.otherServedInPageSlot('pv_1', 'slot_top', 'd3')).toBe(true);
+          // A read of touches writes what the transaction holds: the answers must not lose it.
           await tx.touchesFor('adv_shop', [], 'src_none', 0);
-          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(3);
+          expect(await tx.otherServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(true);
           // Stored at once (never looked up first): counted too.
           expect(await tx.insertImpression(impression({ decisionId: 'd4' }))).toBe(true);
-          expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(4);
-          expect(await tx.countServedInPageSlot('pv_2', 'slot_top', 'd6')).toBe(0);
+          expect(await tx.otherServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(true);
+          expect(await tx.otherServedInPageSlot('pv_2', 'slot_top', 'd6')).toBe(false);
         });
-        await write(async (tx) => expect(await tx.countServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(4));
+        await write(async (tx) => expect(await tx.otherServedInPageSlot('pv_1', 'slot_top', 'd9')).toBe(true));
+      });
+
+      it('answers for each of a pile of impressions in one page view, read ahead or not (the page view ID is the visitor’s)', async () => {
+        // A slot with a single served impression answers "no other" for that decision only.
+        await write(async (tx) => void (await tx.insertImpression(impression({ decisionId: 'solo', pageViewId: 'pv_solo' }))));
+        const ids = Array.from({ length: 40 }, (_, n) => `p${String(n).padStart(2, '0')}`);
+        await write(async (tx) => {
+          for (const d of ids.slice(0, 30)) await tx.insertImpression(impression({ decisionId: d, pageViewId: 'pv_pile' }));
+        });
+        for (const ahead of [false, true]) {
+          await write(async (tx) => {
+            if (ahead) await tx.prefetch?.({ eventKeys: [], impressions: [], pageSlots: [['pv_pile', 'slot_top'], ['pv_solo', 'slot_top']] });
+            expect(await tx.otherServedInPageSlot('pv_solo', 'slot_top', 'solo')).toBe(false);
+            expect(await tx.otherServedInPageSlot('pv_solo', 'slot_top', 'new')).toBe(true);
+            // Every stored decision of the pile, the first and last ones read too, sees another.
+            for (const d of [...ids.slice(0, 30), 'new']) expect(await tx.otherServedInPageSlot('pv_pile', 'slot_top', d)).toBe(true);
+          });
+        }
+        // Piled within one transaction, before anything is written: the same answers.
+        await write(async (tx) => {
+          await tx.prefetch?.({ eventKeys: [], impressions: [], pageSlots: [['pv_new', 'slot_top']] });
+          expect(await tx.otherServedInPageSlot('pv_new', 'slot_top', 'p30')).toBe(false);
+          await tx.insertImpression(impression({ decisionId: 'p30', pageViewId: 'pv_new' }));
+          expect(await tx.otherServedInPageSlot('pv_new', 'slot_top', 'p30')).toBe(false);
+          for (const d of ids.slice(31)) await tx.insertImpression(impression({ decisionId: d, pageViewId: 'pv_new' }));
+          for (const d of ids.slice(30)) expect(await tx.otherServedInPageSlot('pv_new', 'slot_top', d)).toBe(true);
+        });
       });
     });
 

@@ -292,8 +292,8 @@ export interface WriteTx extends PayoutWrites {
   /**
    * Reads, in a few statements, the event keys and impressions a group is about to look up one by
    * one, so those lookups need no statement each (optional: a store may answer every lookup itself).
-   * Impression IDs are `<decisionId>:<kind>`; `pageSlots` are the page views' slots whose served
-   * impressions `countServedInPageSlot` will count.
+   * Impression IDs are `<decisionId>:<kind>`; `pageSlots` are the page views' slots that
+   * `otherServedInPageSlot` will ask about.
    */
   prefetch?(want: { eventKeys: [siteId: string, type: string, eventId: string][]; impressions: string[]; pageSlots?: [pageViewId: string, slotId: string][] }): Promise<void>;
   eventKey(siteId: string, type: string, eventId: string): Promise<{ payloadHash: string; result: string } | null>;
@@ -306,8 +306,12 @@ export interface WriteTx extends PayoutWrites {
   /** False when this decision already has an impression of this kind. */
   insertImpression(i: ImpressionRecord): Promise<boolean>;
   impression(decisionId: string, kind: 'served' | 'viewable'): Promise<ImpressionRecord | null>;
-  /** Served impressions in one page view's slot other than `decisionId` (ad stacking). */
-  countServedInPageSlot(pageViewId: string, slotId: string, decisionId: string): Promise<number>;
+  /**
+   * Whether a served impression other than `decisionId` is in one page view's slot (ad stacking).
+   * A yes or no, not a count: the page view ID comes from the visitor's request, and a page view
+   * with thousands of impressions piled into it must cost the check no more than one with two.
+   */
+  otherServedInPageSlot(pageViewId: string, slotId: string, decisionId: string): Promise<boolean>;
 
   insertClick(c: ClickRecord): Promise<void>;
   click(clickId: string): Promise<ClickRecord | null>;
