@@ -30,12 +30,22 @@ export interface CommitGroupDeps {
 
 /** Commits `items` in one transaction and returns one result per item, in order. */
 export async function commitGroup(write: WriteFn, items: IngestItem[], deps: CommitGroupDeps): Promise<ItemResult[]> {
+  // The group's tokens are verified once, for the lookups and for the items (an HMAC and a parse
+  // each): a verification depends on nothing but the token and the key, so its answer is reused.
+  const verified = new Map<string, ReturnType<PipelineDeps['keys']['verifyToken']>>();
+  const keys = deps.pipeline.keys;
+  const pipeline: PipelineDeps = {
+    ...deps.pipeline,
+    keys: { ...keys, verifyToken: (t) => verified.get(t) ?? keys.verifyToken(t) },
+  };
+  deps = { ...deps, pipeline };
   try {
     return await write(async (tx) => {
       // The group's idempotency keys and impressions, read in a few statements instead of one each.
-      if (tx.prefetch) await tx.prefetch(lookupsOf(items, deps.pipeline));
+      const want = lookupsOf(items, keys, verified);
+      if (tx.prefetch) await tx.prefetch(want);
       const out: ItemResult[] = [];
-      for (const item of items) out.push(await processItem(tx, item, deps.pipeline));
+      for (const item of items) out.push(await processItem(tx, item, pipeline));
       return out;
     });
   } catch (err) {
@@ -82,7 +92,7 @@ async function runOne(tx: WriteTx, item: IngestItem, deps: CommitGroupDeps): Pro
  * impression its decision's row of that kind (and the served one, which a viewable one checks).
  * A token that does not verify adds nothing: its item is refused before any lookup.
  */
-function lookupsOf(items: IngestItem[], pipeline: PipelineDeps) {
+function lookupsOf(items: IngestItem[], keys: PipelineDeps['keys'], verified: Map<string, ReturnType<PipelineDeps['keys']['verifyToken']>>) {
   const eventKeys: [string, string, string][] = [];
   const impressions: string[] = [];
   const pageSlots: [string, string][] = [];
@@ -91,7 +101,8 @@ function lookupsOf(items: IngestItem[], pipeline: PipelineDeps) {
     const e = item.event;
     eventKeys.push([item.siteId, e.t, e.i]);
     if (e.t === 'imp' || e.t === 'vi') {
-      const v = pipeline.keys.verifyToken(e.tk);
+      const v = keys.verifyToken(e.tk);
+      verified.set(e.tk, v);
       if (!v.ok) continue;
       impressions.push(`${v.token.d}:served`);
       if (e.t === 'vi') impressions.push(`${v.token.d}:viewable`);
