@@ -32,4 +32,22 @@ describe('commitGroup', () => {
     expect(out[5]).toMatchObject({ reason: 'bad_signature' });
     expect(calls.sort()).toEqual([...tokens, forged].sort());
   });
+
+  it('reads S2S conversions’ event keys ahead with the group’s, and a replay in a later group still answers duplicate', async () => {
+    h = await createHarness();
+    const w = await seedWorld(h, { terms: { costModel: 'cpa', cpaFlatMicros: '1000000' } });
+    const at = h.clock();
+    const s2s = (n: number): IngestItem => ({
+      kind: 's2s', advertiserId: w.advertiserId, body: { event_id: `cv${n}`, action: 'purchase', order_id: `o${n}` }, payloadHash: `p${n}`,
+      ctx: { receivedAt: at, sourceKey: 'server', ivt: null, endpoint: '/v1/conversions' },
+    });
+    const wants: unknown[] = [];
+    const write: Parameters<typeof commitGroup>[0] = (fn) => h.store.write((tx) => fn({ ...tx, prefetch: async (want) => void (wants.push(want), await tx.prefetch!(want)) }));
+    const deps = { pipeline: h.collector.pipeline, logger: pino({ level: 'silent' }), clock: () => at };
+    const first = await commitGroup(write, [s2s(1), s2s(2)], deps);
+    expect(first.map((r) => r.status)).toEqual(['accepted', 'accepted']);
+    expect(wants[0]).toMatchObject({ eventKeys: [[`s2s:${w.advertiserId}`, 'cv', 'cv1'], [`s2s:${w.advertiserId}`, 'cv', 'cv2']] });
+    const again = await commitGroup(write, [s2s(2), s2s(3)], deps);
+    expect(again.map((r) => r.status)).toEqual(['duplicate', 'accepted']);
+  });
 });

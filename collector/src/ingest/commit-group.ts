@@ -88,7 +88,7 @@ async function runOne(tx: WriteTx, item: IngestItem, deps: CommitGroupDeps): Pro
 }
 
 /**
- * The event keys and impressions the group's beacons will look up: each beacon's key, and for an
+ * The event keys and impressions the group's items will look up: each beacon's and S2S conversion's key, and for an
  * impression its decision's row of that kind (and the served one, which a viewable one checks).
  * A token that does not verify adds nothing: its item is refused before any lookup.
  */
@@ -97,6 +97,8 @@ function lookupsOf(items: IngestItem[], keys: PipelineDeps['keys'], verified: Ma
   const impressions: string[] = [];
   const pageSlots: [string, string][] = [];
   for (const item of items) {
+    // A server-to-server conversion's key, as processS2sConversion looks it up (one round trip each on PostgreSQL).
+    if (item.kind === 's2s') eventKeys.push([`s2s:${item.advertiserId}`, 'cv', item.body.event_id]);
     if (item.kind !== 'beacon') continue;
     const e = item.event;
     eventKeys.push([item.siteId, e.t, e.i]);
