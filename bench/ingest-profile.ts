@@ -6,8 +6,9 @@
  * since on a shared machine the wall time is mostly waiting for a core.
  *
  *   npx tsx bench/ingest-profile.ts [events=20000] [group=64] [postgres://…]
+ *   PRELOAD_ROWS=2000000 npx tsx bench/ingest-profile.ts      # on a copy of the preloaded database
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -20,6 +21,7 @@ import { commitGroup } from '../collector/src/ingest/commit-group';
 import { DEFAULT_IVT_LIMITS, type PipelineDeps } from '../collector/src/ingest/pipeline';
 import { timeOrderedId } from '../collector/src/ingest/ids';
 import type { IngestItem } from '../collector/src/ingest/items';
+import { preloadTemplate } from './preload';
 
 /**
  * Statements sent to the database, counted at the drivers (better-sqlite3's statement calls and
@@ -54,10 +56,22 @@ function countStatements() {
 }
 countStatements();
 
-/** Microseconds per billed impression, committed in groups of `group`. */
-export async function profileIngest(events: number, group: number, url?: string): Promise<{ events: number; group: number; microsPerEvent: number; cpuMicrosPerEvent: number; statementsPerEvent: number; commitsPerSecond: number }> {
+/** Bytes this process asked the kernel to write (Linux /proc/self/io `wchar`: the WAL, checkpoints); NaN elsewhere. */
+function bytesWritten(): number {
+  try {
+    return Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Microseconds per billed impression, committed in groups of `group`; on SQLite also the kilobytes written per event. */
+export async function profileIngest(events: number, group: number, url?: string): Promise<{ events: number; group: number; microsPerEvent: number; cpuMicrosPerEvent: number; statementsPerEvent: number; commitsPerSecond: number; kbWrittenPerEvent?: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'pp-profile-'));
   const schema = `profile_${process.pid}`;
+  // PRELOAD_ROWS=n: on a copy of the HTTP bench's preloaded database (bench/preload.ts), to see what
+  // a big file costs the write path without HTTP and its noise.
+  if (!url && process.env.PRELOAD_ROWS) copyFileSync((await preloadTemplate(Number(process.env.PRELOAD_ROWS), console.log)).file, join(dir, 'p.db'));
   const store = await openStore(url ?? `sqlite:${join(dir, 'p.db')}`, { clock: Date.now, sqliteSynchronous: process.env.SYNC === 'NORMAL' ? 'NORMAL' : 'FULL', pgSchema: schema });
   try {
     const keys = createKeys('profile-secret-'.padEnd(40, 'x'));
@@ -85,6 +99,7 @@ export async function profileIngest(events: number, group: number, url?: string)
     const items = Array.from({ length: events }, item);
     const started = performance.now();
     const cpu0 = process.cpuUsage();
+    const written0 = bytesWritten();
     const statements0 = statements;
     let billed = 0;
     for (let g = 0; g < events; g += group) {
@@ -92,8 +107,9 @@ export async function profileIngest(events: number, group: number, url?: string)
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const written = bytesWritten() - written0;
     if (billed !== events) throw new Error(`only ${billed} of ${events} impressions billed`);
-    return { events, group, microsPerEvent: Math.round((seconds * 1e6) / events), cpuMicrosPerEvent: Math.round((cpu.user + cpu.system) / events), statementsPerEvent: Number(((statements - statements0) / events).toFixed(2)), commitsPerSecond: Math.round(Math.ceil(events / group) / seconds) };
+    return { events, group, microsPerEvent: Math.round((seconds * 1e6) / events), cpuMicrosPerEvent: Math.round((cpu.user + cpu.system) / events), statementsPerEvent: Number(((statements - statements0) / events).toFixed(2)), commitsPerSecond: Math.round(Math.ceil(events / group) / seconds), ...(url || Number.isNaN(written) ? {} : { kbWrittenPerEvent: Number((written / 1024 / events).toFixed(1)) }) };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
