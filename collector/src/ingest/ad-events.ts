@@ -61,8 +61,9 @@ export async function recordImpression(
   const day = utcDay(ctx.receivedAt);
   // Only the billed kind of a CPM campaign touches (and, on PostgreSQL, locks) totals and budgets.
   const billable = terms.costModel === 'cpm' && kind === terms.cpmBasis && !invalid;
-  const totals = billable ? await tx.cpmTotals(token.c, terms.version) : ZERO_TOTALS;
+  // Budget rows first, then the running total: the order every process takes them in (WriteTx.prefetch).
   const spend = billable ? await tx.spend(token.c, token.p, day) : ZERO_SPEND;
+  const totals = billable ? await tx.cpmTotals(token.c, terms.version) : ZERO_TOTALS;
   // Read after the budget rows are locked: the caps and status in force now, not the token's (SPEC §3.8).
   const now = billable ? await tx.campaignNow(token.c) : null;
   const key = `impression:${token.d}:${kind}`;

@@ -17,6 +17,8 @@ import type { WriteTx } from '../store/store';
 import { isTransientStoreError } from '../store/db';
 import type { IngestItem, ItemResult } from './items';
 import { processItem, RaceLost, type PipelineDeps } from './pipeline';
+import type { AdToken } from './keys';
+import { utcDay } from '../core/day';
 
 /** Runs `fn` in one write transaction (`Store.write`, or the log worker's fenced transaction). */
 export type WriteFn = <T>(fn: (tx: WriteTx) => Promise<T>) => Promise<T>;
@@ -43,7 +45,7 @@ export async function commitGroup(write: WriteFn, items: IngestItem[], deps: Com
     return await write(async (tx) => {
       // The group's idempotency keys and impressions, read in a few statements instead of one each.
       const want = lookupsOf(items, keys, verified);
-      if (tx.prefetch) await tx.prefetch(want);
+      if (tx.prefetch) await tx.prefetch({ ...want, money: await moneyRowsOf(tx, items, verified) });
       const out: ItemResult[] = [];
       for (const item of items) out.push(await processItem(tx, item, pipeline));
       return out;
@@ -102,6 +104,7 @@ function lookupsOf(items: IngestItem[], keys: PipelineDeps['keys'], verified: Ma
     if (item.kind !== 'beacon') continue;
     const e = item.event;
     eventKeys.push([item.siteId, e.t, e.i]);
+    if (e.t === 'clk') verified.set(e.tk, keys.verifyToken(e.tk)); // for its money rows (moneyRowsOf) and its item
     if (e.t === 'imp' || e.t === 'vi') {
       const v = keys.verifyToken(e.tk);
       verified.set(e.tk, v);
@@ -113,4 +116,37 @@ function lookupsOf(items: IngestItem[], keys: PipelineDeps['keys'], verified: Ma
     }
   }
   return { eventKeys, impressions, pageSlots };
+}
+
+/**
+ * The money rows the group's ad events will bill against, for the store to take at once in a fixed
+ * order: a CPM campaign's budget rows and running total for each impression of its billed kind, a
+ * CPC campaign's budget rows for each click — on the UTC day of receipt, as billing books them.
+ * Request-level invalid traffic bills nothing and asks for nothing; an event that turns out
+ * unbillable later (stacked, duplicate) only made the store take rows a little early. Conversions
+ * find their campaign by attribution and take its rows when they get there.
+ */
+async function moneyRowsOf(tx: WriteTx, items: IngestItem[], verified: Map<string, ReturnType<PipelineDeps['keys']['verifyToken']>>) {
+  const spend: [string, string, string][] = [];
+  const cpm: [string, number][] = [];
+  for (const item of items) {
+    let token: AdToken | null = null;
+    let kind: 'served' | 'viewable' | 'click' | null = null;
+    let receivedAt = 0;
+    if (item.kind === 'beacon' && !item.ctx.ivt && (item.event.t === 'imp' || item.event.t === 'vi' || item.event.t === 'clk')) {
+      const v = verified.get(item.event.tk);
+      if (v?.ok) [token, kind, receivedAt] = [v.token, item.event.t === 'imp' ? 'served' : item.event.t === 'vi' ? 'viewable' : 'click', item.ctx.receivedAt];
+    } else if (item.kind === 'redirect_click' && !item.ctx.ivt && !item.invalidReason) {
+      [token, kind, receivedAt] = [item.token, 'click', item.ctx.receivedAt];
+    }
+    if (!token || !kind) continue;
+    const terms = await tx.terms(token.c, token.v); // cached per terms version: no statement after the first
+    if (!terms) continue;
+    const day = utcDay(receivedAt);
+    if (kind === 'click' ? terms.costModel === 'cpc' : terms.costModel === 'cpm' && terms.cpmBasis === kind) {
+      spend.push([token.c, day, token.p]);
+      if (kind !== 'click') cpm.push([token.c, terms.version]);
+    }
+  }
+  return { spend, cpm };
 }

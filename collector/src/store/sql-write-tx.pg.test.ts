@@ -54,8 +54,8 @@ async function twoProcesses(): Promise<{ a: Store; b: Store; schema: string; don
   };
 }
 
-const impression = (eventId = randomUUID()): IngestItem => {
-  const t: AdToken = { d: `d_${randomUUID()}`, si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpm', cr: 'cr', v: 1, pv: randomBytes(6).toString('base64url'), t: T0 };
+const impression = (eventId = randomUUID(), campaignId = 'cpm'): IngestItem => {
+  const t: AdToken = { d: `d_${randomUUID()}`, si: 'news', s: 'slot', p: 'pub', a: 'adv', c: campaignId, cr: 'cr', v: 1, pv: randomBytes(6).toString('base64url'), t: T0 };
   return { kind: 'beacon', siteId: 'news', event: { t: 'imp', i: eventId, ts: T0, tk: keys.signToken(t) }, at: T0, payloadHash: eventId, ctx: { receivedAt: T0, sourceKey: randomUUID(), ivt: null, endpoint: '/e' } };
 };
 
@@ -134,6 +134,33 @@ describe('held rows on PostgreSQL, two processes', () => {
       expect(spend?.micros).toBe(cpm?.charged_micros);
       const keysStored = await admin.get<{ n: bigint }>(`SELECT COUNT(*) AS n FROM ${p.schema}.event_keys`);
       expect(Number(keysStored?.n)).toBe(50);
+    } finally {
+      await p.done();
+    }
+  });
+
+  it('takes the money rows of a group in one fixed order: two processes billing two campaigns in opposite orders never deadlock', async () => {
+    const p = await twoProcesses();
+    try {
+      const terms = (await p.a.write((tx) => tx.terms('cpm', 1)))!;
+      await p.a.catalog.createCampaign({ id: 'cpm2', advertiserId: 'adv', name: 'C2', status: 'active', landingUrl: 'https://x.example/', allowedHosts: [], terms: { ...terms, campaignId: 'cpm2' } });
+      // Each transaction attempt counted: PostgreSQL aborts one side of a deadlock and the driver runs it again.
+      let attempts = 0;
+      const counted = (s: Store) => ((fn) => s.write((tx) => (attempts++, fn(tx)))) as Parameters<typeof commitGroup>[0];
+      const rounds = 12;
+      for (let n = 0; n < rounds; n++) {
+        const [ra, rb] = await Promise.all([
+          commitGroup(counted(p.a), [impression(undefined, 'cpm'), impression(undefined, 'cpm2')], { pipeline, logger, clock: () => T0 }),
+          commitGroup(counted(p.b), [impression(undefined, 'cpm2'), impression(undefined, 'cpm')], { pipeline, logger, clock: () => T0 }),
+        ]);
+        for (const r of [...ra, ...rb]) expect(r.billedMicros).toBe('2500');
+      }
+      expect(attempts).toBe(2 * rounds);
+      const spend = await admin.all<{ campaign_id: string; micros: bigint }>(`SELECT campaign_id, micros FROM ${p.schema}.spend WHERE scope = 'total' ORDER BY campaign_id`);
+      expect(spend).toEqual([
+        { campaign_id: 'cpm', micros: BigInt(2 * rounds * 2500) },
+        { campaign_id: 'cpm2', micros: BigInt(2 * rounds * 2500) },
+      ]);
     } finally {
       await p.done();
     }

@@ -191,6 +191,11 @@ interface Held<T> {
 
 const spendKey = (campaignId: string, scope: string, publisherId: string) => `${campaignId}\u0000${scope}\u0000${publisherId}`;
 
+const cpmKey = (campaignId: string, version: number) => `${campaignId}\u0000${version}`;
+
+/** Money rows per statement when a group's are taken together (3 parameters a row at most). */
+const MONEY_ROWS_PER_STATEMENT = 500;
+
 /** A page view's slot, as the ad-stacking check keys it. */
 const servedKey = (pageViewId: string, slotId: string) => `${pageViewId}\u0000${slotId}`;
 
@@ -208,9 +213,9 @@ const noteServed = (ids: string[], decisionId: string) => {
  * then links its posted groups into the chain, before COMMIT.
  *
  * Money rows are read once per transaction and written once per transaction: a group commit of a
- * thousand billed impressions of one campaign reads its budget rows and CPM total once (locking them
- * on PostgreSQL, in the order first met), keeps the running totals here, and writes each changed
- * row once at the end — instead of a read and an upsert of the same rows for every event. Exactness
+ * thousand billed impressions of one campaign reads its budget rows and CPM total once (locking
+ * them on PostgreSQL: those prefetch names together, in one fixed order; others when first met),
+ * keeps the running totals here, and writes each changed row once at the end — instead of a read and an upsert of the same rows for every event. Exactness
  * is unchanged: nothing else writes those rows while the transaction holds them (SQLite has one
  * writer; PostgreSQL holds the row locks to COMMIT), and a rolled-back savepoint restores them.
  */
@@ -224,28 +229,61 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
   const campaignRows = new Map<string, { status: CampaignStatus; termsVersion: number } | null>();
   const revShares = new Map<string, number | null>();
 
-  /** Reads (and on PostgreSQL creates and locks) the budget rows not held yet. */
-  const holdSpend = async (campaignId: string, day: string, publisherId: string) => {
-    const want: [string, string][] = [['total', ''], [day, '']];
-    if (publisherId) want.push([day, publisherId]);
-    const missing = want.filter(([scope, p]) => !spendRows.has(spendKey(campaignId, scope, p)));
-    if (missing.length === 0) return;
-    // On PostgreSQL create the rows first so there is something to lock: two processes then queue on them.
-    if (pg) await tx.run(
-      `INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES ${missing.map(() => '(?, ?, ?, 0)').join(', ')} ON CONFLICT DO NOTHING`,
-      missing.flatMap(([scope, p]) => [campaignId, scope, p]),
-    );
-    const rows = await tx.all<Row>(
-      `SELECT scope, publisher_id, micros FROM spend
-       WHERE campaign_id = ? AND ((scope = 'total' AND publisher_id = '') OR (scope = ? AND publisher_id IN ('', ?)))
-       ORDER BY scope, publisher_id${lock}`,
-      [campaignId, day, publisherId],
-    );
-    const found = new Map(rows.map((r) => [spendKey(campaignId, String(r.scope), String(r.publisher_id)), big(r.micros)]));
-    // Only the missing ones: a row already held may have changed in this transaction.
-    for (const [scope, p] of missing) {
-      const k = spendKey(campaignId, scope, p);
-      spendRows.set(k, { value: { campaignId, scope, publisherId: p, micros: found.get(k) ?? 0n }, dirty: false });
+  /**
+   * Reads (and on PostgreSQL creates and locks) the budget rows not held yet — a campaign's total,
+   * its day and its publisher's day, for each (campaign, day, publisher) asked — in one fixed order:
+   * campaign, scope, publisher (spendKey's order, PostgreSQL's under COLLATE "C"). Two processes
+   * holding rows of several campaigns then take them in the same order and queue instead of
+   * deadlocking (a deadlock cost a second of PostgreSQL's deadlock_timeout and a rerun of the group).
+   */
+  const holdSpend = async (want: readonly (readonly [campaignId: string, day: string, publisherId: string])[]) => {
+    const missing = new Map<string, [string, string, string]>();
+    for (const [campaignId, day, publisherId] of want) {
+      const rows: [string, string][] = [['total', ''], [day, '']];
+      if (publisherId) rows.push([day, publisherId]);
+      for (const [scope, p] of rows) {
+        const k = spendKey(campaignId, scope, p);
+        if (!spendRows.has(k)) missing.set(k, [campaignId, scope, p]);
+      }
+    }
+    const rows = [...missing.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+    for (let at = 0; at < rows.length; at += MONEY_ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(at, at + MONEY_ROWS_PER_STATEMENT);
+      // On PostgreSQL create the rows first so there is something to lock: two processes then queue on them.
+      if (pg) await tx.run(`INSERT INTO spend (campaign_id, scope, publisher_id, micros) VALUES ${chunk.map(() => '(?, ?, ?, 0)').join(', ')} ON CONFLICT DO NOTHING`, chunk.flat());
+      const found = await tx.all<Row>(
+        `SELECT campaign_id, scope, publisher_id, micros FROM spend WHERE (campaign_id, scope, publisher_id) IN (VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')})${
+          pg ? ' ORDER BY campaign_id COLLATE "C", scope COLLATE "C", publisher_id COLLATE "C" FOR UPDATE' : ''
+        }`,
+        chunk.flat(),
+      );
+      const micros = new Map(found.map((r) => [spendKey(String(r.campaign_id), String(r.scope), String(r.publisher_id)), big(r.micros)]));
+      // Only the missing ones: a row already held may have changed in this transaction.
+      for (const [campaignId, scope, p] of chunk) {
+        const k = spendKey(campaignId, scope, p);
+        spendRows.set(k, { value: { campaignId, scope, publisherId: p, micros: micros.get(k) ?? 0n }, dirty: false });
+      }
+    }
+  };
+  /** The same for CPM running totals, per (campaign, terms version), in that order. */
+  const holdCpm = async (want: readonly (readonly [campaignId: string, version: number])[]) => {
+    const missing = new Map<string, [string, number]>();
+    for (const [campaignId, version] of want) if (!cpmRows.has(cpmKey(campaignId, version))) missing.set(cpmKey(campaignId, version), [campaignId, version]);
+    const rows = [...missing.values()].sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x - y));
+    for (let at = 0; at < rows.length; at += MONEY_ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(at, at + MONEY_ROWS_PER_STATEMENT);
+      if (pg) await tx.run(`INSERT INTO cpm_totals (campaign_id, terms_version, billable_count, charged_micros) VALUES ${chunk.map(() => '(?, ?, 0, 0)').join(', ')} ON CONFLICT DO NOTHING`, chunk.flat());
+      const found = await tx.all<Row>(
+        `SELECT campaign_id, terms_version, billable_count, charged_micros FROM cpm_totals WHERE (campaign_id, terms_version) IN (VALUES ${chunk.map(() => '(?, CAST(? AS INTEGER))').join(', ')})${
+          pg ? ' ORDER BY campaign_id COLLATE "C", terms_version FOR UPDATE' : ''
+        }`,
+        chunk.flat(),
+      );
+      const totals = new Map(found.map((r) => [cpmKey(String(r.campaign_id), num(r.terms_version)), { billableCount: big(r.billable_count), chargedMicros: big(r.charged_micros) }]));
+      for (const [campaignId, version] of chunk) {
+        const k = cpmKey(campaignId, version);
+        cpmRows.set(k, { value: { campaignId, version, totals: totals.get(k) ?? { billableCount: 0n, chargedMicros: 0n } }, dirty: false });
+      }
     }
   };
   const held = (campaignId: string, scope: string, publisherId: string) => spendRows.get(spendKey(campaignId, scope, publisherId))!;
@@ -411,6 +449,11 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     async prefetch(want) {
       if (!deferring) return;
       deferGroups = true; // only commitGroup prefetches, and it reruns a group that failed item by item
+      if (want.money) {
+        // Budget rows before running totals, as every item takes them (ad-events.ts), each set in its fixed order.
+        await holdSpend(want.money.spend);
+        await holdCpm(want.money.cpm);
+      }
       const keys = [...new Map(want.eventKeys.map((k) => [eventKeyOf(...k), k])).entries()].filter(([k]) => !pendingKeys.has(k) && !knownKeys.has(k));
       for (let at = 0; at < keys.length; at += FACTS_PER_STATEMENT) {
         const chunk = keys.slice(at, at + FACTS_PER_STATEMENT);
@@ -664,7 +707,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     },
 
     async spend(campaignId, publisherId, day) {
-      await holdSpend(campaignId, day, publisherId ?? '');
+      await holdSpend([[campaignId, day, publisherId ?? '']]);
       return {
         totalMicros: held(campaignId, 'total', '').value.micros,
         dayMicros: held(campaignId, day, '').value.micros,
@@ -672,7 +715,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       };
     },
     async addSpend(campaignId, publisherId, day, delta) {
-      await holdSpend(campaignId, day, publisherId ?? '');
+      await holdSpend([[campaignId, day, publisherId ?? '']]);
       const rows = [held(campaignId, 'total', ''), held(campaignId, day, '')];
       if (publisherId) rows.push(held(campaignId, day, publisherId));
       for (const h of rows) {
@@ -681,28 +724,11 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       }
     },
     async cpmTotals(campaignId, version) {
-      const k = `${campaignId}\u0000${version}`;
-      let h = cpmRows.get(k);
-      if (!h) {
-        // As with spend: make the row exist, then lock it, so concurrent processes count in turn.
-        // (SQLite has a single writer, so there is nothing to lock and the insert is skipped.)
-        if (pg) {
-          await tx.run('INSERT INTO cpm_totals (campaign_id, terms_version, billable_count, charged_micros) VALUES (?, ?, 0, 0) ON CONFLICT DO NOTHING', [
-            campaignId,
-            version,
-          ]);
-        }
-        const r = await tx.get<Row>(`SELECT billable_count, charged_micros FROM cpm_totals WHERE campaign_id = ? AND terms_version = ?${lock}`, [
-          campaignId,
-          version,
-        ]);
-        h = { value: { campaignId, version, totals: { billableCount: big(r?.billable_count), chargedMicros: big(r?.charged_micros) } }, dirty: false };
-        cpmRows.set(k, h);
-      }
-      return { ...h.value.totals };
+      await holdCpm([[campaignId, version]]);
+      return { ...cpmRows.get(cpmKey(campaignId, version))!.value.totals };
     },
     async setCpmTotals(campaignId, version, t) {
-      const k = `${campaignId}\u0000${version}`;
+      const k = cpmKey(campaignId, version);
       if (!cpmRows.has(k)) await w.cpmTotals(campaignId, version);
       const h = cpmRows.get(k)!;
       h.value.totals = { billableCount: t.billableCount, chargedMicros: t.chargedMicros };

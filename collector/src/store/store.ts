@@ -293,9 +293,17 @@ export interface WriteTx extends PayoutWrites {
    * Reads, in a few statements, the event keys and impressions a group is about to look up one by
    * one, so those lookups need no statement each (optional: a store may answer every lookup itself).
    * Impression IDs are `<decisionId>:<kind>`; `pageSlots` are the page views' slots that
-   * `otherServedInPageSlot` will ask about.
+   * `otherServedInPageSlot` will ask about. `money` names the budget rows (campaign, day,
+   * publisher) and CPM running totals (campaign, terms version) the group will bill against: the
+   * store takes them at once, in one fixed order, so processes sharing a database cannot deadlock
+   * on them (rows met later are taken when met).
    */
-  prefetch?(want: { eventKeys: [siteId: string, type: string, eventId: string][]; impressions: string[]; pageSlots?: [pageViewId: string, slotId: string][] }): Promise<void>;
+  prefetch?(want: {
+    eventKeys: [siteId: string, type: string, eventId: string][];
+    impressions: string[];
+    pageSlots?: [pageViewId: string, slotId: string][];
+    money?: { spend: [campaignId: string, day: string, publisherId: string][]; cpm: [campaignId: string, termsVersion: number][] };
+  }): Promise<void>;
   eventKey(siteId: string, type: string, eventId: string): Promise<{ payloadHash: string; result: string } | null>;
   /** Records an event key; false when it already exists (another process won the race). */
   putEventKey(siteId: string, type: string, eventId: string, payloadHash: string, result: string, at: number): Promise<boolean>;
