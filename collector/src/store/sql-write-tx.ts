@@ -215,9 +215,10 @@ const noteServed = (ids: string[], decisionId: string) => {
  * Money rows are read once per transaction and written once per transaction: a group commit of a
  * thousand billed impressions of one campaign reads its budget rows and CPM total once (locking
  * them on PostgreSQL: those prefetch names together, in one fixed order; others when first met),
- * keeps the running totals here, and writes each changed row once at the end — instead of a read and an upsert of the same rows for every event. Exactness
- * is unchanged: nothing else writes those rows while the transaction holds them (SQLite has one
- * writer; PostgreSQL holds the row locks to COMMIT), and a rolled-back savepoint restores them.
+ * keeps the running totals here, and writes each changed row once at the end — instead of a read
+ * and an upsert of the same rows for every event. Exactness is unchanged: nothing else writes those
+ * rows while the transaction holds them (SQLite has one writer; PostgreSQL holds the row locks to
+ * COMMIT), and a rolled-back savepoint restores them.
  */
 export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> = new Map()): WriteTx & { seal(now: number): Promise<void> } {
   const pg = tx.dialect === 'postgres';
