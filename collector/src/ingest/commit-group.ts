@@ -20,6 +20,10 @@ import { processItem, RaceLost, type PipelineDeps } from './pipeline';
 import type { AdToken } from './keys';
 import { utcDay } from '../core/day';
 
+/** A token verification's answer, and the group's verifier that gives each token's once. */
+type Verified = ReturnType<PipelineDeps['keys']['verifyToken']>;
+type Verify = (token: string) => Verified;
+
 /** Runs `fn` in one write transaction (`Store.write`, or the log worker's fenced transaction). */
 export type WriteFn = <T>(fn: (tx: WriteTx) => Promise<T>) => Promise<T>;
 
@@ -34,18 +38,19 @@ export interface CommitGroupDeps {
 export async function commitGroup(write: WriteFn, items: IngestItem[], deps: CommitGroupDeps): Promise<ItemResult[]> {
   // The group's tokens are verified once, for the lookups and for the items (an HMAC and a parse
   // each): a verification depends on nothing but the token and the key, so its answer is reused.
-  const verified = new Map<string, ReturnType<PipelineDeps['keys']['verifyToken']>>();
   const keys = deps.pipeline.keys;
-  const pipeline: PipelineDeps = {
-    ...deps.pipeline,
-    keys: { ...keys, verifyToken: (t) => verified.get(t) ?? keys.verifyToken(t) },
+  const verified = new Map<string, Verified>();
+  const verify: Verify = (tk) => {
+    let v = verified.get(tk);
+    if (!v) verified.set(tk, (v = keys.verifyToken(tk)));
+    return v;
   };
+  const pipeline: PipelineDeps = { ...deps.pipeline, keys: { ...keys, verifyToken: verify } };
   deps = { ...deps, pipeline };
   try {
     return await write(async (tx) => {
       // The group's idempotency keys and impressions, read in a few statements instead of one each.
-      const want = lookupsOf(items, keys, verified);
-      if (tx.prefetch) await tx.prefetch({ ...want, money: await moneyRowsOf(tx, items, verified) });
+      if (tx.prefetch) await tx.prefetch({ ...lookupsOf(items, verify), money: await moneyRowsOf(tx, items, verify) });
       const out: ItemResult[] = [];
       for (const item of items) out.push(await processItem(tx, item, pipeline));
       return out;
@@ -94,7 +99,7 @@ async function runOne(tx: WriteTx, item: IngestItem, deps: CommitGroupDeps): Pro
  * impression its decision's row of that kind (and the served one, which a viewable one checks).
  * A token that does not verify adds nothing: its item is refused before any lookup.
  */
-function lookupsOf(items: IngestItem[], keys: PipelineDeps['keys'], verified: Map<string, ReturnType<PipelineDeps['keys']['verifyToken']>>) {
+function lookupsOf(items: IngestItem[], verify: Verify) {
   const eventKeys: [string, string, string][] = [];
   const impressions: string[] = [];
   const pageSlots: [string, string][] = [];
@@ -104,10 +109,8 @@ function lookupsOf(items: IngestItem[], keys: PipelineDeps['keys'], verified: Ma
     if (item.kind !== 'beacon') continue;
     const e = item.event;
     eventKeys.push([item.siteId, e.t, e.i]);
-    if (e.t === 'clk') verified.set(e.tk, keys.verifyToken(e.tk)); // for its money rows (moneyRowsOf) and its item
     if (e.t === 'imp' || e.t === 'vi') {
-      const v = keys.verifyToken(e.tk);
-      verified.set(e.tk, v);
+      const v = verify(e.tk);
       if (!v.ok) continue;
       impressions.push(`${v.token.d}:served`);
       if (e.t === 'vi') impressions.push(`${v.token.d}:viewable`);
@@ -126,7 +129,7 @@ function lookupsOf(items: IngestItem[], keys: PipelineDeps['keys'], verified: Ma
  * unbillable later (stacked, duplicate) only made the store take rows a little early. Conversions
  * find their campaign by attribution and take its rows when they get there.
  */
-async function moneyRowsOf(tx: WriteTx, items: IngestItem[], verified: Map<string, ReturnType<PipelineDeps['keys']['verifyToken']>>) {
+async function moneyRowsOf(tx: WriteTx, items: IngestItem[], verify: Verify) {
   const spend: [string, string, string][] = [];
   const cpm: [string, number][] = [];
   for (const item of items) {
@@ -134,8 +137,8 @@ async function moneyRowsOf(tx: WriteTx, items: IngestItem[], verified: Map<strin
     let kind: 'served' | 'viewable' | 'click' | null = null;
     let receivedAt = 0;
     if (item.kind === 'beacon' && !item.ctx.ivt && (item.event.t === 'imp' || item.event.t === 'vi' || item.event.t === 'clk')) {
-      const v = verified.get(item.event.tk);
-      if (v?.ok) [token, kind, receivedAt] = [v.token, item.event.t === 'imp' ? 'served' : item.event.t === 'vi' ? 'viewable' : 'click', item.ctx.receivedAt];
+      const v = verify(item.event.tk);
+      if (v.ok) [token, kind, receivedAt] = [v.token, item.event.t === 'imp' ? 'served' : item.event.t === 'vi' ? 'viewable' : 'click', item.ctx.receivedAt];
     } else if (item.kind === 'redirect_click' && !item.ctx.ivt && !item.invalidReason) {
       [token, kind, receivedAt] = [item.token, 'click', item.ctx.receivedAt];
     }
