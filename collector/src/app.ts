@@ -17,7 +17,8 @@ import { requestId } from 'hono/request-id';
 import pino, { type Logger } from 'pino';
 import { createGroupCommitter, type GroupCommitter } from './ingest/group-commit';
 import type { IngestItem, ItemResult } from './ingest/items';
-import { createIvtClassifier, toBlockList } from './ingest/ivt';
+import { createIvtClassifier } from './ingest/ivt';
+import { ipRanges } from './ingest/ip-ranges';
 import { createKeys } from './ingest/keys';
 import { timeOrderedId } from './ingest/ids';
 import { DEFAULT_IVT_LIMITS, type IvtLimits, type PipelineDeps } from './ingest/pipeline';
@@ -121,7 +122,7 @@ export function createCollector(o: AppOptions): CollectorApp {
     metrics,
     logger,
     ivt: createIvtClassifier(o.datacenterCidrs ?? []),
-    trustedProxies: o.trustedProxies?.length ? toBlockList(o.trustedProxies) : null,
+    trustedProxies: o.trustedProxies?.length ? ipRanges(o.trustedProxies) : null,
     rateLimiter: createRateLimiter(o.rate ?? { rate: 50, burst: 200 }),
     cache: createCatalogCache(o.store, o.clock),
     pipeline,

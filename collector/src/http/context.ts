@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
-import type { BlockList } from 'node:net';
+import type { IpRanges } from '../ingest/ip-ranges';
 import type { Store } from '../store/store';
 import type { Keys } from '../ingest/keys';
 import type { GroupCommitter } from '../ingest/group-commit';
@@ -24,7 +24,7 @@ export interface Collector {
   metrics: Metrics;
   logger: Logger;
   ivt: IvtClassifier;
-  trustedProxies: BlockList | null;
+  trustedProxies: IpRanges | null;
   rateLimiter: RateLimiter;
   cache: CatalogCache;
   pipeline: PipelineDeps;

@@ -4,7 +4,8 @@
  * redirected. Checked in the stored rows and the ledger, through `app.request()`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { clientIp, createIvtClassifier, toBlockList } from './ivt';
+import { clientIp, createIvtClassifier } from './ivt';
+import { ipRanges } from './ip-ranges';
 import {
   BROWSER_UA,
   balance,
@@ -183,12 +184,12 @@ describe('the classifier and client IP', () => {
   });
 
   it('refuses a data-center range that is not a CIDR', () => {
-    expect(() => toBlockList(['10.0.0.0'])).toThrow(/not a CIDR/);
+    expect(() => ipRanges(['10.0.0.0'])).toThrow(/not a CIDR/);
     expect(() => createIvtClassifier(['example.com/8'])).toThrow(/not a CIDR/);
   });
 
   it('falls back to the peer when a forwarded hop is not an IP', () => {
-    const trusted = toBlockList(['10.0.0.0/8']);
+    const trusted = ipRanges(['10.0.0.0/8']);
     expect(clientIp('10.0.0.1', 'unknown, 198.51.100.1', trusted)).toBe('198.51.100.1');
     expect(clientIp('10.0.0.1', '198.51.100.1, garbage', trusted)).toBe('10.0.0.1');
     expect(clientIp('10.0.0.1', '10.0.0.2, 10.0.0.3', trusted)).toBe('10.0.0.2');

@@ -13,8 +13,9 @@
  * The stateful rules (double clicks, click floods, stacked impressions, too-fast conversions) need
  * the store and live in the pipeline.
  */
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { createIsbotFromList, list as isbotList } from 'isbot';
+import { ipRanges, type IpRanges } from './ip-ranges';
 
 // Declared bots isbot 5 does not list, found with the reliability suite's corpora (the npm
 // `crawler-user-agents` list and test/reliability/fixtures/bot-user-agents.txt): a scanner, page
@@ -43,50 +44,29 @@ export type IvtClassifier = (r: RequestFacts) => string | null;
 
 /** Builds a classifier with the configured data-center ranges. */
 export function createIvtClassifier(datacenterCidrs: readonly string[] = []): IvtClassifier {
-  const dc = toBlockList(datacenterCidrs);
+  const dc = ipRanges(datacenterCidrs);
   return (r) => {
     const ua = r.userAgent?.trim() ?? '';
     if (!ua) return 'empty_ua';
     if (isbot(ua)) return 'declared_bot';
-    if (r.ip && inList(dc, r.ip)) return 'datacenter_ip';
+    if (r.ip && dc.has(r.ip)) return 'datacenter_ip';
     // Chrome sends `Sec-Purpose: prefetch` (and `prefetch;prerender`); older browsers `Purpose: prefetch`.
     if (r.purpose && /\bprefetch\b/i.test(r.purpose)) return 'prefetch';
     return null;
   };
 }
 
-/** A BlockList of CIDRs like "10.0.0.0/8" or "2001:db8::/32". */
-export function toBlockList(cidrs: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const c of cidrs) {
-    const [addr, bits] = c.split('/');
-    const family = isIP(addr ?? '');
-    if (!family || bits === undefined) throw new Error(`not a CIDR: ${c}`);
-    list.addSubnet(addr!, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
-  }
-  return list;
-}
-
-/** True when `ip` is in `list` (IPv4-mapped IPv6 addresses are checked as IPv4). */
-export function inList(list: BlockList, ip: string): boolean {
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
-  const addr = v4 ?? ip;
-  const family = isIP(addr);
-  if (!family) return false;
-  return list.check(addr, family === 6 ? 'ipv6' : 'ipv4');
-}
-
 /**
  * The client IP: the socket peer, or — only when the peer is a trusted proxy — the rightmost
  * X-Forwarded-For entry that is not itself a trusted proxy (a client can prepend anything).
  */
-export function clientIp(peer: string, forwardedFor: string | undefined, trusted: BlockList | null): string {
-  if (!trusted || !forwardedFor || !inList(trusted, peer)) return peer;
+export function clientIp(peer: string, forwardedFor: string | undefined, trusted: IpRanges | null): string {
+  if (!trusted || !forwardedFor || !trusted.has(peer)) return peer;
   const hops = forwardedFor.split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
     if (!isIP(hop)) return peer;
-    if (!inList(trusted, hop)) return hop;
+    if (!trusted.has(hop)) return hop;
   }
   return hops[0] ?? peer;
 }
