@@ -7,6 +7,8 @@
  *
  *   npx tsx bench/ingest-profile.ts [events=20000] [group=64] [postgres://…]
  *   PRELOAD_ROWS=2000000 npx tsx bench/ingest-profile.ts      # on a copy of the preloaded database
+ *   KIND=s2s npx tsx bench/ingest-profile.ts 5000 32 [postgres://…]   # S2S conversions attributed to clicks, CPA billed
+ *   SHOW_SQL=1 …                                                 # and which statements each path sends, how often
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,7 @@ import { createKeys, type AdToken } from '../collector/src/ingest/keys';
 import { commitGroup } from '../collector/src/ingest/commit-group';
 import { DEFAULT_IVT_LIMITS, type PipelineDeps } from '../collector/src/ingest/pipeline';
 import { timeOrderedId } from '../collector/src/ingest/ids';
+import type { CampaignTerms } from '../collector/src/core/terms';
 import type { IngestItem } from '../collector/src/ingest/items';
 import { preloadTemplate } from './preload';
 
@@ -29,6 +32,15 @@ import { preloadTemplate } from './preload';
  * one is a round trip inside the group's transaction.
  */
 let statements = 0;
+/** SHOW_SQL=1: how often each statement text was sent (its first 90 characters), to see which lookups a path makes. */
+const texts = new Map<string, number>();
+const note = (sql: unknown) => {
+  statements++;
+  if (process.env.SHOW_SQL) {
+    const k = String(sql).replace(/\s+/g, ' ').slice(0, 90);
+    texts.set(k, (texts.get(k) ?? 0) + 1);
+  }
+};
 function countStatements() {
   const proto = Database.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
   const prepare = proto.prepare!;
@@ -37,7 +49,7 @@ function countStatements() {
     for (const m of ['run', 'get', 'all']) {
       const f = st[m]!.bind(st);
       st[m] = (...b: unknown[]) => {
-        statements++;
+        note(a[0]);
         return f(...b);
       };
     }
@@ -45,12 +57,12 @@ function countStatements() {
   };
   const exec = proto.exec!;
   proto.exec = function (this: unknown, ...a: unknown[]) {
-    statements++;
+    note(a[0]);
     return exec.apply(this, a);
   };
   const q = pg.Client.prototype.query as (...a: unknown[]) => unknown;
   (pg.Client.prototype as unknown as { query: unknown }).query = function (this: unknown, ...a: unknown[]) {
-    statements++;
+    note(typeof a[0] === 'string' ? a[0] : (a[0] as { text?: string })?.text);
     return q.apply(this, a);
   };
 }
@@ -66,7 +78,7 @@ function bytesWritten(): number {
 }
 
 /** Microseconds per billed impression, committed in groups of `group`; on SQLite also the kilobytes written per event. */
-export async function profileIngest(events: number, group: number, url?: string): Promise<{ events: number; group: number; microsPerEvent: number; cpuMicrosPerEvent: number; statementsPerEvent: number; commitsPerSecond: number; kbWrittenPerEvent?: number }> {
+export async function profileIngest(events: number, group: number, url?: string, kind: 'impression' | 's2s' = 'impression'): Promise<{ events: number; group: number; microsPerEvent: number; cpuMicrosPerEvent: number; statementsPerEvent: number; commitsPerSecond: number; kbWrittenPerEvent?: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'pp-profile-'));
   const schema = `profile_${process.pid}`;
   // PRELOAD_ROWS=n: on a copy of the HTTP bench's preloaded database (bench/preload.ts), to see what
@@ -80,14 +92,16 @@ export async function profileIngest(events: number, group: number, url?: string)
     await c.createPublisher({ id: 'pub', name: 'P', revShareBps: 7000 }, 'h2');
     const site = await c.createSite({ id: 'news', ownerType: 'publisher', ownerId: 'pub', name: 'N', origins: [] });
     await c.createSlot({ id: 'slot', siteId: 'news', publisherId: 'pub', name: 'S', width: 300, height: 250, status: 'active' });
-    await c.createCampaign({
-      id: 'cpm', advertiserId: 'adv', name: 'C', status: 'active', landingUrl: 'https://x.example/', allowedHosts: [],
-      terms: {
-        campaignId: 'cpm', advertiserId: 'adv', version: 1, currency: 'EUR', costModel: 'cpm', cpcMicros: 0n, cpmMicros: 2_500_000n, cpmBasis: 'served',
-        cpaFlatMicros: 0n, cpaBps: 0, payoutFromPublisher: true, payout: { kind: 'share', bps: 7000 }, totalBudgetMicros: null, dailyBudgetMicros: null,
-        publisherDailyCapMicros: null, clickWindowDays: 30, viewWindowDays: 1, minConversionDelayMs: 0, duplicateClickWindowMs: 30_000, priority: 0,
-      },
-    });
+    const campaign = (id: string, price: Pick<CampaignTerms, 'costModel' | 'cpmMicros' | 'cpaFlatMicros' | 'cpaBps'>) =>
+      c.createCampaign({
+        id, advertiserId: 'adv', name: id, status: 'active', landingUrl: 'https://x.example/', allowedHosts: [],
+        terms: {
+          campaignId: id, advertiserId: 'adv', version: 1, currency: 'EUR', cpcMicros: 0n, cpmBasis: 'served', ...price, payoutFromPublisher: true,
+          payout: { kind: 'share', bps: 7000 }, totalBudgetMicros: null, dailyBudgetMicros: null, publisherDailyCapMicros: null, clickWindowDays: 30,
+          viewWindowDays: 1, minConversionDelayMs: 0, duplicateClickWindowMs: 30_000, priority: 0,
+        },
+      });
+    await campaign('cpm', { costModel: 'cpm', cpmMicros: 2_500_000n, cpaFlatMicros: 0n, cpaBps: 0 });
     const pipeline: PipelineDeps = { keys, random: (n) => randomBytes(n), newId: (p) => `${p}_${randomUUID()}`, limits: DEFAULT_IVT_LIMITS };
     const item = (): IngestItem => {
       const now = Date.now();
@@ -96,19 +110,40 @@ export async function profileIngest(events: number, group: number, url?: string)
       return { kind: 'beacon', siteId: 'news', site, event: { t: 'imp', i, ts: now, tk: keys.signToken(t) }, at: now, payloadHash: i, ctx: { receivedAt: now, sourceKey: randomBytes(12).toString('base64url'), ivt: null, endpoint: '/e' } };
     };
     const logger = pino({ level: 'silent' });
-    const items = Array.from({ length: events }, item);
+    const run = (batch: IngestItem[]) => commitGroup((fn) => store.write(fn), batch, { pipeline, logger, clock: Date.now });
+    // KIND=s2s: the heaviest path — signed conversions carrying a click ID, attributed to one of 200
+    // recorded clicks of a CPA campaign and billed, as the HTTP bench's S2S scenario sends them.
+    let clicks: string[] = [];
+    if (kind === 's2s') {
+      await campaign('cpa', { costModel: 'cpa', cpmMicros: 0n, cpaFlatMicros: 1_000_000n, cpaBps: 500 });
+      await c.putConversionAction({ advertiserId: 'adv', key: 'purchase', name: 'Purchase', counting: 'every', clickWindowDays: null, viewWindowDays: null, model: 'last_click' });
+      const now = Date.now();
+      clicks = Array.from({ length: 200 }, () => keys.mintClickId('adv', randomBytes(12)));
+      await run(clicks.map((clickId, n) => {
+        const token: AdToken = { d: timeOrderedId(now), si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpa', cr: 'cr', v: 1, pv: randomBytes(6).toString('base64url'), t: now };
+        return { kind: 'redirect_click', token, invalidReason: null, clickId, eventId: clickId, ctx: { receivedAt: now, sourceKey: `src${n}`, ivt: null, endpoint: '/c' } };
+      }));
+    }
+    const conversion = (): IngestItem => {
+      const now = Date.now();
+      const body = { event_id: randomUUID(), action: 'purchase', click_id: clicks[Math.floor(Math.random() * clicks.length)]!, order_id: `o-${randomUUID()}`, value: '49.90', currency: 'EUR' };
+      return { kind: 's2s', advertiserId: 'adv', body, payloadHash: body.event_id, ctx: { receivedAt: now, sourceKey: randomBytes(12).toString('base64url'), ivt: null, endpoint: '/v1/conversions' } };
+    };
+    const items = Array.from({ length: events }, kind === 's2s' ? conversion : item);
     const started = performance.now();
     const cpu0 = process.cpuUsage();
     const written0 = bytesWritten();
     const statements0 = statements;
+    texts.clear();
     let billed = 0;
     for (let g = 0; g < events; g += group) {
-      for (const r of await commitGroup((fn) => store.write(fn), items.slice(g, g + group), { pipeline, logger, clock: Date.now })) if (r.billedMicros) billed++;
+      for (const r of await run(items.slice(g, g + group))) if (r.billedMicros) billed++;
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const written = bytesWritten() - written0;
-    if (billed !== events) throw new Error(`only ${billed} of ${events} impressions billed`);
+    if (billed !== events) throw new Error(`only ${billed} of ${events} ${kind === 's2s' ? 'conversions' : 'impressions'} billed`);
+    if (process.env.SHOW_SQL) for (const [sql, n] of [...texts].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(n / events).toFixed(2).padStart(6)} per event  ${sql}`);
     return { events, group, microsPerEvent: Math.round((seconds * 1e6) / events), cpuMicrosPerEvent: Math.round((cpu.user + cpu.system) / events), statementsPerEvent: Number(((statements - statements0) / events).toFixed(2)), commitsPerSecond: Math.round(Math.ceil(events / group) / seconds), ...(url || Number.isNaN(written) ? {} : { kbWrittenPerEvent: Number((written / 1024 / events).toFixed(1)) }) };
   } finally {
     await store.close();
@@ -124,5 +159,5 @@ export async function profileIngest(events: number, group: number, url?: string)
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [events = '20000', group = '64', url] = process.argv.slice(2);
-  console.log(await profileIngest(Number(events), Number(group), url));
+  console.log(await profileIngest(Number(events), Number(group), url, process.env.KIND === 's2s' ? 's2s' : 'impression'));
 }

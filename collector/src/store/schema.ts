@@ -202,6 +202,14 @@ const V9 = `
 CREATE INDEX conversions_order ON conversions (advertiser_id, order_id);
 `;
 
+// A conversion counted 'one' asks, per candidate touch, for the first counted conversion of the
+// touch and action (store/sql-write-tx.ts countedConversions). conversions_touch has the status
+// after the action, so that query read and sorted every conversion the touch had won: quadratic in
+// a touch's conversions, which an advertiser's own postbacks can pile up on one click.
+const V10 = `
+CREATE INDEX conversions_counted ON conversions (touch_id, action_key, received_at) WHERE status IN ('approved', 'restated', 'disputed', 'pending');
+`;
+
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial schema', sql: V1 },
   { version: 2, name: 'ledger refuses TRUNCATE', sql: V2 },
@@ -211,6 +219,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 6, name: 'UTM parameters of page views and conversions', sql: V6 },
   { version: 8, name: 'publisher payout policies', sql: V8 },
   { version: 9, name: 'conversions by order ID', sql: V9 },
+  { version: 10, name: 'first counted conversion of a touch', sql: V10 },
 ];
 
 /** Renders a migration's portable SQL for a dialect. */

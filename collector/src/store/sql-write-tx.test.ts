@@ -217,3 +217,45 @@ describe('the ad-stacking read-ahead', () => {
     expect(rowsRead).toBe(2);
   });
 });
+
+describe('the counted-conversion lookup', () => {
+  it('finds a touch\'s first counted conversion at the head of an index, without reading and sorting the touch\'s conversions', async () => {
+    const sent: { sql: string; params: readonly unknown[] }[] = [];
+    await db.transaction(async (tx) => {
+      const seen: Db = { ...tx, all: async (sql, params) => {
+        sent.push({ sql, params: params ?? [] });
+        return tx.all(sql, params) as never;
+      } };
+      await createSqlWriteTx(seen).countedConversions(['t1', 't2'], 'purchase', 'cv_new');
+    });
+    expect(sent).toHaveLength(1); // one statement for every touch of the conversion
+    const plan = (await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sent[0]!.sql}`, sent[0]!.params as never)).map((r) => r.detail);
+    expect(plan.some((d) => /USING INDEX conversions_counted \(touch_id=\? AND action_key=\?\)/.test(d)), plan.join('\n')).toBe(true);
+    expect(plan.some((d) => /TEMP B-TREE/.test(d)), plan.join('\n')).toBe(false);
+  });
+});
+
+describe('the conversion read-ahead', () => {
+  it('answers a group\'s conversion, click and action lookups from three statements, however many conversions it holds', async () => {
+    let statements = 0;
+    await db.transaction(async (tx) => {
+      const counted: Db = {
+        ...tx,
+        all: async (sql, params) => (statements++, tx.all(sql, params)) as never,
+        get: async (sql, params) => (statements++, tx.get(sql, params)) as never,
+      };
+      const w = createSqlWriteTx(counted);
+      const n = 40;
+      await w.prefetch!({ eventKeys: [], impressions: [], conversions: Array.from({ length: n }, (_, i) => ['a1', 'purchase', `o${i}`, `e${i}`, [`k${i}`]] as [string, string, string, string, string[]]) });
+      expect(statements).toBe(3); // by order, by event ID, the clicks
+      for (let i = 0; i < n; i++) {
+        expect(await w.conversionByOrder('a1', 'purchase', `o${i}`)).toBeNull();
+        expect(await w.conversionByEvent('a1', `e${i}`)).toBeNull();
+        expect(await w.touchesFor('a1', [`k${i}`], null, 0)).toEqual([]);
+        expect(await w.conversionAction('a1', 'purchase')).toBeNull();
+      }
+      expect(statements).toBe(4); // and the action, once
+      await w.seal(T0);
+    });
+  });
+});

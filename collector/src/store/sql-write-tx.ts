@@ -7,7 +7,7 @@ import { readSum, sumMicros } from './sum-micros';
 import { sealGroups, type Posted } from './sql-chain';
 import { canonicalJson } from '../core/canonical';
 import { CAMPAIGN_SELECT, toAction, toCampaign, toCreative, toSite } from './sql-catalog';
-import type { CampaignStatus, ClickRecord, ConversionRecord, ImpressionRecord, PostedGroup, TouchRecord, WriteTx } from './store';
+import type { CampaignStatus, ClickRecord, ConversionActionRecord, ConversionRecord, ImpressionRecord, PostedGroup, TouchRecord, WriteTx } from './store';
 import type { CampaignTerms } from '../core/terms';
 import type { ExplainRecord } from '../core/explain';
 
@@ -175,6 +175,9 @@ const GROUPS_PER_STATEMENT = 200;
 /** Rows per multi-row INSERT of impressions or event keys (18 parameters a row at most). */
 const FACTS_PER_STATEMENT = 200;
 
+/** The statuses whose conversions count (SPEC §3.4 counting 'one'); conversions_counted is partial on exactly this list. */
+const COUNTED = "('approved', 'restated', 'disputed', 'pending')";
+
 let savepointSeq = 0;
 
 /** Legs per INSERT at seal: 4 parameters each, far under both databases' parameter limits. */
@@ -198,6 +201,8 @@ const MONEY_ROWS_PER_STATEMENT = 500;
 
 /** A page view's slot, as the ad-stacking check keys it. */
 const servedKey = (pageViewId: string, slotId: string) => `${pageViewId}\u0000${slotId}`;
+const orderKeyOf = (advertiserId: string, actionKey: string, orderId: string) => `${advertiserId}\u0000${actionKey}\u0000${orderId}`;
+const conversionEventKeyOf = (advertiserId: string, eventId: string) => `${advertiserId}\u0000${eventId}`;
 
 /**
  * Notes a served impression of a page view's slot, keeping at most two: two different decisions
@@ -229,6 +234,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
   // process can change them under the transaction: updateCampaign takes the same total row first).
   const campaignRows = new Map<string, { status: CampaignStatus; termsVersion: number } | null>();
   const revShares = new Map<string, number | null>();
+  const actions = new Map<string, ConversionActionRecord | null>();
 
   /**
    * Reads (and on PostgreSQL creates and locks) the budget rows not held yet — a campaign's total,
@@ -363,7 +369,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
   const absentImpressions = new Set<string>();
   /** Up to two decision IDs of pending served impressions per page view and slot (the ad-stacking check, noteServed). */
   const pendingServed = new Map<string, string[]>();
-  const flushFacts = async () => {
+  const flushImpressions = async () => {
     if (pendingImpressions.size > 0) {
       // In key order, so two processes inserting overlapping rows take the index locks in one order.
       const rows = [...pendingImpressions.values()].sort((a, b) => (a.decisionId < b.decisionId ? -1 : a.decisionId > b.decisionId ? 1 : a.kind < b.kind ? -1 : 1));
@@ -379,6 +385,9 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         await tx.run(`${IMPRESSION_INSERT} ${chunk.map(() => IMPRESSION_ROW).join(', ')} ON CONFLICT DO NOTHING`, chunk.flatMap(impressionValues));
       }
     }
+  };
+  const flushFacts = async () => {
+    await flushImpressions();
     if (pendingKeys.size > 0) {
       const rows = [...pendingKeys.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, v]) => v);
       pendingKeys.clear();
@@ -401,12 +410,25 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     knownKeys.clear();
     knownImpressions.clear();
     knownServed.clear();
+    knownByOrder.clear();
+    knownByEvent.clear();
+    knownClicks.clear();
   };
   // What prefetch read ahead for the group: a stored row, or null for "not stored".
   const knownKeys = new Map<string, { payloadHash: string; result: string } | null>();
   const knownImpressions = new Map<string, ImpressionRecord | null>();
   /** Up to two decision IDs of the stored served impressions of a page view's slot, read ahead (the ad-stacking check, noteServed). */
   const knownServed = new Map<string, string[]>();
+  // A group's conversions, looked up by order and by event ID, and the clicks they carry, read
+  // ahead. This transaction writes conversions and clicks at once (not at seal), so a write drops
+  // the answers it could change — the rows under its own keys — and the next lookup reads again.
+  const knownByOrder = new Map<string, ConversionRecord | null>();
+  const knownByEvent = new Map<string, ConversionRecord | null>();
+  const knownClicks = new Map<string, Row | null>();
+  const forgetConversion = (c: ConversionRecord) => {
+    if (c.orderId !== null) knownByOrder.delete(orderKeyOf(c.advertiserId, c.actionKey, c.orderId));
+    knownByEvent.delete(conversionEventKeyOf(c.advertiserId, c.eventId));
+  };
 
   const w: WriteTx & { seal(now: number): Promise<void> } = {
     async savepoint(fn) {
@@ -486,6 +508,37 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
           chunk.flatMap(([, k]) => k),
         );
         for (const r of rows) noteServed(knownServed.get(servedKey(String(r.page_view_id), String(r.slot_id)))!, String(r.decision_id));
+      }
+      // Conversions: the (advertiser, action, order) rows and the first conversion of each
+      // (advertiser, event ID), locked as conversionByOrder and conversionByEvent lock them.
+      const cvs = want.conversions ?? [];
+      const orders = [...new Map(cvs.filter(([, , o]) => o !== null).map(([a, k, o]) => [orderKeyOf(a, k, o!), [a, k, o!] as const])).entries()].filter(([k]) => !knownByOrder.has(k));
+      for (let at = 0; at < orders.length; at += FACTS_PER_STATEMENT) {
+        const chunk = orders.slice(at, at + FACTS_PER_STATEMENT);
+        for (const [k] of chunk) knownByOrder.set(k, null);
+        const rows = await tx.all<Row>(
+          `SELECT * FROM conversions WHERE (advertiser_id, action_key, order_id) IN (VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')})${lock}`,
+          chunk.flatMap(([, k]) => k),
+        );
+        for (const r of rows) knownByOrder.set(orderKeyOf(String(r.advertiser_id), String(r.action_key), String(r.order_id)), toConversion(r));
+      }
+      const events = [...new Map(cvs.map(([a, , , e]) => [conversionEventKeyOf(a, e), [a, e] as const])).entries()].filter(([k]) => !knownByEvent.has(k));
+      for (let at = 0; at < events.length; at += FACTS_PER_STATEMENT) {
+        const chunk = events.slice(at, at + FACTS_PER_STATEMENT);
+        for (const [k] of chunk) knownByEvent.set(k, null);
+        const rows = await tx.all<Row>(
+          `WITH k (a, e) AS (VALUES ${chunk.map(() => '(?, ?)').join(', ')})
+           SELECT * FROM conversions WHERE id IN (
+             SELECT (SELECT c.id FROM conversions c WHERE c.advertiser_id = k.a AND c.event_id = k.e ORDER BY +c.received_at LIMIT 1) FROM k)${lock}`,
+          chunk.flatMap(([, k]) => k),
+        );
+        for (const r of rows) knownByEvent.set(conversionEventKeyOf(String(r.advertiser_id), String(r.event_id)), toConversion(r));
+      }
+      const clickIds = [...new Set(cvs.flatMap(([, , , , ids]) => ids))].filter((id) => !knownClicks.has(id));
+      for (let at = 0; at < clickIds.length; at += FACTS_PER_STATEMENT) {
+        const chunk = clickIds.slice(at, at + FACTS_PER_STATEMENT);
+        for (const id of chunk) knownClicks.set(id, null);
+        for (const r of await tx.all<Row>(`SELECT * FROM clicks WHERE click_id IN (${chunk.map(() => '?').join(', ')})`, chunk)) knownClicks.set(String(r.click_id), r);
       }
     },
     async eventKey(siteId, type, eventId) {
@@ -577,6 +630,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     },
 
     async insertClick(c) {
+      knownClicks.delete(c.clickId);
       await tx.run(
         `INSERT INTO clicks (click_id, decision_id, via, event_id, site_id, slot_id, publisher_id, campaign_id, creative_id, advertiser_id,
            terms_version, page_view_id, source_key, ip_key, at, received_at, invalid_reason, duplicate_of, billing, cost_micros)
@@ -588,10 +642,12 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       );
     },
     async click(clickId) {
-      const r = await tx.get<Row>('SELECT * FROM clicks WHERE click_id = ?', [clickId]);
+      const known = knownClicks.get(clickId);
+      const r = known !== undefined ? known : await tx.get<Row>('SELECT * FROM clicks WHERE click_id = ?', [clickId]);
       return r ? toClick(r) : null;
     },
     async markClickInvalid(clickId, reason) {
+      knownClicks.delete(clickId);
       await tx.run('UPDATE clicks SET invalid_reason = ? WHERE click_id = ?', [reason, clickId]);
     },
     async recentClick(campaignId, decisionId, sourceKey, since) {
@@ -623,6 +679,8 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       return r ? toConversion(r) : null;
     },
     async conversionByOrder(advertiserId, actionKey, orderId) {
+      const known = knownByOrder.get(orderKeyOf(advertiserId, actionKey, orderId));
+      if (known !== undefined) return known;
       const r = await tx.get<Row>(`SELECT * FROM conversions WHERE advertiser_id = ? AND action_key = ? AND order_id = ?${lock}`, [
         advertiserId,
         actionKey,
@@ -634,6 +692,8 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       // `+received_at`: without it SQLite (no ANALYZE statistics) reads the advertiser's conversions in
       // received_at order through conversions_advertiser to skip a sort, scanning all of them for
       // every new conversion; the unary plus leaves it the (advertiser_id, event_id) index.
+      const known = knownByEvent.get(conversionEventKeyOf(advertiserId, eventId));
+      if (known !== undefined) return known;
       const r = await tx.get<Row>(`SELECT * FROM conversions WHERE advertiser_id = ? AND event_id = ? ORDER BY +received_at LIMIT 1${lock}`, [
         advertiserId,
         eventId,
@@ -650,18 +710,31 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       return rows.map(toConversion);
     },
     async insertConversion(c) {
+      forgetConversion(c);
       await tx.run(`INSERT INTO conversions (${CONVERSION_COLS.join(', ')}) VALUES (${CONVERSION_COLS.map(() => '?').join(', ')})`, conversionValues(c));
     },
     async updateConversion(c) {
+      forgetConversion(c);
       const cols = CONVERSION_COLS.filter((k) => k !== 'id');
       const values = conversionValues(c).slice(1);
       await tx.run(`UPDATE conversions SET ${cols.map((k) => `${k} = ?`).join(', ')} WHERE id = ?`, [...values, c.id]);
     },
     async touchesFor(advertiserId, clickIds, sourceKey, since) {
-      await flushFacts(); // viewable impressions of this very group are touches too
+      await flushImpressions(); // viewable impressions of this very group are touches too (event keys can wait for the seal)
       const out: TouchRecord[] = [];
+      // The conversion's clicks in one statement (a round trip each on PostgreSQL), then in its order.
+      const clicks = new Map<string, Row>();
       for (const id of clickIds) {
-        const r = await tx.get<Row>('SELECT * FROM clicks WHERE click_id = ?', [id]);
+        const known = knownClicks.get(id);
+        if (known) clicks.set(id, known);
+      }
+      const ids = [...new Set(clickIds)].filter((id) => !knownClicks.has(id));
+      for (let at = 0; at < ids.length; at += FACTS_PER_STATEMENT) {
+        const chunk = ids.slice(at, at + FACTS_PER_STATEMENT);
+        for (const r of await tx.all<Row>(`SELECT * FROM clicks WHERE click_id IN (${chunk.map(() => '?').join(', ')})`, chunk)) clicks.set(String(r.click_id), r);
+      }
+      for (const id of clickIds) {
+        const r = clicks.get(id);
         if (!r) continue;
         const c = toClick(r);
         out.push({
@@ -696,13 +769,21 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       return { count: num(r?.n), totalMicros: readSum(r, 'v') };
     },
     async countedConversions(touchIds, actionKey, exceptId) {
+      // One statement for all the touches, and for each the first counted conversion found at the
+      // head of conversions_counted (touch, action, received_at; counted statuses only): a touch
+      // that has piled up thousands of conversions costs the same as one that has none — sorting
+      // all of a touch's conversions for every new one made that path quadratic.
       const out = new Map<string, string>();
-      for (const t of touchIds) {
-        const r = await tx.get<Row>(
-          "SELECT id FROM conversions WHERE touch_id = ? AND action_key = ? AND id <> ? AND status IN ('approved', 'restated', 'disputed', 'pending') ORDER BY received_at LIMIT 1",
-          [t, actionKey, exceptId],
+      const ids = [...new Set(touchIds)];
+      for (let at = 0; at < ids.length; at += FACTS_PER_STATEMENT) {
+        const chunk = ids.slice(at, at + FACTS_PER_STATEMENT);
+        const rows = await tx.all<Row>(
+          `WITH t (touch_id) AS (VALUES ${chunk.map(() => '(?)').join(', ')})
+           SELECT t.touch_id, (SELECT c.id FROM conversions c WHERE c.touch_id = t.touch_id AND c.action_key = ? AND c.id <> ?
+             AND c.status IN ${COUNTED} ORDER BY c.received_at LIMIT 1) AS id FROM t`,
+          [...chunk, actionKey, exceptId],
         );
-        if (r) out.set(t, String(r.id));
+        for (const r of rows) if (r.id !== null && r.id !== undefined) out.set(String(r.touch_id), String(r.id));
       }
       return out;
     },
@@ -819,8 +900,15 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       return bps === null ? parsed : { ...parsed, payout: { kind: 'share', bps } };
     },
     async conversionAction(advertiserId, key) {
-      const r = await tx.get<Row>('SELECT * FROM conversion_actions WHERE advertiser_id = ? AND action_key = ?', [advertiserId, key]);
-      return r ? toAction(r) : null;
+      // Read once per transaction: the catalog is written in transactions of its own, never in this one.
+      const k = `${advertiserId}\u0000${key}`;
+      let a = actions.get(k);
+      if (a === undefined) {
+        const r = await tx.get<Row>('SELECT * FROM conversion_actions WHERE advertiser_id = ? AND action_key = ?', [advertiserId, key]);
+        a = r ? toAction(r) : null;
+        actions.set(k, a);
+      }
+      return a;
     },
     async creative(id) {
       const r = await tx.get<Row>('SELECT * FROM creatives WHERE id = ?', [id]);

@@ -670,6 +670,50 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         expect((await store.reports.counts()).conversions).toBe(3);
       });
 
+      it('answers the same when the group\'s conversions and clicks were read ahead (prefetch), and sees what the transaction writes after', async () => {
+        await write(async (tx) => {
+          await tx.insertConversion(conversion({ id: 'cv_old', eventId: 'ev_same', orderId: 'A-old', receivedAt: T0 }));
+          await tx.insertConversion(conversion({ id: 'cv_later', eventId: 'ev_same', orderId: 'A-later', receivedAt: T0 + 5, siteId: 'site_shop2' }));
+          await tx.insertClick(click({ clickId: 'k_known' }));
+        });
+        await write(async (tx) => {
+          await tx.prefetch?.({
+            eventKeys: [], impressions: [],
+            conversions: [
+              ['adv_shop', 'purchase', 'A-old', 'ev_same', ['k_known', 'k_new']],
+              ['adv_shop', 'purchase', 'A-new', 'ev_new', ['k_gone']],
+              ['adv_shop', 'purchase', null, 'ev_late', []],
+            ],
+          });
+          // Stored rows, as the lookups read them: the first conversion received of an event ID.
+          expect((await tx.conversionByOrder('adv_shop', 'purchase', 'A-old'))?.id).toBe('cv_old');
+          expect((await tx.conversionByOrder('adv_shop', 'purchase', 'A-later'))?.id).toBe('cv_later'); // not read ahead
+          expect((await tx.conversionByEvent('adv_shop', 'ev_same'))?.id).toBe('cv_old');
+          expect(await tx.conversionByOrder('adv_shop', 'purchase', 'A-new')).toBeNull();
+          expect(await tx.conversionByEvent('adv_shop', 'ev_new')).toBeNull();
+          expect(await tx.conversionByOrder('adv_shop', 'signup', 'A-old')).toBeNull(); // another action's order is another key
+          expect((await tx.click('k_known'))?.clickId).toBe('k_known');
+          expect(await tx.click('k_new')).toBeNull();
+          // Written in this transaction after the read-ahead: every lookup sees it.
+          await tx.insertConversion(conversion({ id: 'cv_new', eventId: 'ev_new', orderId: 'A-new', status: 'pending' }));
+          expect((await tx.conversionByOrder('adv_shop', 'purchase', 'A-new'))?.id).toBe('cv_new');
+          expect((await tx.conversionByEvent('adv_shop', 'ev_new'))?.id).toBe('cv_new');
+          await tx.insertConversion(conversion({ id: 'cv_late', eventId: 'ev_late', orderId: null, status: 'unattributed' }));
+          await tx.updateConversion(conversion({ id: 'cv_late', eventId: 'ev_late', orderId: 'A-late', status: 'approved' })); // the order a merge brings
+          expect((await tx.conversionByOrder('adv_shop', 'purchase', 'A-late'))?.status).toBe('approved');
+          expect((await tx.conversionByEvent('adv_shop', 'ev_late'))?.status).toBe('approved');
+          await tx.updateConversion(conversion({ id: 'cv_old', eventId: 'ev_same', orderId: 'A-old', status: 'reversed' }));
+          expect((await tx.conversionByOrder('adv_shop', 'purchase', 'A-old'))?.status).toBe('reversed');
+          expect((await tx.conversionByEvent('adv_shop', 'ev_same'))?.status).toBe('reversed');
+          await tx.insertClick(click({ clickId: 'k_new', decisionId: 'dec_new' }));
+          expect((await tx.click('k_new'))?.decisionId).toBe('dec_new');
+          await tx.markClickInvalid('k_known', 'click_flood');
+          expect((await tx.click('k_known'))?.invalidReason).toBe('click_flood');
+          const touches = await tx.touchesFor('adv_shop', ['k_known', 'k_new', 'k_gone'], null, 0);
+          expect(touches.map((t) => [t.id, t.invalidReason])).toEqual([['k_known', 'click_flood'], ['k_new', null]]);
+        });
+      });
+
       it('updates every field of a conversion but its id', async () => {
         await write((tx) => tx.insertConversion(conversion()));
         const changed = conversion({
@@ -725,6 +769,23 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
           expect(Object.fromEntries(await tx.countedConversions(all, 'purchase', 'cv_a'))).toEqual({ t2: 'cv_b', t4: 'cv_e' });
           expect(Object.fromEntries(await tx.countedConversions(all, 'signup', 'cv_new'))).toEqual({ t3: 'cv_d' });
           expect((await tx.countedConversions([], 'purchase', 'x')).size).toBe(0);
+        });
+      });
+
+      it('names the first counted conversion of a touch that has piled up many, in the order they were received', async () => {
+        // 40 on one touch, inserted out of time order; the earliest ones do not count (rejected,
+        // reversed) or are of another action — the first one that counts is cv_p17.
+        const order = Array.from({ length: 40 }, (_, n) => (n * 17) % 40);
+        await write(async (tx) => {
+          for (const n of order) {
+            const status: ConversionRecord['status'] = n < 5 ? (n % 2 ? 'rejected' : 'reversed') : n < 8 ? 'approved' : n % 3 ? 'pending' : 'disputed';
+            await tx.insertConversion(conversion({ id: `cv_p${n + 10}`, eventId: `e_p${n}`, orderId: `o_p${n}`, touchId: 't_pile', status, actionKey: n >= 5 && n < 7 ? 'signup' : 'purchase', receivedAt: T0 + n }));
+          }
+        });
+        await write(async (tx) => {
+          expect(Object.fromEntries(await tx.countedConversions(['t_pile', 't_none', 't_pile'], 'purchase', 'cv_new'))).toEqual({ t_pile: 'cv_p17' });
+          expect(Object.fromEntries(await tx.countedConversions(['t_pile'], 'purchase', 'cv_p17'))).toEqual({ t_pile: 'cv_p18' });
+          expect(Object.fromEntries(await tx.countedConversions(['t_pile'], 'signup', 'cv_new'))).toEqual({ t_pile: 'cv_p15' });
         });
       });
 

@@ -303,6 +303,8 @@ export interface WriteTx extends PayoutWrites {
     impressions: string[];
     pageSlots?: [pageViewId: string, slotId: string][];
     money?: { spend: [campaignId: string, day: string, publisherId: string][]; cpm: [campaignId: string, termsVersion: number][] };
+    /** Conversions the group brings: looked up by order (when it has one) and by event ID, and the clicks they carry. */
+    conversions?: [advertiserId: string, actionKey: string, orderId: string | null, eventId: string, clickIds: string[]][];
   }): Promise<void>;
   eventKey(siteId: string, type: string, eventId: string): Promise<{ payloadHash: string; result: string } | null>;
   /** Records an event key; false when it already exists (another process won the race). */
