@@ -139,6 +139,27 @@ describe('held rows on PostgreSQL, two processes', () => {
     }
   });
 
+  it('stores one conversion of an order both processes receive at once (held to the seal in each), and answers the other a conflict', async () => {
+    const p = await twoProcesses();
+    try {
+      const s2s = (orderId: string): IngestItem => {
+        const eventId = randomUUID();
+        return { kind: 's2s', advertiserId: 'adv', body: { event_id: eventId, action: 'purchase', order_id: orderId, value: '10.00', currency: 'EUR' }, payloadHash: eventId, ctx: { receivedAt: T0, sourceKey: randomUUID(), ivt: null, endpoint: '/v1/conversions' } };
+      };
+      const orders = Array.from({ length: 10 }, (_, n) => `o-same-${n}`);
+      const [ra, rb] = await Promise.all([
+        commitGroup((fn) => p.a.write(fn), [...orders.map(s2s), ...Array.from({ length: 20 }, (_, n) => s2s(`o-a-${n}`))], { pipeline, logger, clock: () => T0 }),
+        commitGroup((fn) => p.b.write(fn), [...orders.map(s2s), ...Array.from({ length: 20 }, (_, n) => s2s(`o-b-${n}`))], { pipeline, logger, clock: () => T0 }),
+      ]);
+      for (let n = 0; n < orders.length; n++) expect([ra[n]!.status, rb[n]!.status].sort()).toEqual(['accepted', 'conflict']);
+      for (const r of [...ra.slice(orders.length), ...rb.slice(orders.length)]) expect(r.status).toBe('accepted');
+      const stored = await admin.get<{ n: bigint; orders: bigint }>(`SELECT COUNT(*) AS n, COUNT(DISTINCT order_id) AS orders FROM ${p.schema}.conversions`);
+      expect(stored).toEqual({ n: 50n, orders: 50n });
+    } finally {
+      await p.done();
+    }
+  });
+
   it('takes the money rows of a group in one fixed order: two processes billing two campaigns in opposite orders never deadlock', async () => {
     const p = await twoProcesses();
     try {

@@ -236,26 +236,39 @@ describe('the counted-conversion lookup', () => {
 });
 
 describe('the conversion read-ahead', () => {
-  it('answers a group\'s conversion, click and action lookups from three statements, however many conversions it holds', async () => {
+  it('answers a group\'s conversion, click, counting and action lookups from a few statements, and writes its conversions in one', async () => {
     let statements = 0;
+    const conversion = (i: number) => ({
+      id: `cv${i}`, advertiserId: 'a1', siteId: null, actionKey: 'purchase', orderId: `o${i}`, eventId: `e${i}`, origin: 's2s' as const, clickIds: ['k'],
+      otherClickIds: {}, utm: {}, sourceKey: null, valueMicros: 1n, currency: 'EUR', at: T0 + i, receivedAt: T0 + i, status: 'approved' as const,
+      statusReason: null, campaignId: 'c1', publisherId: 'p1', creativeId: 'cr1', slotId: 's1', touchId: 'k', touchKind: 'click' as const, termsVersion: 1,
+      costMicros: 0n, decision: null, payloadHash: 'h', restatements: 0, updatedAt: T0 + i,
+    });
     await db.transaction(async (tx) => {
       const counted: Db = {
         ...tx,
         all: async (sql, params) => (statements++, tx.all(sql, params)) as never,
         get: async (sql, params) => (statements++, tx.get(sql, params)) as never,
+        run: async (sql, params) => (statements++, tx.run(sql, params)) as never,
       };
       const w = createSqlWriteTx(counted);
       const n = 40;
-      await w.prefetch!({ eventKeys: [], impressions: [], conversions: Array.from({ length: n }, (_, i) => ['a1', 'purchase', `o${i}`, `e${i}`, [`k${i}`]] as [string, string, string, string, string[]]) });
-      expect(statements).toBe(3); // by order, by event ID, the clicks
+      await w.prefetch!({ eventKeys: [], impressions: [], conversions: Array.from({ length: n }, (_, i) => ['a1', 'purchase', `o${i}`, `e${i}`, ['k']] as [string, string, string, string, string[]]) });
+      expect(statements).toBe(4); // by order, by event ID, the clicks, the clicks' first counted conversions
       for (let i = 0; i < n; i++) {
         expect(await w.conversionByOrder('a1', 'purchase', `o${i}`)).toBeNull();
         expect(await w.conversionByEvent('a1', `e${i}`)).toBeNull();
-        expect(await w.touchesFor('a1', [`k${i}`], null, 0)).toEqual([]);
+        expect(await w.touchesFor('a1', ['k'], null, 0)).toEqual([]);
         expect(await w.conversionAction('a1', 'purchase')).toBeNull();
+        // The group's own earlier conversions count: the first of them is the touch's counted one.
+        expect(Object.fromEntries(await w.countedConversions(['k'], 'purchase', `cv${i}`))).toEqual(i === 0 ? {} : { k: 'cv0' });
+        await w.insertConversion(conversion(i));
+        expect((await w.conversionByOrder('a1', 'purchase', `o${i}`))?.id).toBe(`cv${i}`);
       }
-      expect(statements).toBe(4); // and the action, once
+      expect(statements).toBe(5); // and the action, once
       await w.seal(T0);
+      expect(statements - 5).toBeLessThanOrEqual(3); // the 40 conversions in one INSERT, and the chain's head
     });
+    expect((await db.all<{ id: string }>('SELECT id FROM conversions ORDER BY rowid')).map((r) => r.id)).toEqual(Array.from({ length: 40 }, (_, i) => `cv${i}`));
   });
 });

@@ -175,8 +175,13 @@ const GROUPS_PER_STATEMENT = 200;
 /** Rows per multi-row INSERT of impressions or event keys (18 parameters a row at most). */
 const FACTS_PER_STATEMENT = 200;
 
+/** Rows per multi-row INSERT of conversions (29 parameters a row). */
+const CONVERSIONS_PER_STATEMENT = 100;
+
 /** The statuses whose conversions count (SPEC §3.4 counting 'one'); conversions_counted is partial on exactly this list. */
 const COUNTED = "('approved', 'restated', 'disputed', 'pending')";
+const COUNTED_STATUSES: ReadonlySet<string> = new Set(['approved', 'restated', 'disputed', 'pending']);
+const countedKeyOf = (touchId: string, actionKey: string) => `${touchId}\u0000${actionKey}`;
 
 let savepointSeq = 0;
 
@@ -388,6 +393,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
   };
   const flushFacts = async () => {
     await flushImpressions();
+    await flushConversions();
     if (pendingKeys.size > 0) {
       const rows = [...pendingKeys.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, v]) => v);
       pendingKeys.clear();
@@ -413,6 +419,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     knownByOrder.clear();
     knownByEvent.clear();
     knownClicks.clear();
+    knownCounted.clear();
   };
   // What prefetch read ahead for the group: a stored row, or null for "not stored".
   const knownKeys = new Map<string, { payloadHash: string; result: string } | null>();
@@ -425,9 +432,43 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
   const knownByOrder = new Map<string, ConversionRecord | null>();
   const knownByEvent = new Map<string, ConversionRecord | null>();
   const knownClicks = new Map<string, Row | null>();
+  /** The first counted conversion stored for a (touch, action), read ahead: its ID and receipt time, or null for none. */
+  const knownCounted = new Map<string, { id: string; receivedAt: number } | null>();
   const forgetConversion = (c: ConversionRecord) => {
     if (c.orderId !== null) knownByOrder.delete(orderKeyOf(c.advertiserId, c.actionKey, c.orderId));
     knownByEvent.delete(conversionEventKeyOf(c.advertiserId, c.eventId));
+  };
+  // New conversions wait, like impressions, and go in at seal in multi-row INSERTs (a statement
+  // each on PostgreSQL was half of what an S2S conversion still sent). The lookups above answer
+  // from them; a read of the table that cannot (a touch's won conversions, recent values) writes
+  // them first. A stored conversion's order another process inserted meanwhile fails the INSERT,
+  // and with it the transaction: commitGroup reruns the group item by item, writing at once.
+  const pendingConversions = new Map<string, ConversionRecord>();
+  const flushConversions = async () => {
+    if (pendingConversions.size === 0) return;
+    const rows = [...pendingConversions.values()];
+    pendingConversions.clear();
+    knownCounted.clear(); // its heads were the stored rows before these
+    for (let at = 0; at < rows.length; at += CONVERSIONS_PER_STATEMENT) {
+      const chunk = rows.slice(at, at + CONVERSIONS_PER_STATEMENT);
+      await tx.run(`INSERT INTO conversions (${CONVERSION_COLS.join(', ')}) VALUES ${chunk.map(() => `(${CONVERSION_COLS.map(() => '?').join(', ')})`).join(', ')}`, chunk.flatMap(conversionValues));
+    }
+  };
+  /** The first stored counted conversion of each (touch, action), leaving out `exceptId`. */
+  const countedHeads = async (pairs: readonly (readonly [touchId: string, actionKey: string])[], exceptId: string | null) => {
+    const out = new Map<string, { id: string; receivedAt: number }>();
+    for (let at = 0; at < pairs.length; at += FACTS_PER_STATEMENT) {
+      const chunk = pairs.slice(at, at + FACTS_PER_STATEMENT);
+      const rows = await tx.all<Row>(
+        `WITH t (touch_id, action_key) AS (VALUES ${chunk.map(() => '(?, ?)').join(', ')})
+         SELECT t.touch_id, t.action_key, c.id, c.received_at FROM t JOIN conversions c ON c.id = (
+           SELECT h.id FROM conversions h WHERE h.touch_id = t.touch_id AND h.action_key = t.action_key AND h.id <> ?
+             AND h.status IN ${COUNTED} ORDER BY h.received_at LIMIT 1)`,
+        [...chunk.flat(), exceptId ?? ''],
+      );
+      for (const r of rows) out.set(countedKeyOf(String(r.touch_id), String(r.action_key)), { id: String(r.id), receivedAt: num(r.received_at) });
+    }
+    return out;
   };
 
   const w: WriteTx & { seal(now: number): Promise<void> } = {
@@ -540,6 +581,10 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         for (const id of chunk) knownClicks.set(id, null);
         for (const r of await tx.all<Row>(`SELECT * FROM clicks WHERE click_id IN (${chunk.map(() => '?').join(', ')})`, chunk)) knownClicks.set(String(r.click_id), r);
       }
+      // Each click's first counted conversion of the action (countedConversions, for counting 'one').
+      const heads = [...new Map(cvs.flatMap(([, k, , , ids]) => ids.map((id) => [countedKeyOf(id, k), [id, k] as const]))).entries()].filter(([k]) => !knownCounted.has(k));
+      const found = await countedHeads(heads.map(([, p]) => p), null);
+      for (const [k] of heads) knownCounted.set(k, found.get(k) ?? null);
     },
     async eventKey(siteId, type, eventId) {
       const k = eventKeyOf(siteId, type, eventId);
@@ -675,12 +720,15 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     },
 
     async conversion(id) {
+      const pending = pendingConversions.get(id);
+      if (pending) return { ...pending };
       const r = await tx.get<Row>(`SELECT * FROM conversions WHERE id = ?${lock}`, [id]);
       return r ? toConversion(r) : null;
     },
     async conversionByOrder(advertiserId, actionKey, orderId) {
       const known = knownByOrder.get(orderKeyOf(advertiserId, actionKey, orderId));
       if (known !== undefined) return known;
+      for (const p of pendingConversions.values()) if (p.advertiserId === advertiserId && p.actionKey === actionKey && p.orderId === orderId) return { ...p };
       const r = await tx.get<Row>(`SELECT * FROM conversions WHERE advertiser_id = ? AND action_key = ? AND order_id = ?${lock}`, [
         advertiserId,
         actionKey,
@@ -698,9 +746,13 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
         advertiserId,
         eventId,
       ]);
-      return r ? toConversion(r) : null;
+      // The first received, stored rows first on a tie (they were inserted first).
+      let first = r ? toConversion(r) : null;
+      for (const p of pendingConversions.values()) if (p.advertiserId === advertiserId && p.eventId === eventId && (!first || p.receivedAt < first.receivedAt)) first = { ...p };
+      return first;
     },
     async conversionsWonBy(touchId) {
+      await flushConversions();
       // conversions_touch (touch_id, action_key, status) serves this; oldest first, so a caller
       // walking them posts its corrections in the order the charges were made.
       const rows = await tx.all<Row>(
@@ -711,10 +763,20 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     },
     async insertConversion(c) {
       forgetConversion(c);
+      if (deferring) {
+        if (pendingConversions.has(c.id)) throw new Error(`conversion ${c.id} inserted twice`);
+        pendingConversions.set(c.id, { ...c }); // as written: a change the caller makes later is not stored unless updated
+        return;
+      }
       await tx.run(`INSERT INTO conversions (${CONVERSION_COLS.join(', ')}) VALUES (${CONVERSION_COLS.map(() => '?').join(', ')})`, conversionValues(c));
     },
     async updateConversion(c) {
       forgetConversion(c);
+      if (pendingConversions.has(c.id)) {
+        pendingConversions.set(c.id, { ...c });
+        return;
+      }
+      knownCounted.clear(); // a stored conversion's status or touch may have changed
       const cols = CONVERSION_COLS.filter((k) => k !== 'id');
       const values = conversionValues(c).slice(1);
       await tx.run(`UPDATE conversions SET ${cols.map((k) => `${k} = ?`).join(', ')} WHERE id = ?`, [...values, c.id]);
@@ -760,6 +822,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       return out;
     },
     async recentValues(advertiserId, actionKey, limit) {
+      await flushConversions();
       const r = await tx.get<Row>(
         `SELECT COUNT(*) AS n, ${sumMicros('value_micros', 'v')} FROM (
            SELECT value_micros FROM conversions WHERE advertiser_id = ? AND action_key = ? AND status IN ('approved', 'restated', 'disputed')
@@ -769,23 +832,30 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       return { count: num(r?.n), totalMicros: readSum(r, 'v') };
     },
     async countedConversions(touchIds, actionKey, exceptId) {
-      // One statement for all the touches, and for each the first counted conversion found at the
-      // head of conversions_counted (touch, action, received_at; counted statuses only): a touch
-      // that has piled up thousands of conversions costs the same as one that has none — sorting
-      // all of a touch's conversions for every new one made that path quadratic.
-      const out = new Map<string, string>();
+      // For each touch the first counted conversion of the action: the stored one at the head of
+      // conversions_counted (touch, action, received_at; counted statuses only — a touch that has
+      // piled up thousands costs the same as one that has none; sorting all of a touch's
+      // conversions for every new one made this path quadratic), read ahead or in one statement
+      // for the touches that were not, and this transaction's pending ones; the first received
+      // wins, a stored one on a tie (it was inserted first).
       const ids = [...new Set(touchIds)];
-      for (let at = 0; at < ids.length; at += FACTS_PER_STATEMENT) {
-        const chunk = ids.slice(at, at + FACTS_PER_STATEMENT);
-        const rows = await tx.all<Row>(
-          `WITH t (touch_id) AS (VALUES ${chunk.map(() => '(?)').join(', ')})
-           SELECT t.touch_id, (SELECT c.id FROM conversions c WHERE c.touch_id = t.touch_id AND c.action_key = ? AND c.id <> ?
-             AND c.status IN ${COUNTED} ORDER BY c.received_at LIMIT 1) AS id FROM t`,
-          [...chunk, actionKey, exceptId],
-        );
-        for (const r of rows) if (r.id !== null && r.id !== undefined) out.set(String(r.touch_id), String(r.id));
+      const first = new Map<string, { id: string; receivedAt: number }>();
+      const ask: [string, string][] = [];
+      for (const t of ids) {
+        const known = knownCounted.get(countedKeyOf(t, actionKey));
+        if (known === undefined || known?.id === exceptId) ask.push([t, actionKey]);
+        else if (known) first.set(t, known);
       }
-      return out;
+      for (const [k, head] of await countedHeads(ask, exceptId)) first.set(k.slice(0, k.lastIndexOf('\u0000')), head);
+      if (pendingConversions.size > 0) {
+        const wanted = new Set(ids);
+        for (const p of pendingConversions.values()) {
+          if (p.touchId === null || !wanted.has(p.touchId) || p.actionKey !== actionKey || p.id === exceptId || !COUNTED_STATUSES.has(p.status)) continue;
+          const have = first.get(p.touchId);
+          if (!have || p.receivedAt < have.receivedAt) first.set(p.touchId, { id: p.id, receivedAt: p.receivedAt });
+        }
+      }
+      return new Map([...first].map(([t, h]) => [t, h.id]));
     },
 
     async spend(campaignId, publisherId, day) {

@@ -714,6 +714,65 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
         });
       });
 
+      it('sees the conversions its own transaction wrote, by every lookup, before and after other reads of the table', async () => {
+        await write((tx) => tx.insertConversion(conversion({ id: 'cv_s', eventId: 'e_s', orderId: 'o_s', touchId: 't1', receivedAt: T0 + 10, valueMicros: 10n })));
+        await write(async (tx) => {
+          await tx.prefetch?.({ eventKeys: [], impressions: [], conversions: [['adv_shop', 'purchase', 'o_p1', 'e_p1', ['t1']], ['adv_shop', 'purchase', 'o_p2', 'e_p2', ['t2']]] });
+          await tx.insertConversion(conversion({ id: 'cv_p1', eventId: 'e_p1', orderId: 'o_p1', touchId: 't1', receivedAt: T0 + 5, valueMicros: 20n }));
+          expect((await tx.conversion('cv_p1'))?.orderId).toBe('o_p1');
+          expect((await tx.conversionByOrder('adv_shop', 'purchase', 'o_p1'))?.id).toBe('cv_p1');
+          expect((await tx.conversionByEvent('adv_shop', 'e_p1'))?.id).toBe('cv_p1');
+          // Received before the stored one: it is the touch's first counted conversion now.
+          expect(Object.fromEntries(await tx.countedConversions(['t1'], 'purchase', 'cv_new'))).toEqual({ t1: 'cv_p1' });
+          expect(Object.fromEntries(await tx.countedConversions(['t1'], 'purchase', 'cv_p1'))).toEqual({ t1: 'cv_s' });
+          await tx.insertConversion(conversion({ id: 'cv_p2', eventId: 'e_s', orderId: 'o_p2', touchId: 't2', receivedAt: T0 + 10, valueMicros: 30n }));
+          // The same event ID as a stored conversion received at the same time: the stored one is first.
+          expect((await tx.conversionByEvent('adv_shop', 'e_s'))?.id).toBe('cv_s');
+          await tx.updateConversion(conversion({ id: 'cv_p1', eventId: 'e_p1', orderId: 'o_p1', touchId: 't1', receivedAt: T0 + 5, valueMicros: 20n, status: 'reversed' }));
+          expect((await tx.conversion('cv_p1'))?.status).toBe('reversed');
+          expect(Object.fromEntries(await tx.countedConversions(['t1'], 'purchase', 'cv_new'))).toEqual({ t1: 'cv_s' }); // reversed no longer counts
+          expect((await tx.conversionsWonBy('t1')).map((c) => c.id)).toEqual(['cv_s']);
+          expect((await tx.conversionsWonBy('t2')).map((c) => c.id)).toEqual(['cv_p2']);
+          // After a read that wrote them, more are held again and still seen.
+          await tx.insertConversion(conversion({ id: 'cv_p3', eventId: 'e_p3', orderId: 'o_p3', touchId: 't1', receivedAt: T0 + 1, valueMicros: 5n }));
+          await tx.insertConversion(conversion({ id: 'cv_p4', eventId: 'e_p4', orderId: 'o_p4', touchId: 't2', receivedAt: T0 + 10, valueMicros: 7n }));
+          // cv_p4 ties with cv_p2, now stored: the stored one is first.
+          expect(Object.fromEntries(await tx.countedConversions(['t1', 't2', 't3'], 'purchase', 'cv_new'))).toEqual({ t1: 'cv_p3', t2: 'cv_p2' });
+          expect((await tx.recentValues('adv_shop', 'purchase', 10)).totalMicros).toBe(52n); // 10 + 30 + 5 + 7: the reversed one is not a recent value
+          expect((await tx.conversionByOrder('adv_shop', 'purchase', 'o_p2'))?.id).toBe('cv_p2');
+        });
+        expect((await store.reports.counts()).conversions).toBe(5);
+        expect((await write((tx) => tx.conversion('cv_p1')))?.status).toBe('reversed');
+      });
+
+      it('answers the first counted conversion of a touch read ahead, leaving out the one asked about and one changed since', async () => {
+        await write(async (tx) => {
+          await tx.insertConversion(conversion({ id: 'cv_a', eventId: 'e_a', orderId: 'o_a', touchId: 't9', receivedAt: T0 + 1 }));
+          await tx.insertConversion(conversion({ id: 'cv_b', eventId: 'e_b', orderId: 'o_b', touchId: 't9', receivedAt: T0 + 2 }));
+          await tx.insertConversion(conversion({ id: 'cv_c', eventId: 'e_c', orderId: 'o_c', touchId: 't9', receivedAt: T0 + 3 }));
+        });
+        await write(async (tx) => {
+          await tx.prefetch?.({ eventKeys: [], impressions: [], conversions: [['adv_shop', 'purchase', 'o_new', 'e_new', ['t9']]] });
+          expect(Object.fromEntries(await tx.countedConversions(['t9'], 'purchase', 'cv_new'))).toEqual({ t9: 'cv_a' });
+          expect(Object.fromEntries(await tx.countedConversions(['t9'], 'purchase', 'cv_a'))).toEqual({ t9: 'cv_b' }); // cv_a re-attributed: not its own
+          await tx.updateConversion(conversion({ id: 'cv_a', eventId: 'e_a', orderId: 'o_a', touchId: 't9', receivedAt: T0 + 1, status: 'reversed' }));
+          await tx.updateConversion(conversion({ id: 'cv_b', eventId: 'e_b', orderId: 'o_b', touchId: 't8', receivedAt: T0 + 2 }));
+          expect(Object.fromEntries(await tx.countedConversions(['t9'], 'purchase', 'cv_new'))).toEqual({ t9: 'cv_c' });
+        });
+      });
+
+      it('refuses, at the latest when its transaction ends, a second conversion of an order stored before — the whole write rolls back', async () => {
+        await write((tx) => tx.insertConversion(conversion()));
+        await expect(
+          write(async (tx) => {
+            await tx.prefetch?.({ eventKeys: [], impressions: [], conversions: [['adv_shop', 'purchase', 'A-2', 'ev_x', []]] });
+            await tx.insertConversion(conversion({ id: 'cv_x', eventId: 'ev_x', orderId: 'A-2' }));
+            await tx.insertConversion(conversion({ id: 'cv_dup', eventId: 'ev_dup' })); // order A-1 again: not looked up first
+          }),
+        ).rejects.toThrow();
+        expect((await store.reports.counts()).conversions).toBe(1);
+      });
+
       it('updates every field of a conversion but its id', async () => {
         await write((tx) => tx.insertConversion(conversion()));
         const changed = conversion({
