@@ -210,6 +210,14 @@ const V10 = `
 CREATE INDEX conversions_counted ON conversions (touch_id, action_key, received_at) WHERE status IN ('approved', 'restated', 'disputed', 'pending');
 `;
 
+// A beacon conversion's value is compared with the advertiser's last hundred of the action
+// (core/outliers.ts). conversions_advertiser has no action or status, so that read walked back
+// through all of the advertiser's conversions until it had found a hundred of the action: every
+// beacon of a rare action paid for all the frequent ones.
+const V11 = `
+CREATE INDEX conversions_recent_values ON conversions (advertiser_id, action_key, received_at) WHERE status IN ('approved', 'restated', 'disputed');
+`;
+
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial schema', sql: V1 },
   { version: 2, name: 'ledger refuses TRUNCATE', sql: V2 },
@@ -220,6 +228,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 8, name: 'publisher payout policies', sql: V8 },
   { version: 9, name: 'conversions by order ID', sql: V9 },
   { version: 10, name: 'first counted conversion of a touch', sql: V10 },
+  { version: 11, name: 'recent values of an action', sql: V11 },
 ];
 
 /** Renders a migration's portable SQL for a dialect. */

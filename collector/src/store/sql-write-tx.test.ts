@@ -218,7 +218,22 @@ describe('the ad-stacking read-ahead', () => {
   });
 });
 
-describe('the counted-conversion lookup', () => {
+describe('the conversion lookups a new conversion makes', () => {
+  it('reads an action\'s recent values from the head of an index, not walking back through the advertiser\'s other conversions', async () => {
+    const sent: { sql: string; params: readonly unknown[] }[] = [];
+    await db.transaction(async (tx) => {
+      const seen: Db = { ...tx, get: async (sql, params) => {
+        sent.push({ sql, params: params ?? [] });
+        return tx.get(sql, params) as never;
+      } };
+      await createSqlWriteTx(seen).recentValues('a1', 'purchase', 100);
+    });
+    expect(sent).toHaveLength(1);
+    const plan = (await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sent[0]!.sql}`, sent[0]!.params as never)).map((r) => r.detail);
+    expect(plan.some((d) => /USING INDEX conversions_recent_values \(advertiser_id=\? AND action_key=\?\)/.test(d)), plan.join('\n')).toBe(true);
+    expect(plan.some((d) => /TEMP B-TREE/.test(d)), plan.join('\n')).toBe(false);
+  });
+
   it('finds a touch\'s first counted conversion at the head of an index, without reading and sorting the touch\'s conversions', async () => {
     const sent: { sql: string; params: readonly unknown[] }[] = [];
     await db.transaction(async (tx) => {
