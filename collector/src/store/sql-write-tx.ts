@@ -727,7 +727,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
     },
     async conversionByOrder(advertiserId, actionKey, orderId) {
       const known = knownByOrder.get(orderKeyOf(advertiserId, actionKey, orderId));
-      if (known !== undefined) return known;
+      if (known !== undefined) return known && { ...known }; // a copy, as a read from the table would be
       for (const p of pendingConversions.values()) if (p.advertiserId === advertiserId && p.actionKey === actionKey && p.orderId === orderId) return { ...p };
       const r = await tx.get<Row>(`SELECT * FROM conversions WHERE advertiser_id = ? AND action_key = ? AND order_id = ?${lock}`, [
         advertiserId,
@@ -741,7 +741,7 @@ export function createSqlWriteTx(tx: Db, termsCache: Map<string, CampaignTerms> 
       // received_at order through conversions_advertiser to skip a sort, scanning all of them for
       // every new conversion; the unary plus leaves it the (advertiser_id, event_id) index.
       const known = knownByEvent.get(conversionEventKeyOf(advertiserId, eventId));
-      if (known !== undefined) return known;
+      if (known !== undefined) return known && { ...known };
       const r = await tx.get<Row>(`SELECT * FROM conversions WHERE advertiser_id = ? AND event_id = ? ORDER BY +received_at LIMIT 1${lock}`, [
         advertiserId,
         eventId,

@@ -686,7 +686,13 @@ export function runStoreContract(name: string, makeStore: (options: { clock: () 
             ],
           });
           // Stored rows, as the lookups read them: the first conversion received of an event ID.
-          expect((await tx.conversionByOrder('adv_shop', 'purchase', 'A-old'))?.id).toBe('cv_old');
+          const got = (await tx.conversionByOrder('adv_shop', 'purchase', 'A-old'))!;
+          expect(got.id).toBe('cv_old');
+          got.status = 'reversed'; // a caller's change to what it was given is not the stored row
+          expect((await tx.conversionByOrder('adv_shop', 'purchase', 'A-old'))?.status).toBe('approved');
+          const byEvent = (await tx.conversionByEvent('adv_shop', 'ev_same'))!;
+          byEvent.status = 'reversed';
+          expect((await tx.conversionByEvent('adv_shop', 'ev_same'))?.status).toBe('approved');
           expect((await tx.conversionByOrder('adv_shop', 'purchase', 'A-later'))?.id).toBe('cv_later'); // not read ahead
           expect((await tx.conversionByEvent('adv_shop', 'ev_same'))?.id).toBe('cv_old');
           expect(await tx.conversionByOrder('adv_shop', 'purchase', 'A-new')).toBeNull();
