@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteDb } from './sqlite-db';
 import { migrate } from './schema';
 import { createSqlWriteTx, DeferredWriteConflict } from './sql-write-tx';
-import type { Db } from './db';
+import type { Db, SqlValue } from './db';
 import { chainHead } from './sql-chain';
 import { chargeGroup, type EntryMeta } from '../core/ledger';
 
@@ -219,34 +219,32 @@ describe('the ad-stacking read-ahead', () => {
 });
 
 describe('the conversion lookups a new conversion makes', () => {
-  it('reads an action\'s recent values from the head of an index, not walking back through the advertiser\'s other conversions', async () => {
+  /** The statements `call` sends through the driver method `method`, and SQLite's plan of the first. */
+  const planOf = async (method: 'get' | 'all', call: (w: ReturnType<typeof createSqlWriteTx>) => Promise<unknown>) => {
     const sent: { sql: string; params: readonly unknown[] }[] = [];
     await db.transaction(async (tx) => {
-      const seen: Db = { ...tx, get: async (sql, params) => {
+      const seen: Db = { ...tx, [method]: async (sql: string, params?: readonly SqlValue[]) => {
         sent.push({ sql, params: params ?? [] });
-        return tx.get(sql, params) as never;
+        return tx[method](sql, params) as never;
       } };
-      await createSqlWriteTx(seen).recentValues('a1', 'purchase', 100);
+      await call(createSqlWriteTx(seen));
     });
-    expect(sent).toHaveLength(1);
     const plan = (await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sent[0]!.sql}`, sent[0]!.params as never)).map((r) => r.detail);
-    expect(plan.some((d) => /USING INDEX conversions_recent_values \(advertiser_id=\? AND action_key=\?\)/.test(d)), plan.join('\n')).toBe(true);
-    expect(plan.some((d) => /TEMP B-TREE/.test(d)), plan.join('\n')).toBe(false);
+    return { statements: sent.length, plan, text: plan.join('\n') };
+  };
+
+  it('reads an action\'s recent values from the head of an index, not walking back through the advertiser\'s other conversions', async () => {
+    const { statements, plan, text } = await planOf('get', (w) => w.recentValues('a1', 'purchase', 100));
+    expect(statements).toBe(1);
+    expect(plan.some((d) => /USING INDEX conversions_recent_values \(advertiser_id=\? AND action_key=\?\)/.test(d)), text).toBe(true);
+    expect(plan.some((d) => /TEMP B-TREE/.test(d)), text).toBe(false);
   });
 
   it('finds a touch\'s first counted conversion at the head of an index, without reading and sorting the touch\'s conversions', async () => {
-    const sent: { sql: string; params: readonly unknown[] }[] = [];
-    await db.transaction(async (tx) => {
-      const seen: Db = { ...tx, all: async (sql, params) => {
-        sent.push({ sql, params: params ?? [] });
-        return tx.all(sql, params) as never;
-      } };
-      await createSqlWriteTx(seen).countedConversions(['t1', 't2'], 'purchase', 'cv_new');
-    });
-    expect(sent).toHaveLength(1); // one statement for every touch of the conversion
-    const plan = (await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sent[0]!.sql}`, sent[0]!.params as never)).map((r) => r.detail);
-    expect(plan.some((d) => /USING INDEX conversions_counted \(touch_id=\? AND action_key=\?\)/.test(d)), plan.join('\n')).toBe(true);
-    expect(plan.some((d) => /TEMP B-TREE/.test(d)), plan.join('\n')).toBe(false);
+    const { statements, plan, text } = await planOf('all', (w) => w.countedConversions(['t1', 't2'], 'purchase', 'cv_new'));
+    expect(statements).toBe(1); // one statement for every touch of the conversion
+    expect(plan.some((d) => /USING INDEX conversions_counted \(touch_id=\? AND action_key=\?\)/.test(d)), text).toBe(true);
+    expect(plan.some((d) => /TEMP B-TREE/.test(d)), text).toBe(false);
   });
 });
 
