@@ -24,6 +24,7 @@ import { createKeys } from '../collector/src/ingest/keys';
 import { timeOrderedId } from '../collector/src/ingest/ids';
 import type { AdToken } from '../collector/src/ingest/keys';
 import { preloadTemplate } from './preload';
+import { sdkEventId } from './sdk-ids';
 
 /** One measured run of one scenario against one target. */
 export interface HttpResult {
@@ -222,12 +223,12 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
   // Decision IDs minted the way GET /ad mints them (time-ordered), as real tokens carry.
   const tokenFor = (kind: 'cpm' | 'cpc' | 'cpa'): string => {
     const [c, cr] = kind === 'cpm' ? ['bench-cpm', 'bench-cr'] : kind === 'cpc' ? ['bench-cpc', 'bench-cr-cpc'] : ['bench-cpa', 'bench-cr-cpa'];
-    const t: AdToken = { d: timeOrderedId(Date.now()), si: 'bench-pub', s: 'bench-slot', p: 'bench-p', a: 'bench-a', c, cr, v: 1, pv: randomBytes(6).toString('base64url'), t: Date.now() };
+    const t: AdToken = { d: timeOrderedId(Date.now()), si: 'bench-pub', s: 'bench-slot', p: 'bench-p', a: 'bench-a', c, cr, v: 1, pv: sdkEventId(), t: Date.now() };
     return keys.signToken(t);
   };
   const impressionBatch = (size: number, kind: 'cpm' | 'cpc' = 'cpm'): Req => {
     const now = Date.now();
-    const e = Array.from({ length: size }, () => ({ t: 'imp', i: randomUUID(), ts: now, tk: tokenFor(kind) }));
+    const e = Array.from({ length: size }, () => ({ t: 'imp', i: sdkEventId(now), ts: now, tk: tokenFor(kind) }));
     return { method: 'POST', path: '/e', headers: { 'content-type': 'text/plain', ...visitor() }, body: JSON.stringify({ s: 'bench-pub', n: now, e }) };
   };
   const pick = (t: Target) => t.clicks[Math.floor(Math.random() * t.clicks.length)] ?? 'none';
@@ -239,7 +240,7 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
   };
   const beaconConversion = (t: Target): Req => {
     const now = Date.now();
-    const e = [{ t: 'cv', i: randomUUID(), ts: now, a: 'purchase', k: pick(t), v: '49.90', c: 'EUR', o: `o-${randomUUID()}` }];
+    const e = [{ t: 'cv', i: sdkEventId(now), ts: now, a: 'purchase', k: pick(t), v: '49.90', c: 'EUR', o: `o-${randomUUID()}` }];
     return { method: 'POST', path: '/e', headers: { 'content-type': 'text/plain', ...visitor() }, body: JSON.stringify({ s: 'bench-shop', n: now, e }) };
   };
 
@@ -251,7 +252,7 @@ export async function runHttpBenchmarks(opts: HttpBenchOptions): Promise<{ resul
     { name: 'POST /e, 1 event (not billed)', per: 1, targets: ['plain', 'sqlite'], next: () => impressionBatch(1, 'cpc') },
     { name: 'POST /e, 20 events (billed CPM)', per: 20, targets: ['plain', 'reference', 'sqlite', 'pg-1', 'pg-2'], next: () => impressionBatch(20) },
     { name: 'GET /c/:token (billed CPC click)', per: 1, targets: ['plain', 'sqlite'], next: () => ({ method: 'GET', path: `/c/${tokenFor('cpc')}`, headers: visitor() }) },
-    { name: 'GET /ad (ad decision)', per: 1, targets: ['plain', 'sqlite'], next: () => ({ method: 'GET', path: `/ad?slot=bench-slot&p=${randomBytes(6).toString('base64url')}` }) },
+    { name: 'GET /ad (ad decision)', per: 1, targets: ['plain', 'sqlite'], next: () => ({ method: 'GET', path: `/ad?slot=bench-slot&p=${sdkEventId()}` }) },
     // The heaviest path: a conversion attributed to a recorded click and billed (CPA), both ways in.
     { name: 'POST /v1/conversions (S2S, CPA billed)', per: 1, targets: ['plain', 'sqlite', 'pg-1'], next: s2s },
     { name: 'POST /e, conversion beacon (CPA billed)', per: 1, targets: ['plain', 'sqlite'], next: beaconConversion },

@@ -25,6 +25,7 @@ import { timeOrderedId } from '../collector/src/ingest/ids';
 import type { CampaignTerms } from '../collector/src/core/terms';
 import type { IngestItem } from '../collector/src/ingest/items';
 import { preloadTemplate } from './preload';
+import { sdkEventId } from './sdk-ids';
 
 /**
  * Statements sent to the database, counted at the drivers (better-sqlite3's statement calls and
@@ -105,8 +106,8 @@ export async function profileIngest(events: number, group: number, url?: string,
     const pipeline: PipelineDeps = { keys, random: (n) => randomBytes(n), newId: (p) => `${p}_${randomUUID()}`, limits: DEFAULT_IVT_LIMITS };
     const item = (): IngestItem => {
       const now = Date.now();
-      const t: AdToken = { d: timeOrderedId(now), si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpm', cr: 'cr', v: 1, pv: randomBytes(6).toString('base64url'), t: now };
-      const i = randomUUID();
+      const t: AdToken = { d: timeOrderedId(now), si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpm', cr: 'cr', v: 1, pv: sdkEventId(now), t: now };
+      const i = sdkEventId(now);
       return { kind: 'beacon', siteId: 'news', site, event: { t: 'imp', i, ts: now, tk: keys.signToken(t) }, at: now, payloadHash: i, ctx: { receivedAt: now, sourceKey: randomBytes(12).toString('base64url'), ivt: null, endpoint: '/e' } };
     };
     const logger = pino({ level: 'silent' });
@@ -120,7 +121,7 @@ export async function profileIngest(events: number, group: number, url?: string,
       const now = Date.now();
       clicks = Array.from({ length: 200 }, () => keys.mintClickId('adv', randomBytes(12)));
       await run(clicks.map((clickId, n) => {
-        const token: AdToken = { d: timeOrderedId(now), si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpa', cr: 'cr', v: 1, pv: randomBytes(6).toString('base64url'), t: now };
+        const token: AdToken = { d: timeOrderedId(now), si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpa', cr: 'cr', v: 1, pv: sdkEventId(now), t: now };
         return { kind: 'redirect_click', token, invalidReason: null, clickId, eventId: clickId, ctx: { receivedAt: now, sourceKey: `src${n}`, ivt: null, endpoint: '/c' } };
       }));
     }

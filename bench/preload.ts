@@ -2,18 +2,20 @@
  * A SQLite file in the collector's real schema (migrated by the store itself) with `rows` stored
  * served impressions and their idempotency keys already in it, for the "how does ingest age"
  * scenario. Rows go in by direct multi-row INSERTs (no ledger legs: those index on time-ordered keys
- * and grow at their right edge; the random-keyed indexes — event keys, page-view/slot — are what a
- * big database makes slow). Bounded: past three minutes the preload stops and says how many rows
+ * and grow at their right edge; the event keys and the page-view/slot index are what a big
+ * database could make slow). Event and page-view IDs are the SDK's (bench/sdk-ids.ts: time-ordered,
+ * from thirty days ago; `BENCH_IDS=uuid` builds a separate file with random UUIDs). Bounded: past three minutes the preload stops and says how many rows
  * it stored. Built once per schema version and row count, and copied for each run.
  */
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { openStore } from '../collector/src/store/open-store';
 import { MIGRATIONS } from '../collector/src/store/schema';
 import { timeOrderedId } from '../collector/src/ingest/ids';
+import { sdkEventId } from './sdk-ids';
 
 /** What a preloaded template holds. */
 export interface PreloadInfo {
@@ -30,7 +32,7 @@ const PER_STATEMENT = 200;
 /** Builds (or reuses) the template file; the caller copies it before use. */
 export async function preloadTemplate(rows: number, log: (s: string) => void): Promise<{ file: string; info: PreloadInfo }> {
   const version = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-  const file = join(tmpdir(), `pp-bench-preload-v${version}-${rows}.db`);
+  const file = join(tmpdir(), `pp-bench-preload-v${version}-${process.env.BENCH_IDS === 'uuid' ? 'uuid' : 'sdk'}-${rows}.db`);
   const infoOf = (reused: boolean, seconds: number) => {
     const db = new Database(file, { readonly: true });
     const n = Number((db.prepare('SELECT COUNT(*) AS n FROM impressions').get() as { n: number }).n);
@@ -68,8 +70,8 @@ export async function preloadTemplate(rows: number, log: (s: string) => void): P
       for (let j = 0; j < PER_STATEMENT; j++) {
         const at = t0 + (from + s * PER_STATEMENT + j) * step;
         const d = timeOrderedId(at);
-        const ev = randomUUID();
-        a.push(`${d}:served`, d, 'served', ev, 'bench-pub', 'bench-slot', 'bench-p', 'bench-cpm', 'bench-cr', 'bench-a', 1, randomBytes(6).toString('base64url'), randomBytes(16).toString('base64url'), at, at, null, 'billed', 2500);
+        const ev = sdkEventId(at);
+        a.push(`${d}:served`, d, 'served', ev, 'bench-pub', 'bench-slot', 'bench-p', 'bench-cpm', 'bench-cr', 'bench-a', 1, sdkEventId(at), randomBytes(16).toString('base64url'), at, at, null, 'billed', 2500);
         k.push('bench-pub', 'imp', ev, randomBytes(16).toString('hex'), `{"i":"${ev}","status":"accepted","billed":{"micros":"2500","currency":"EUR"}}`, at);
       }
       imp.run(a);

@@ -107,7 +107,7 @@ describe('the script tag', () => {
     await b.settle();
     expect(b.events().map((e) => e.t)).toEqual(['cv', 'pv', 'pv']);
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn).toHaveBeenCalledWith('[pp] duplicate tag');
+    expect(warn).toHaveBeenCalledWith('[pp] tag twice');
   });
 
   it('loads vitals.js from its own folder when data-vitals is set, and not otherwise', () => {

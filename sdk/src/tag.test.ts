@@ -108,7 +108,7 @@ describe('the built tag (sdk/dist/pp.js)', () => {
     new b.win.Function(built('pp.js'))();
     await b.settle();
     expect(b.events().map((e) => e.t)).toEqual(['pv']);
-    expect(warn).toHaveBeenCalledWith('[pp] duplicate tag');
+    expect(warn).toHaveBeenCalledWith('[pp] tag twice');
   });
 
   it('hands over to pp.debug.js in debug mode, which logs each refused event and marks test events', async () => {

@@ -10,7 +10,8 @@ const start = (url: string, options: Partial<TrackerOptions> = {}, browser: Fake
   b = createFakeBrowser(url, browser);
   return createTracker({ site: 'site_shop', endpoint: b.endpoint, ...options }, b.deps);
 };
-const UUID = /^[0-9a-f-]{36}$/;
+/** An event or page-view ID as event-id.ts makes it: 13 digits of time, 26 characters of a UUID. */
+const EVENT_ID = /^\d{13}[0-9a-f-]{26}$/;
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
@@ -30,7 +31,7 @@ describe('page views', () => {
     const [batch] = b.beacons().map((s) => s.batch!);
     expect(batch).toMatchObject({ s: 'site_shop', n: START });
     expect(batch!.e).toEqual([
-      { t: 'pv', i: expect.stringMatching(UUID), ts: START, p: expect.stringMatching(UUID), u: 'https://shop.example/p/shoes', r: 'https://news.example/story' },
+      { t: 'pv', i: expect.stringMatching(EVENT_ID), ts: START, p: expect.stringMatching(EVENT_ID), u: 'https://shop.example/p/shoes', r: 'https://news.example/story' },
     ]);
   });
 
@@ -142,7 +143,7 @@ describe('test mode', () => {
     t.pageview();
     t.conversion();
     await b.settle();
-    expect(b.events().map((e) => e.i)).toEqual([expect.stringMatching(/^Abc123_[0-9a-f-]{36}$/), expect.stringMatching(/^Abc123_[0-9a-f-]{36}$/)]);
+    expect(b.events().map((e) => e.i)).toEqual([expect.stringMatching(/^Abc123_\d{13}[0-9a-f-]{26}$/), expect.stringMatching(/^Abc123_\d{13}[0-9a-f-]{26}$/)]);
     expect(b.win.document.cookie).toContain('pp_test=Abc123');
     b.win.history.pushState({}, '', '/thanks');
     const next = createTracker({ site: 'site_shop', endpoint: b.endpoint }, b.deps);
@@ -151,11 +152,11 @@ describe('test mode', () => {
     expect(b.events().at(-1)!.i).toMatch(/^Abc123_/);
   });
 
-  it('leaves event IDs as plain UUIDs outside test mode, and ignores a code that would make them too long', async () => {
+  it('leaves event IDs unprefixed outside test mode, and ignores a code that would make them too long', async () => {
     const t = start('https://shop.example/?pp_test=' + 'a'.repeat(25));
     t.pageview();
     await b.settle();
-    expect(b.events()[0]!.i).toMatch(UUID);
+    expect(b.events()[0]!.i).toMatch(EVENT_ID);
     expect(b.win.document.cookie).toBe('');
   });
 });
@@ -166,7 +167,7 @@ describe('conversions', () => {
     t.conversion({ action: 'purchase', value: '49.90', currency: 'EUR', orderId: 'A-1001' });
     await b.settle();
     expect(b.events()).toEqual([
-      { t: 'cv', i: expect.stringMatching(UUID), ts: START, p: expect.stringMatching(UUID), a: 'purchase', v: '49.90', c: 'EUR', o: 'A-1001', u: 'https://shop.example/checkout' },
+      { t: 'cv', i: expect.stringMatching(EVENT_ID), ts: START, p: expect.stringMatching(EVENT_ID), a: 'purchase', v: '49.90', c: 'EUR', o: 'A-1001', u: 'https://shop.example/checkout' },
     ]);
   });
 

@@ -140,7 +140,7 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   const allowed = (k: keyof ConsentState) => !off && (cs[k] ? cs[k] == 'granted' : o.consent != 'required');
   // size: `!CORE &&`: pp.js takes no deps at all (pp.idb.js hands in its IndexedDB store)
   const persistent = (!CORE && deps.store) || createLocalStore(w);
-  const firstPage = createEventId();
+  const firstPage = createEventId(now);
   let pv = firstPage;
   let url: string | undefined;
   let ref = strip(d.referrer);
@@ -251,7 +251,7 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
     const e: WireEvent = {
       t,
       // size: pp.js has no prefix (test mode is in pp.debug.js)
-      i: CORE ? createEventId() : idPrefix + createEventId(),
+      i: CORE ? createEventId(now) : idPrefix + createEventId(now),
       ts: now(),
       p: x._page || pv,
       tk: x._token,
@@ -295,7 +295,7 @@ export function createTracker(o: TrackerOptions, deps: TrackerDeps = {}): Tracke
   };
 
   const pageview = () => {
-    if (url) (ref = url), (pv = createEventId());
+    if (url) (ref = url), (pv = createEventId(now));
     // size: `TAG ||`: the tag always has a src; only the npm build may not (and has trackVitals())
     else if ((TAG || o.src) && on(o.vitals)) load('vitals.js');
     url = strip(l.href);

@@ -9,7 +9,7 @@ export type EventType = 'pv' | 'imp' | 'vi' | 'clk' | 'cv' | 'wv' | 'uc';
 /** One flat event of a batch. */
 export interface WireEvent {
   t: EventType;
-  /** event_id (UUID), written to the outbox before the first send. */
+  /** event_id (time, then random: event-id.ts), written to the outbox before the first send. */
   i: string;
   ts: number;
   p?: string;

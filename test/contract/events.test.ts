@@ -100,6 +100,21 @@ describe('page view', () => {
     expect(await c.conversions()).toMatchObject([{ actionKey: 'purchase', valueMicros: 5_000_000n }]);
     expect(await c.rows('rejected_events')).toEqual([]);
   });
+  it('takes event IDs in test mode with the longest code (24 characters), and they sort by when they were made', async () => {
+    const code = 'T'.repeat(24);
+    const b = open(`https://shop.example/?pp_test=${code}`);
+    init({ site: 'site_shop', endpoint: COLLECTOR }, b.deps);
+    c.h.clock.advance(5);
+    b.win.history.pushState({}, '', '/cart');
+    c.h.clock.advance(5);
+    trackConversion({ action: 'purchase', value: '5', currency: 'EUR' });
+    await b.settle();
+    expect(b.beacons().every((r) => r.status === 202)).toBe(true);
+    expect(await c.rows('rejected_events')).toEqual([]);
+    const ids = b.events().map((e) => String(e.i));
+    expect(ids.map((i) => i.length)).toEqual([64, 64, 64]);
+    expect([...ids].sort()).toEqual(ids);
+  });
 });
 
 describe('conversion', () => {

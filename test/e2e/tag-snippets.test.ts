@@ -214,7 +214,7 @@ describe('owner mistakes the tag now forgives and the verify page explains', () 
     await page.waitForTimeout(1000);
     expect((await events('shop-site', 'northwind')).filter(atPath('/snippets/twice')).map((x) => x.type)).toEqual(['pv']);
     expect(e.filter(ofOrder('TWICE-1'))).toHaveLength(1);
-    expect(warnings).toEqual(['[pp] duplicate tag']);
+    expect(warnings).toEqual(['[pp] tag twice']);
     await page.close();
   });
 

@@ -29,8 +29,8 @@ export const TEST_CODE = /^[A-Za-z0-9]{1,24}$/;
 export function createSqlTestEventReports(db: Db): TestEventReports {
   return {
     async testEvents(site, filter, limit) {
-      // Test mode prefixes every event ID with `CODE_` (a UUID never has `_`). The code is checked
-      // here too, since its length is written into the SQL.
+      // Test mode prefixes every event ID with `CODE_` (the IDs the tag makes never have `_`). The
+      // code is checked here too, since its length is written into the SQL.
       const code = filter.code !== undefined && TEST_CODE.test(filter.code) ? `${filter.code}_` : null;
       if (filter.code !== undefined && !code) return [];
       const mine = code ? ` AND substr(event_id, 1, ${code.length}) = ?` : '';
