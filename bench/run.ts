@@ -7,6 +7,8 @@
  *   npm run bench -- --http-only [--no-pg]
  *   BENCH_BEFORE_DIR=/path/to/older/checkout npm run bench -- --http-only   # before/after in the same rounds
  *   BENCH_CPU_PROF=/tmp/prof npm run bench -- --quick --http-only --no-pg     # CPU profiles of the collectors
+ *   BENCH_SCENARIOS=regex BENCH_TARGETS=a,b …   # some scenarios, some targets (plain always runs)
+ *   BENCH_IDS=uuid …                            # random UUIDs as event and page-view IDs (the SDK's are time-ordered: bench/sdk-ids.ts)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
