@@ -4,8 +4,9 @@
  * scenario. Rows go in by direct multi-row INSERTs (no ledger legs: those index on time-ordered keys
  * and grow at their right edge; the event keys and the page-view/slot index are what a big
  * database could make slow). Event and page-view IDs are the SDK's (bench/sdk-ids.ts: time-ordered,
- * from thirty days ago; `BENCH_IDS=uuid` builds a separate file with random UUIDs). Bounded: past three minutes the preload stops and says how many rows
- * it stored. Built once per schema version and row count, and copied for each run.
+ * from thirty days ago; `BENCH_IDS=uuid` builds a separate file with random UUIDs). Bounded: past
+ * three minutes the preload stops and says how many rows it stored. Built once per schema version,
+ * ID shape and row count, and copied for each run.
  */
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
