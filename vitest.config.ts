@@ -14,7 +14,7 @@ export default defineConfig({
         test: {
           name: 'collector',
           environment: 'node',
-          include: ['collector/**/*.test.ts', 'demo-site/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: ['collector/**/*.test.ts', 'demo-site/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: skip,
           testTimeout: 30_000,
         },

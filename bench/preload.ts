@@ -68,12 +68,15 @@ export async function preloadTemplate(rows: number, log: (s: string) => void): P
     for (let s = 0; s < 100; s++) {
       const a: unknown[] = [];
       const k: unknown[] = [];
+      // One random draw per statement, sliced: a draw per value was 44 % of the preload's CPU.
+      const rnd = randomBytes(PER_STATEMENT * 41);
       for (let j = 0; j < PER_STATEMENT; j++) {
         const at = t0 + (from + s * PER_STATEMENT + j) * step;
-        const d = timeOrderedId(at);
+        const o = j * 41;
+        const d = timeOrderedId(at, () => rnd.subarray(o, o + 9));
         const ev = sdkEventId(at);
-        a.push(`${d}:served`, d, 'served', ev, 'bench-pub', 'bench-slot', 'bench-p', 'bench-cpm', 'bench-cr', 'bench-a', 1, sdkEventId(at), randomBytes(16).toString('base64url'), at, at, null, 'billed', 2500);
-        k.push('bench-pub', 'imp', ev, randomBytes(16).toString('hex'), `{"i":"${ev}","status":"accepted","billed":{"micros":"2500","currency":"EUR"}}`, at);
+        a.push(`${d}:served`, d, 'served', ev, 'bench-pub', 'bench-slot', 'bench-p', 'bench-cpm', 'bench-cr', 'bench-a', 1, sdkEventId(at), rnd.toString('base64url', o + 9, o + 25), at, at, null, 'billed', 2500);
+        k.push('bench-pub', 'imp', ev, rnd.toString('hex', o + 25, o + 41), `{"i":"${ev}","status":"accepted","billed":{"micros":"2500","currency":"EUR"}}`, at);
       }
       imp.run(a);
       keys.run(k);

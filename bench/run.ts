@@ -19,6 +19,7 @@ import { runReplayBenchmarks } from './replay-bench';
 import { runLogBenchmarks } from './log-bench';
 import { runStatementBenchmark } from './statement-bench';
 import { sdkMainThread, sdkSizes } from './sdk-bench';
+import { httpMarkdown } from './markdown';
 
 const quick = process.argv.includes('--quick');
 const log = (s: string) => console.log(s);
@@ -47,6 +48,24 @@ async function main() {
   }));
   console.table(table);
   if (http.preload) log(`  preloaded database: ${JSON.stringify(http.preload)}`);
+  // README's "Benchmark results" table is this file, as written (never a hand copy of the console).
+  const markdownFile = join(root, quick ? 'bench/results-quick.md' : 'bench/results-http.md');
+  const env = Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_') && k !== 'BENCH_CPU_PROF').map(([k, v]) => `${k}=${/^[\w,./:=-]*$/.test(v ?? '') ? v : `'${v}'`} `).join('');
+  writeFileSync(
+    markdownFile,
+    httpMarkdown(http.summary, http.results, {
+      command: `${env}npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+      startedAt: new Date(started),
+      endedAt: new Date(),
+      machine: machine(http.pinned, loadAtStart),
+      loadAverageAtEnd: loadavg()[0]!,
+      rounds,
+      seconds,
+      connections,
+      preload: http.preload as { asked: number; rows: number; megabytes: number } | null,
+    }),
+  );
+  log(`wrote ${markdownFile.slice(root.length + 1)}`);
   if (quick) {
     log('\nAttribution replay through the real store and pipeline (1 k conversions over 10 k touches):');
     const replay = await runReplayBenchmarks([10_000], 1_000, log);
