@@ -37,6 +37,8 @@ export function openSqliteDb(path: string, options: SqliteOptions = {}): Db {
     // Savepoint sub-journals in memory: on a temp file every savepoint wrote each touched page
     // again (measured: ~25 extra pwrites per event under load).
     d.pragma('temp_store = MEMORY');
+    // cache_size and wal_autocheckpoint stay SQLite's defaults on purpose: larger caches, rarer
+    // checkpoints and other page sizes were measured and gained nothing (ARCHITECTURE.md, README).
     const got = d.pragma('synchronous', { simple: true });
     if (Number(got) !== SYNC_CODES[synchronous]) throw new Error(`SQLite synchronous is ${got}, expected ${synchronous}`);
     return d;
