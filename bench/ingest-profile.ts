@@ -8,6 +8,7 @@
  *   npx tsx bench/ingest-profile.ts [events=20000] [group=64] [postgres://…]
  *   PRELOAD_ROWS=2000000 npx tsx bench/ingest-profile.ts      # on a copy of the preloaded database
  *   KIND=s2s npx tsx bench/ingest-profile.ts 5000 32 [postgres://…]   # S2S conversions attributed to clicks, CPA billed
+ *   KIND=click npx tsx bench/ingest-profile.ts 20000 32         # billed CPC clicks through the redirect's path
  *   SHOW_SQL=1 …                                                 # and which statements each path sends, how often
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -79,7 +80,7 @@ function bytesWritten(): number {
 }
 
 /** Microseconds per billed impression, committed in groups of `group`; on SQLite also the kilobytes written per event. */
-export async function profileIngest(events: number, group: number, url?: string, kind: 'impression' | 's2s' = 'impression'): Promise<{ events: number; group: number; microsPerEvent: number; cpuMicrosPerEvent: number; statementsPerEvent: number; commitsPerSecond: number; kbWrittenPerEvent?: number }> {
+export async function profileIngest(events: number, group: number, url?: string, kind: 'impression' | 's2s' | 'click' = 'impression'): Promise<{ events: number; group: number; microsPerEvent: number; cpuMicrosPerEvent: number; statementsPerEvent: number; commitsPerSecond: number; kbWrittenPerEvent?: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'pp-profile-'));
   const schema = `profile_${process.pid}`;
   // PRELOAD_ROWS=n: on a copy of the HTTP bench's preloaded database (bench/preload.ts), to see what
@@ -93,7 +94,7 @@ export async function profileIngest(events: number, group: number, url?: string,
     await c.createPublisher({ id: 'pub', name: 'P', revShareBps: 7000 }, 'h2');
     const site = await c.createSite({ id: 'news', ownerType: 'publisher', ownerId: 'pub', name: 'N', origins: [] });
     await c.createSlot({ id: 'slot', siteId: 'news', publisherId: 'pub', name: 'S', width: 300, height: 250, status: 'active' });
-    const campaign = (id: string, price: Pick<CampaignTerms, 'costModel' | 'cpmMicros' | 'cpaFlatMicros' | 'cpaBps'>) =>
+    const campaign = (id: string, price: Pick<CampaignTerms, 'costModel' | 'cpmMicros' | 'cpaFlatMicros' | 'cpaBps'> & Partial<Pick<CampaignTerms, 'cpcMicros'>>) =>
       c.createCampaign({
         id, advertiserId: 'adv', name: id, status: 'active', landingUrl: 'https://x.example/', allowedHosts: [],
         terms: {
@@ -130,7 +131,16 @@ export async function profileIngest(events: number, group: number, url?: string,
       const body = { event_id: randomUUID(), action: 'purchase', click_id: clicks[Math.floor(Math.random() * clicks.length)]!, order_id: `o-${randomUUID()}`, value: '49.90', currency: 'EUR' };
       return { kind: 's2s', advertiserId: 'adv', body, payloadHash: body.event_id, ctx: { receivedAt: now, sourceKey: randomBytes(12).toString('base64url'), ivt: null, endpoint: '/v1/conversions' } };
     };
-    const items = Array.from({ length: events }, kind === 's2s' ? conversion : item);
+    // KIND=click: billed CPC clicks as the redirect records them, each from its own source so none
+    // is a duplicate.
+    if (kind === 'click') await campaign('cpc', { costModel: 'cpc', cpcMicros: 300_000n, cpmMicros: 0n, cpaFlatMicros: 0n, cpaBps: 0 });
+    const click = (): IngestItem => {
+      const now = Date.now();
+      const token: AdToken = { d: timeOrderedId(now), si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpc', cr: 'cr', v: 1, pv: sdkEventId(now), t: now };
+      const clickId = keys.mintClickId('adv', randomBytes(12));
+      return { kind: 'redirect_click', token, invalidReason: null, clickId, eventId: clickId, ctx: { receivedAt: now, sourceKey: randomBytes(12).toString('base64url'), ivt: null, endpoint: '/c' } };
+    };
+    const items = Array.from({ length: events }, kind === 's2s' ? conversion : kind === 'click' ? click : item);
     const started = performance.now();
     const cpu0 = process.cpuUsage();
     const written0 = bytesWritten();
@@ -143,7 +153,7 @@ export async function profileIngest(events: number, group: number, url?: string,
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const written = bytesWritten() - written0;
-    if (billed !== events) throw new Error(`only ${billed} of ${events} ${kind === 's2s' ? 'conversions' : 'impressions'} billed`);
+    if (billed !== events) throw new Error(`only ${billed} of ${events} ${kind === 's2s' ? 'conversions' : kind === 'click' ? 'clicks' : 'impressions'} billed`);
     if (process.env.SHOW_SQL) for (const [sql, n] of [...texts].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(n / events).toFixed(2).padStart(6)} per event  ${sql}`);
     return { events, group, microsPerEvent: Math.round((seconds * 1e6) / events), cpuMicrosPerEvent: Math.round((cpu.user + cpu.system) / events), statementsPerEvent: Number(((statements - statements0) / events).toFixed(2)), commitsPerSecond: Math.round(Math.ceil(events / group) / seconds), ...(url || Number.isNaN(written) ? {} : { kbWrittenPerEvent: Number((written / 1024 / events).toFixed(1)) }) };
   } finally {
@@ -160,5 +170,5 @@ export async function profileIngest(events: number, group: number, url?: string,
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [events = '20000', group = '64', url] = process.argv.slice(2);
-  console.log(await profileIngest(Number(events), Number(group), url, process.env.KIND === 's2s' ? 's2s' : 'impression'));
+  console.log(await profileIngest(Number(events), Number(group), url, process.env.KIND === 's2s' || process.env.KIND === 'click' ? process.env.KIND : 'impression'));
 }
