@@ -79,7 +79,7 @@ function bytesWritten(): number {
   }
 }
 
-/** Microseconds per billed impression, committed in groups of `group`; on SQLite also the kilobytes written per event. */
+/** Microseconds per billed event of `kind`, committed in groups of `group`; on SQLite also the kilobytes written per event. */
 export async function profileIngest(events: number, group: number, url?: string, kind: 'impression' | 's2s' | 'click' = 'impression'): Promise<{ events: number; group: number; microsPerEvent: number; cpuMicrosPerEvent: number; statementsPerEvent: number; commitsPerSecond: number; kbWrittenPerEvent?: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'pp-profile-'));
   const schema = `profile_${process.pid}`;
@@ -105,9 +105,14 @@ export async function profileIngest(events: number, group: number, url?: string,
       });
     await campaign('cpm', { costModel: 'cpm', cpmMicros: 2_500_000n, cpaFlatMicros: 0n, cpaBps: 0 });
     const pipeline: PipelineDeps = { keys, random: (n) => randomBytes(n), newId: (p) => `${p}_${randomUUID()}`, limits: DEFAULT_IVT_LIMITS };
+    // An ad served now on the one slot, for campaign `c`; and a click on it through the redirect.
+    const adToken = (c: string, now: number): AdToken => ({ d: timeOrderedId(now), si: 'news', s: 'slot', p: 'pub', a: 'adv', c, cr: 'cr', v: 1, pv: sdkEventId(now), t: now });
+    const redirectClick = (c: string, clickId: string, sourceKey: string, now: number): IngestItem => ({
+      kind: 'redirect_click', token: adToken(c, now), invalidReason: null, clickId, eventId: clickId, ctx: { receivedAt: now, sourceKey, ivt: null, endpoint: '/c' },
+    });
     const item = (): IngestItem => {
       const now = Date.now();
-      const t: AdToken = { d: timeOrderedId(now), si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpm', cr: 'cr', v: 1, pv: sdkEventId(now), t: now };
+      const t = adToken('cpm', now);
       const i = sdkEventId(now);
       return { kind: 'beacon', siteId: 'news', site, event: { t: 'imp', i, ts: now, tk: keys.signToken(t) }, at: now, payloadHash: i, ctx: { receivedAt: now, sourceKey: randomBytes(12).toString('base64url'), ivt: null, endpoint: '/e' } };
     };
@@ -121,10 +126,7 @@ export async function profileIngest(events: number, group: number, url?: string,
       await c.putConversionAction({ advertiserId: 'adv', key: 'purchase', name: 'Purchase', counting: 'every', clickWindowDays: null, viewWindowDays: null, model: 'last_click' });
       const now = Date.now();
       clicks = Array.from({ length: 200 }, () => keys.mintClickId('adv', randomBytes(12)));
-      await run(clicks.map((clickId, n) => {
-        const token: AdToken = { d: timeOrderedId(now), si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpa', cr: 'cr', v: 1, pv: sdkEventId(now), t: now };
-        return { kind: 'redirect_click', token, invalidReason: null, clickId, eventId: clickId, ctx: { receivedAt: now, sourceKey: `src${n}`, ivt: null, endpoint: '/c' } };
-      }));
+      await run(clicks.map((clickId, n) => redirectClick('cpa', clickId, `src${n}`, now)));
     }
     const conversion = (): IngestItem => {
       const now = Date.now();
@@ -134,12 +136,7 @@ export async function profileIngest(events: number, group: number, url?: string,
     // KIND=click: billed CPC clicks as the redirect records them, each from its own source so none
     // is a duplicate.
     if (kind === 'click') await campaign('cpc', { costModel: 'cpc', cpcMicros: 300_000n, cpmMicros: 0n, cpaFlatMicros: 0n, cpaBps: 0 });
-    const click = (): IngestItem => {
-      const now = Date.now();
-      const token: AdToken = { d: timeOrderedId(now), si: 'news', s: 'slot', p: 'pub', a: 'adv', c: 'cpc', cr: 'cr', v: 1, pv: sdkEventId(now), t: now };
-      const clickId = keys.mintClickId('adv', randomBytes(12));
-      return { kind: 'redirect_click', token, invalidReason: null, clickId, eventId: clickId, ctx: { receivedAt: now, sourceKey: randomBytes(12).toString('base64url'), ivt: null, endpoint: '/c' } };
-    };
+    const click = (): IngestItem => redirectClick('cpc', keys.mintClickId('adv', randomBytes(12)), randomBytes(12).toString('base64url'), Date.now());
     const items = Array.from({ length: events }, kind === 's2s' ? conversion : kind === 'click' ? click : item);
     const started = performance.now();
     const cpu0 = process.cpuUsage();

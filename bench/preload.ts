@@ -29,6 +29,7 @@ export interface PreloadInfo {
 
 const BUDGET_MS = 180_000;
 const PER_STATEMENT = 200;
+const ROW_RANDOM = 9 + 16 + 16;
 
 /** Builds (or reuses) the template file; the caller copies it before use. */
 export async function preloadTemplate(rows: number, log: (s: string) => void): Promise<{ file: string; info: PreloadInfo }> {
@@ -69,14 +70,15 @@ export async function preloadTemplate(rows: number, log: (s: string) => void): P
       const a: unknown[] = [];
       const k: unknown[] = [];
       // One random draw per statement, sliced: a draw per value was 44 % of the preload's CPU.
-      const rnd = randomBytes(PER_STATEMENT * 41);
+      // Per row: 9 bytes for the decision ID, 16 for the source key, 16 for the payload hash.
+      const rnd = randomBytes(PER_STATEMENT * ROW_RANDOM);
       for (let j = 0; j < PER_STATEMENT; j++) {
         const at = t0 + (from + s * PER_STATEMENT + j) * step;
-        const o = j * 41;
+        const o = j * ROW_RANDOM;
         const d = timeOrderedId(at, () => rnd.subarray(o, o + 9));
         const ev = sdkEventId(at);
         a.push(`${d}:served`, d, 'served', ev, 'bench-pub', 'bench-slot', 'bench-p', 'bench-cpm', 'bench-cr', 'bench-a', 1, sdkEventId(at), rnd.toString('base64url', o + 9, o + 25), at, at, null, 'billed', 2500);
-        k.push('bench-pub', 'imp', ev, rnd.toString('hex', o + 25, o + 41), `{"i":"${ev}","status":"accepted","billed":{"micros":"2500","currency":"EUR"}}`, at);
+        k.push('bench-pub', 'imp', ev, rnd.toString('hex', o + 25, o + ROW_RANDOM), `{"i":"${ev}","status":"accepted","billed":{"micros":"2500","currency":"EUR"}}`, at);
       }
       imp.run(a);
       keys.run(k);
