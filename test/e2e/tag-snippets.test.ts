@@ -195,7 +195,13 @@ describe('the snippets as shown, in every order', () => {
     const [head, body] = place(need(shown.publisherTag, 'publisher tag'), need(shown.slot, 'slot snippet'));
     const page = await pageOf(context, `/snippets/slot-${slug}`, head, body);
     await page.locator('ins[data-pp-slot] img').first().waitFor();
-    const e = await eventsUntil('daily-site', 'daily', (x) => x.some(atPath(`/snippets/slot-${slug}`)) && x.some((y) => y.type === 'imp'), 'served impression');
+    // Wait for this page's own impression: the site already has impressions from earlier pages, so
+    // "any impression" could be met before this page's beacon landed.
+    const ofThisPage = (x: TestEvent[]) => {
+      const view = x.find(atPath(`/snippets/slot-${slug}`));
+      return !!view && x.some((y) => y.type === 'imp' && y.fields.pageViewId === view.fields.pageViewId);
+    };
+    const e = await eventsUntil('daily-site', 'daily', ofThisPage, 'served impression of this page view');
     const pv = e.find(atPath(`/snippets/slot-${slug}`))!;
     expect(e.some((y) => y.type === 'imp' && y.fields.pageViewId === pv.fields.pageViewId)).toBe(true);
     await page.close();
